@@ -1,0 +1,42 @@
+import type { Language } from '../language.js';
+
+export type EngineName = 'pocketsphinx' | 'vosk';
+
+/** Serializable engine configuration, sent to every worker. */
+export type EngineConfig =
+  | {
+      readonly engine: 'pocketsphinx';
+      /** Acoustic model dir, language model and dictionary (Debian pocketsphinx-en-us by default). */
+      readonly hmm: string;
+      readonly lm: string;
+      readonly dict: string;
+    }
+  | {
+      readonly engine: 'vosk';
+      /** Model directory per language; a language without a model cannot be recognised. */
+      readonly models: Partial<Record<Language, string>>;
+    };
+
+export interface WordTiming {
+  readonly word: string;
+  /** Milliseconds from the start of the stream. */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** 0..1 where the engine reports it. */
+  readonly confidence?: number;
+}
+
+/**
+ * One hypothesis for the utterance in progress (`final: false`, may change)
+ * or the settled text of a finished utterance (`final: true`).
+ * Times are milliseconds from the first sample written to the stream.
+ */
+export interface RecognitionResult {
+  readonly final: boolean;
+  /** Increases by one per utterance on a stream; partials share their final's id. */
+  readonly utteranceId: number;
+  readonly text: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly words: readonly WordTiming[];
+}
