@@ -49,8 +49,7 @@ export class GrammarSet {
   private constructor(private readonly byLanguage: ReadonlyMap<Language, readonly IntentDefinition[]>) {}
 
   static async load(dir: string): Promise<GrammarSet> {
-    const problems: GrammarProblem[] = [];
-    const byLanguage = new Map<Language, IntentDefinition[]>();
+    const sources: { file: string; language: Language; text: string }[] = [];
     for (const language of LANGUAGES) {
       const langDir = path.join(dir, language);
       let files: string[];
@@ -59,29 +58,15 @@ export class GrammarSet {
       } catch {
         files = [];
       }
-      const definitions: IntentDefinition[] = [];
       for (const file of files) {
         const full = path.join(langDir, file);
-        const text = await readFile(full, 'utf8');
-        definitions.push(...parseGrammarFile(text, path.relative(process.cwd(), full) || full, language, problems));
+        sources.push({ file: path.relative(process.cwd(), full) || full, language, text: await readFile(full, 'utf8') });
       }
-      const seen = new Map<string, string>();
-      for (const def of definitions) {
-        const earlier = seen.get(def.id);
-        if (earlier !== undefined) {
-          const [file, line] = splitSource(def.source);
-          problems.push({ file, line, message: `intent '${def.id}' is already defined at ${earlier}` });
-        } else {
-          seen.set(def.id, def.source);
-        }
-      }
-      byLanguage.set(language, definitions);
     }
-    if (problems.length > 0) throw new GrammarError(problems);
-    return new GrammarSet(byLanguage);
+    return GrammarSet.fromSources(sources);
   }
 
-  /** Builds a set from in-memory file contents (tests, eval tooling). */
+  /** Builds a set from file contents; every problem of every file is reported at once. */
   static fromSources(sources: readonly { file: string; language: Language; text: string }[]): GrammarSet {
     const problems: GrammarProblem[] = [];
     const byLanguage = new Map<Language, IntentDefinition[]>();
@@ -89,6 +74,18 @@ export class GrammarSet {
       const list = byLanguage.get(language) ?? [];
       list.push(...parseGrammarFile(text, file, language, problems));
       byLanguage.set(language, list);
+    }
+    for (const definitions of byLanguage.values()) {
+      const seen = new Map<string, string>();
+      for (const def of definitions) {
+        const earlier = seen.get(def.id);
+        if (earlier === undefined) {
+          seen.set(def.id, def.source);
+          continue;
+        }
+        const [file, line] = splitSource(def.source);
+        problems.push({ file, line, message: `intent '${def.id}' is already defined at ${earlier}` });
+      }
     }
     if (problems.length > 0) throw new GrammarError(problems);
     return new GrammarSet(byLanguage);

@@ -135,10 +135,10 @@ export class RtpSender {
   }
 
   /**
-   * Sends `pcm` (mono, 8 or 16 kHz) paced in real time as consecutive
-   * `ptime` packets; the last packet is padded with silence. Audio at the
-   * other rate is resampled (2:1 averaging down, linear interpolation up:
-   * good enough for a test source). Sequence numbers and timestamps continue
+   * Sends `pcm` (mono, at the codec's clock rate) paced in real time as
+   * consecutive `ptime` packets; the last packet is padded with silence.
+   * Rate conversion is the caller's job (sox, or audio/Resampler), so the
+   * sender never degrades test audio behind anyone's back. Sequence numbers and timestamps continue
    * across calls; each call starts a talkspurt (marker bit on its first packet).
    *
    * @throws if another send() is in progress or the sender is closed;
@@ -147,15 +147,15 @@ export class RtpSender {
   async send(pcm: Int16Array, sampleRate: number, options: RtpSendOptions = {}): Promise<RtpSendResult> {
     if (this.#closed) throw new Error('RtpSender is closed');
     if (this.#sending) throw new Error('RtpSender is already sending');
-    if (sampleRate !== 8000 && sampleRate !== 16000) {
-      throw new RangeError(`PCM sample rate must be 8000 or 16000 Hz, got ${sampleRate}`);
+    if (sampleRate !== this.codec.clockRate) {
+      throw new RangeError(`PCM is at ${sampleRate} Hz but ${this.codec.name} is sent at ${this.codec.clockRate} Hz; resample first`);
     }
     const { signal } = options;
     signal?.throwIfAborted();
     this.#sending = true;
     try {
       const socket = await this.#getSocket();
-      const audio = resample(pcm, sampleRate, this.codec.clockRate);
+      const audio = pcm;
       const spp = this.samplesPerPacket;
       const packets = Math.ceil(audio.length / spp);
       const frame = new Int16Array(spp);
@@ -287,22 +287,4 @@ function sendTo(socket: dgram.Socket, data: Uint8Array, port: number, address: s
   return new Promise((resolve, reject) => {
     socket.send(data, port, address, (err) => (err ? reject(err) : resolve()));
   });
-}
-
-/** Crude rate conversion between 8 and 16 kHz for test audio. */
-function resample(pcm: Int16Array, from: number, to: number): Int16Array {
-  if (from === to) return pcm;
-  if (from === 16000 && to === 8000) {
-    const out = new Int16Array(pcm.length >> 1);
-    for (let i = 0; i < out.length; i++) out[i] = ((pcm[2 * i] ?? 0) + (pcm[2 * i + 1] ?? 0)) >> 1;
-    return out;
-  }
-  const out = new Int16Array(pcm.length * 2);
-  for (let i = 0; i < pcm.length; i++) {
-    const a = pcm[i] ?? 0;
-    const b = pcm[i + 1] ?? a;
-    out[2 * i] = a;
-    out[2 * i + 1] = (a + b) >> 1;
-  }
-  return out;
 }

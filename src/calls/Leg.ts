@@ -1,0 +1,153 @@
+import { EventEmitter } from 'node:events';
+import type { SpeechStream } from '../asr/SpeechStream.js';
+import type { RecognitionResult } from '../asr/types.js';
+import type { CodecSpec } from '../audio/codecs/Codec.js';
+import type { UtteranceIntentTracker } from '../analytics/intents/IntentMatcher.js';
+import type { PortLease } from '../ingest/rtp/PortAllocator.js';
+import type { RtpAudioFrame, RtpLegReceiver } from '../ingest/rtp/RtpLegReceiver.js';
+import type { Logger } from '../logger.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { EventHub } from '../push/EventHub.js';
+import type { LegRole } from '../push/events.js';
+import type { Language } from '../language.js';
+import type { LegSnapshot } from './types.js';
+
+export interface LegOptions {
+  readonly callId: string;
+  readonly language: Language;
+  readonly role: LegRole;
+  readonly codec: CodecSpec;
+  readonly advertisedHost: string;
+  readonly lease: PortLease;
+  readonly receiver: RtpLegReceiver;
+  readonly speech: SpeechStream;
+  readonly intents: UtteranceIntentTracker;
+  /** `Date.now()` at call start: the zero of every event time on this call. */
+  readonly callStartedAt: number;
+  readonly hub: EventHub;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+}
+
+export interface LegEvents {
+  /** RTCP BYE from the leg's source (RFC 3550 §6.6). */
+  bye: [];
+}
+
+/**
+ * One direction of a call: RTP in, recogniser, transcript and intent events
+ * out. Owns its receiver (and so its ports) and its speech stream.
+ */
+export class Leg extends EventEmitter<LegEvents> {
+  readonly role: LegRole;
+  /**
+   * Call time (ms) of the leg's first sample. Recogniser times count from
+   * the first sample written, so this shifts them onto the call's timeline.
+   */
+  private audioOffsetMs: number | undefined;
+  private closed = false;
+  private readonly results: Promise<void>;
+
+  constructor(private readonly options: LegOptions) {
+    super();
+    this.role = options.role;
+    options.receiver.on('audio', (frame) => this.onAudio(frame));
+    options.receiver.once('bye', () => this.emit('bye'));
+    this.results = this.consumeResults();
+  }
+
+  get snapshot(): LegSnapshot {
+    const stats = this.options.receiver.stats;
+    return {
+      role: this.role,
+      codec: this.options.codec,
+      host: this.options.advertisedHost,
+      rtpPort: this.options.lease.rtpPort,
+      rtcpPort: this.options.lease.rtcpPort,
+      remote: stats.remote === undefined ? undefined : `${stats.remote.address}:${stats.remote.port}`,
+      packetsReceived: stats.packetsReceived,
+      packetsDropped: stats.packetsDropped,
+      packetsLost: stats.packetsLost,
+    };
+  }
+
+  get lastPacketAt(): number | undefined {
+    return this.options.receiver.stats.lastPacketAt;
+  }
+
+  private onAudio(frame: RtpAudioFrame): void {
+    if (this.audioOffsetMs === undefined) {
+      const frameMs = (frame.pcm.length / frame.sampleRate) * 1000;
+      this.audioOffsetMs = Math.max(0, frame.receivedAt - frameMs - this.options.callStartedAt);
+    }
+    this.options.speech.write(frame.pcm);
+  }
+
+  private async consumeResults(): Promise<void> {
+    try {
+      for await (const result of this.options.speech) this.publish(result);
+    } catch (err) {
+      this.options.logger.error({ err, leg: this.role }, 'recognition stream failed');
+    }
+  }
+
+  private publish(result: RecognitionResult): void {
+    const { hub, callId, metrics, language } = this.options;
+    const offset = this.audioOffsetMs ?? 0;
+    const audioEndedAt = this.options.callStartedAt + offset + result.endMs;
+    if (result.text.length > 0) {
+      hub.publish(
+        {
+          type: 'transcript',
+          callId,
+          leg: this.role,
+          final: result.final,
+          utteranceId: result.utteranceId,
+          text: result.text,
+          startMs: Math.round(offset + result.startMs),
+          endMs: Math.round(offset + result.endMs),
+        },
+        { audioEndedAt },
+      );
+    }
+    for (const match of this.options.intents.onResult(result)) {
+      metrics.intents.inc({ intent: match.intent.id, language });
+      this.options.logger.info({ leg: this.role, intent: match.intent.id, partial: !result.final }, 'intent detected');
+      hub.publish(
+        {
+          type: 'intent',
+          callId,
+          leg: this.role,
+          intent: match.intent.id,
+          text: match.text,
+          confidence: Math.round(match.confidence * 1000) / 1000,
+          startMs: Math.round(offset + match.startMs),
+          endMs: Math.round(offset + match.endMs),
+          partial: !result.final,
+        },
+        { audioEndedAt: this.options.callStartedAt + offset + match.endMs },
+      );
+    }
+  }
+
+  /**
+   * Idempotent. Stops RTP, lets the recogniser finish the last utterance
+   * (bounded by `flushTimeoutMs`) so its final transcript is not lost, then
+   * frees the ports.
+   */
+  async close(flushTimeoutMs = 3000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.options.receiver.close();
+    await this.options.lease.release();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), flushTimeoutMs);
+    });
+    const flushed = await Promise.race([this.options.speech.end().then(() => 'flushed' as const, () => 'failed' as const), timeout]);
+    clearTimeout(timer);
+    if (flushed !== 'flushed') this.options.logger.warn({ leg: this.role, flushed }, 'final transcript not flushed');
+    this.options.speech.close();
+    await this.results;
+  }
+}

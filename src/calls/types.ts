@@ -1,0 +1,42 @@
+import type { CodecSpec } from '../audio/codecs/Codec.js';
+import type { Language } from '../language.js';
+import type { CallEndReason, LegRole } from '../push/events.js';
+
+export interface LegParams {
+  readonly role: LegRole;
+  readonly codec: CodecSpec;
+}
+
+/** A validated StartCall. */
+export interface StartCallParams {
+  readonly callId: string;
+  readonly agentId: string;
+  readonly queue: string;
+  readonly language: Language;
+  readonly legs: readonly LegParams[];
+}
+
+export interface LegSnapshot {
+  readonly role: LegRole;
+  readonly codec: CodecSpec;
+  readonly host: string;
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  /** `ip:port` of the latched RTP source, or undefined before the first packet. */
+  readonly remote: string | undefined;
+  readonly packetsReceived: number;
+  readonly packetsDropped: number;
+  readonly packetsLost: number;
+}
+
+export interface CallSnapshot {
+  readonly callId: string;
+  readonly agentId: string;
+  readonly queue: string;
+  readonly language: Language;
+  readonly state: 'active' | 'ended';
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly endReason: CallEndReason | undefined;
+  readonly legs: readonly LegSnapshot[];
+}

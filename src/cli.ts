@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { helpText, loadConfig } from './config.js';
+import { runDemo } from './demo/demo.js';
+import { GatewayError } from './errors.js';
+import { Gateway } from './Gateway.js';
+import { createLogger } from './logger.js';
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv[0]?.startsWith('-') ? ['serve', ...argv] : argv;
+  if (rest.includes('--help') || rest.includes('-h') || command === 'help') {
+    console.log(helpText());
+    return 0;
+  }
+  const config = loadConfig(rest);
+  switch (command) {
+    case 'serve': {
+      const logger = createLogger(config.logLevel);
+      const { gateway } = await Gateway.start(config, logger);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          logger.info({ signal }, 'shutting down');
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await gateway.close();
+      return 0;
+    }
+    case 'demo': {
+      // The demo prints events itself; the gateway's own log stays on warnings unless asked.
+      const explicitLevel = rest.includes('--log-level') || process.env['LOG_LEVEL'] !== undefined;
+      await runDemo(config, createLogger(explicitLevel ? config.logLevel : 'warn'));
+      return 0;
+    }
+    default:
+      console.error(`unknown command '${command}'\n\n${helpText()}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof GatewayError ? `speech-gateway: ${err.message}` : err);
+    process.exitCode = err instanceof GatewayError ? 78 : 1;
+  },
+);

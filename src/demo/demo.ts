@@ -1,0 +1,142 @@
+import { WebSocket } from 'ws';
+import type { CodecSpec } from '../audio/codecs/Codec.js';
+import type { GatewayConfig } from '../config.js';
+import { Gateway } from '../Gateway.js';
+import { CallControl } from '../ingest/grpc/client.js';
+import { RtpSender } from '../ingest/rtp/RtpSender.js';
+import type { Logger } from '../logger.js';
+import type { GatewayEvent } from '../push/events.js';
+import { renderCall, type Turn } from './speech.js';
+
+interface DemoCall {
+  readonly callId: string;
+  readonly agentId: string;
+  readonly queue: string;
+  readonly codec: CodecSpec;
+  readonly startAfterMs: number;
+  readonly script: readonly Turn[];
+}
+
+/** Two overlapping calls as a contact centre hears them. */
+const CALLS: readonly DemoCall[] = [
+  {
+    callId: `demo-${Date.now().toString(36)}-1`,
+    agentId: 'agent-007',
+    queue: 'orders',
+    codec: { name: 'L16', clockRate: 16000, payloadType: 96 },
+    startAfterMs: 0,
+    script: [
+      { speaker: 'agent', text: 'Thank you for calling. How can I help you today?' },
+      { speaker: 'customer', text: 'Hello. I would like to cancel my order.' },
+      { speaker: 'agent', text: 'Of course. Can I have your order number please?' },
+      { speaker: 'customer', text: 'It is four five six seven.' },
+      { speaker: 'agent', text: 'Thank you. That order has been cancelled.' },
+    ],
+  },
+  {
+    callId: `demo-${Date.now().toString(36)}-2`,
+    agentId: 'agent-042',
+    queue: 'delivery',
+    // Wideband too: pocketsphinx's only model is 16 kHz and does poorly on G.711 narrowband (see README).
+    codec: { name: 'L16', clockRate: 16000, payloadType: 97 },
+    startAfterMs: 3000,
+    script: [
+      { speaker: 'agent', text: 'Good morning, you are speaking with Sam.' },
+      { speaker: 'customer', text: 'Where is my order? It has not arrived.' },
+      { speaker: 'agent', text: 'Let me check the tracking for you.' },
+    ],
+  },
+];
+
+const color = (code: number, text: string): string => (process.stdout.isTTY ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+function describe(event: GatewayEvent): string | undefined {
+  const id = event.callId.slice(-1);
+  switch (event.type) {
+    case 'call.started':
+      return color(36, `[call ${id}] started: agent ${event.agentId}, queue ${event.queue}, ${event.legs.map((l) => `${l.role} ${l.codec}/${l.clockRate} on :${l.rtpPort}`).join(', ')}`);
+    case 'transcript':
+      return event.final ? `[call ${id}] ${event.leg.padEnd(8)} ${(event.startMs / 1000).toFixed(1).padStart(5)}s  ${event.text}` : undefined;
+    case 'intent':
+      return color(33, `[call ${id}] INTENT ${event.intent} (${event.leg}, "${event.text}", ${event.partial ? 'from partial' : 'final'}, at ${(event.endMs / 1000).toFixed(1)}s)`);
+    case 'call.ended':
+      return color(36, `[call ${id}] ended: ${event.reason}, ${(event.durationMs / 1000).toFixed(1)}s`);
+  }
+}
+
+/**
+ * The README's first command: starts the gateway on the default engine and
+ * plays two synthesized calls into it exactly as a PBX would (gRPC StartCall,
+ * then both legs as real-time RTP, RTCP BYE at the end), printing what a
+ * client of /v1/events receives.
+ */
+export async function runDemo(config: GatewayConfig, logger: Logger): Promise<void> {
+  console.log('Synthesizing two calls with flite ...');
+  const rendered = await Promise.all(CALLS.map((call) => renderCall(call.script, { rate: call.codec.clockRate, voices: { customer: 'slt', agent: 'rms' } })));
+
+  const { gateway, addresses } = await Gateway.start(config, logger);
+  const httpUrl = `http://127.0.0.1:${addresses.http.port}`;
+  console.log(`Gateway up: engine ${gateway.engine}; events ws://127.0.0.1:${addresses.http.port}/v1/events, metrics ${httpUrl}/metrics, gRPC 127.0.0.1:${addresses.grpcPort}`);
+
+  const ws = new WebSocket(`ws://127.0.0.1:${addresses.http.port}/v1/events`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const ended = new Set<string>();
+  const allEnded = new Promise<void>((resolve) => {
+    ws.on('message', (data: Buffer) => {
+      const event = JSON.parse(data.toString('utf8')) as GatewayEvent;
+      const line = describe(event);
+      if (line !== undefined) console.log(line);
+      if (event.type === 'call.ended') {
+        ended.add(event.callId);
+        if (ended.size === CALLS.length) resolve();
+      }
+    });
+  });
+
+  const control = new CallControl(`127.0.0.1:${addresses.grpcPort}`);
+  try {
+    await Promise.all(
+      CALLS.map(async (call, i) => {
+        await new Promise((resolve) => setTimeout(resolve, call.startAfterMs));
+        const reply = await control.startCall({
+          call_id: call.callId,
+          agent_id: call.agentId,
+          queue: call.queue,
+          language: 'en-US',
+          legs: (['customer', 'agent'] as const).map((role) => ({
+            role: role === 'customer' ? 'LEG_ROLE_CUSTOMER' : 'LEG_ROLE_AGENT',
+            codec: `CODEC_${call.codec.name}` as const,
+            clock_rate: call.codec.clockRate,
+            payload_type: call.codec.payloadType,
+          })),
+        });
+        const audio = rendered[i];
+        if (audio === undefined) throw new Error('missing rendered call');
+        await Promise.all(
+          reply.legs.map((leg) =>
+            RtpSender.sendPcm({
+              codec: call.codec,
+              destination: { address: leg.host, port: leg.rtp_port },
+              rtcpPort: leg.rtcp_port,
+              pcm: audio.legs[leg.role === 'LEG_ROLE_CUSTOMER' ? 'customer' : 'agent'],
+              sampleRate: audio.sampleRate,
+              bye: 'call completed',
+            }),
+          ),
+        );
+      }),
+    );
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+    if ((await Promise.race([allEnded, timeout])) === 'timeout') console.log('Not every call ended within 10 s of its RTCP BYE.');
+    const metrics = await gateway.metrics.registry.getSingleMetricAsString('sgw_asr_real_time_factor');
+    const rtf = /sgw_asr_real_time_factor\{[^}]*\} ([0-9.e+-]+)/.exec(metrics)?.[1];
+    console.log(`Done. ASR real-time factor ${rtf === undefined ? 'n/a' : Number(rtf).toFixed(3)} (processing s per audio s, per stream).`);
+  } finally {
+    control.close();
+    ws.close();
+    await gateway.close();
+  }
+}

@@ -1,0 +1,96 @@
+// Original file: proto/speechgateway/v1/gateway.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CallInfo as _speechgateway_v1_CallInfo, CallInfo__Output as _speechgateway_v1_CallInfo__Output } from '../../speechgateway/v1/CallInfo.js';
+import type { EndCallRequest as _speechgateway_v1_EndCallRequest, EndCallRequest__Output as _speechgateway_v1_EndCallRequest__Output } from '../../speechgateway/v1/EndCallRequest.js';
+import type { EndCallResponse as _speechgateway_v1_EndCallResponse, EndCallResponse__Output as _speechgateway_v1_EndCallResponse__Output } from '../../speechgateway/v1/EndCallResponse.js';
+import type { GetCallRequest as _speechgateway_v1_GetCallRequest, GetCallRequest__Output as _speechgateway_v1_GetCallRequest__Output } from '../../speechgateway/v1/GetCallRequest.js';
+import type { ListCallsRequest as _speechgateway_v1_ListCallsRequest, ListCallsRequest__Output as _speechgateway_v1_ListCallsRequest__Output } from '../../speechgateway/v1/ListCallsRequest.js';
+import type { ListCallsResponse as _speechgateway_v1_ListCallsResponse, ListCallsResponse__Output as _speechgateway_v1_ListCallsResponse__Output } from '../../speechgateway/v1/ListCallsResponse.js';
+import type { StartCallRequest as _speechgateway_v1_StartCallRequest, StartCallRequest__Output as _speechgateway_v1_StartCallRequest__Output } from '../../speechgateway/v1/StartCallRequest.js';
+import type { StartCallResponse as _speechgateway_v1_StartCallResponse, StartCallResponse__Output as _speechgateway_v1_StartCallResponse__Output } from '../../speechgateway/v1/StartCallResponse.js';
+
+export interface CallControlClient extends grpc.Client {
+  /**
+   * Ends a call and frees its ports. NOT_FOUND for an unknown call.
+   */
+  EndCall(argument: _speechgateway_v1_EndCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_EndCallResponse__Output>): grpc.ClientUnaryCall;
+  EndCall(argument: _speechgateway_v1_EndCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_EndCallResponse__Output>): grpc.ClientUnaryCall;
+  EndCall(argument: _speechgateway_v1_EndCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_EndCallResponse__Output>): grpc.ClientUnaryCall;
+  EndCall(argument: _speechgateway_v1_EndCallRequest, callback: grpc.requestCallback<_speechgateway_v1_EndCallResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Ends a call and frees its ports. NOT_FOUND for an unknown call.
+   */
+  endCall(argument: _speechgateway_v1_EndCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_EndCallResponse__Output>): grpc.ClientUnaryCall;
+  endCall(argument: _speechgateway_v1_EndCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_EndCallResponse__Output>): grpc.ClientUnaryCall;
+  endCall(argument: _speechgateway_v1_EndCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_EndCallResponse__Output>): grpc.ClientUnaryCall;
+  endCall(argument: _speechgateway_v1_EndCallRequest, callback: grpc.requestCallback<_speechgateway_v1_EndCallResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetCall(argument: _speechgateway_v1_GetCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_CallInfo__Output>): grpc.ClientUnaryCall;
+  GetCall(argument: _speechgateway_v1_GetCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_CallInfo__Output>): grpc.ClientUnaryCall;
+  GetCall(argument: _speechgateway_v1_GetCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_CallInfo__Output>): grpc.ClientUnaryCall;
+  GetCall(argument: _speechgateway_v1_GetCallRequest, callback: grpc.requestCallback<_speechgateway_v1_CallInfo__Output>): grpc.ClientUnaryCall;
+  getCall(argument: _speechgateway_v1_GetCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_CallInfo__Output>): grpc.ClientUnaryCall;
+  getCall(argument: _speechgateway_v1_GetCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_CallInfo__Output>): grpc.ClientUnaryCall;
+  getCall(argument: _speechgateway_v1_GetCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_CallInfo__Output>): grpc.ClientUnaryCall;
+  getCall(argument: _speechgateway_v1_GetCallRequest, callback: grpc.requestCallback<_speechgateway_v1_CallInfo__Output>): grpc.ClientUnaryCall;
+  
+  ListCalls(argument: _speechgateway_v1_ListCallsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
+  ListCalls(argument: _speechgateway_v1_ListCallsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
+  ListCalls(argument: _speechgateway_v1_ListCallsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
+  ListCalls(argument: _speechgateway_v1_ListCallsRequest, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
+  listCalls(argument: _speechgateway_v1_ListCallsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
+  listCalls(argument: _speechgateway_v1_ListCallsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
+  listCalls(argument: _speechgateway_v1_ListCallsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
+  listCalls(argument: _speechgateway_v1_ListCallsRequest, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Allocates an RTP port per leg and starts recognition.
+   * INVALID_ARGUMENT names the offending field; RESOURCE_EXHAUSTED when no
+   * port is free; ALREADY_EXISTS for a duplicate call_id; FAILED_PRECONDITION
+   * when the ASR engine has no model for the language.
+   */
+  StartCall(argument: _speechgateway_v1_StartCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_StartCallResponse__Output>): grpc.ClientUnaryCall;
+  StartCall(argument: _speechgateway_v1_StartCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_StartCallResponse__Output>): grpc.ClientUnaryCall;
+  StartCall(argument: _speechgateway_v1_StartCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_StartCallResponse__Output>): grpc.ClientUnaryCall;
+  StartCall(argument: _speechgateway_v1_StartCallRequest, callback: grpc.requestCallback<_speechgateway_v1_StartCallResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Allocates an RTP port per leg and starts recognition.
+   * INVALID_ARGUMENT names the offending field; RESOURCE_EXHAUSTED when no
+   * port is free; ALREADY_EXISTS for a duplicate call_id; FAILED_PRECONDITION
+   * when the ASR engine has no model for the language.
+   */
+  startCall(argument: _speechgateway_v1_StartCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_StartCallResponse__Output>): grpc.ClientUnaryCall;
+  startCall(argument: _speechgateway_v1_StartCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_StartCallResponse__Output>): grpc.ClientUnaryCall;
+  startCall(argument: _speechgateway_v1_StartCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_StartCallResponse__Output>): grpc.ClientUnaryCall;
+  startCall(argument: _speechgateway_v1_StartCallRequest, callback: grpc.requestCallback<_speechgateway_v1_StartCallResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface CallControlHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Ends a call and frees its ports. NOT_FOUND for an unknown call.
+   */
+  EndCall: grpc.handleUnaryCall<_speechgateway_v1_EndCallRequest__Output, _speechgateway_v1_EndCallResponse>;
+  
+  GetCall: grpc.handleUnaryCall<_speechgateway_v1_GetCallRequest__Output, _speechgateway_v1_CallInfo>;
+  
+  ListCalls: grpc.handleUnaryCall<_speechgateway_v1_ListCallsRequest__Output, _speechgateway_v1_ListCallsResponse>;
+  
+  /**
+   * Allocates an RTP port per leg and starts recognition.
+   * INVALID_ARGUMENT names the offending field; RESOURCE_EXHAUSTED when no
+   * port is free; ALREADY_EXISTS for a duplicate call_id; FAILED_PRECONDITION
+   * when the ASR engine has no model for the language.
+   */
+  StartCall: grpc.handleUnaryCall<_speechgateway_v1_StartCallRequest__Output, _speechgateway_v1_StartCallResponse>;
+  
+}
+
+export interface CallControlDefinition extends grpc.ServiceDefinition {
+  EndCall: MethodDefinition<_speechgateway_v1_EndCallRequest, _speechgateway_v1_EndCallResponse, _speechgateway_v1_EndCallRequest__Output, _speechgateway_v1_EndCallResponse__Output>
+  GetCall: MethodDefinition<_speechgateway_v1_GetCallRequest, _speechgateway_v1_CallInfo, _speechgateway_v1_GetCallRequest__Output, _speechgateway_v1_CallInfo__Output>
+  ListCalls: MethodDefinition<_speechgateway_v1_ListCallsRequest, _speechgateway_v1_ListCallsResponse, _speechgateway_v1_ListCallsRequest__Output, _speechgateway_v1_ListCallsResponse__Output>
+  StartCall: MethodDefinition<_speechgateway_v1_StartCallRequest, _speechgateway_v1_StartCallResponse, _speechgateway_v1_StartCallRequest__Output, _speechgateway_v1_StartCallResponse__Output>
+}

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { validateCodec } from '../../audio/codecs/index.js';
+import type { CodecName } from '../../audio/codecs/Codec.js';
+import type { LegParams, StartCallParams } from '../../calls/types.js';
+import { invalidArgument } from '../../errors.js';
+import { LANGUAGES, isLanguage } from '../../language.js';
+import type { LegRole } from '../../push/events.js';
+import type { StartCallRequest__Output } from './generated/speechgateway/v1/StartCallRequest.js';
+
+const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_LABEL = 128;
+
+const ROLES: Readonly<Record<string, LegRole>> = { LEG_ROLE_CUSTOMER: 'customer', LEG_ROLE_AGENT: 'agent' };
+const CODECS: Readonly<Record<string, CodecName>> = { CODEC_PCMU: 'PCMU', CODEC_PCMA: 'PCMA', CODEC_L16: 'L16' };
+
+/**
+ * Checks a StartCall request field by field. Throws INVALID_ARGUMENT naming
+ * the first bad field (`legs[1].payload_type: ...`).
+ */
+export function parseStartCallRequest(request: StartCallRequest__Output): StartCallParams {
+  const callId = request.call_id === '' ? randomUUID() : request.call_id;
+  if (!CALL_ID.test(callId)) throw invalidArgument('call_id', 'must be 1-128 characters of [A-Za-z0-9._:-]');
+  if (request.agent_id.length > MAX_LABEL) throw invalidArgument('agent_id', `longer than ${MAX_LABEL} characters`);
+  if (request.queue.length > MAX_LABEL) throw invalidArgument('queue', `longer than ${MAX_LABEL} characters`);
+  if (!isLanguage(request.language)) {
+    throw invalidArgument('language', `must be one of ${LANGUAGES.join(', ')}, got '${request.language.slice(0, 20)}'`);
+  }
+  if (request.legs.length === 0 || request.legs.length > 2) {
+    throw invalidArgument('legs', `must hold one or two legs, got ${request.legs.length}`);
+  }
+  const legs: LegParams[] = [];
+  request.legs.forEach((leg, index) => {
+    const field = `legs[${index}]`;
+    const role = ROLES[leg.role];
+    if (role === undefined) throw invalidArgument(`${field}.role`, 'must be LEG_ROLE_CUSTOMER or LEG_ROLE_AGENT');
+    if (legs.some((l) => l.role === role)) throw invalidArgument(`${field}.role`, `a second ${role} leg`);
+    const name = CODECS[leg.codec];
+    if (name === undefined) throw invalidArgument(`${field}.codec`, 'must be CODEC_PCMU, CODEC_PCMA or CODEC_L16');
+    const codec = validateCodec({ name, clockRate: leg.clock_rate === 0 ? 8000 : leg.clock_rate, payloadType: leg.payload_type === 0 ? undefined : leg.payload_type });
+    if (typeof codec === 'string') throw invalidArgument(`${field}.${codec.startsWith('payload') ? 'payload_type' : 'clock_rate'}`, codec);
+    legs.push({ role, codec });
+  });
+  return { callId, agentId: request.agent_id, queue: request.queue, language: request.language, legs };
+}

@@ -1,0 +1,111 @@
+import { WebSocket } from 'ws';
+import { loadConfig, type GatewayConfig } from '../../src/config.js';
+import { Gateway, type GatewayAddresses } from '../../src/Gateway.js';
+import { CallControl } from '../../src/ingest/grpc/client.js';
+import { createLogger } from '../../src/logger.js';
+import { GatewayMetrics } from '../../src/metrics.js';
+import type { GatewayEvent } from '../../src/push/events.js';
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly addresses: GatewayAddresses;
+  readonly control: CallControl;
+  readonly metrics: GatewayMetrics;
+  close(): Promise<void>;
+}
+
+/** A real gateway on 127.0.0.1, HTTP and gRPC on port 0, RTP on the given range. */
+export async function startTestGateway(overrides: Partial<GatewayConfig> & { rtpPortMin: number; rtpPortMax: number }): Promise<TestGateway> {
+  const config = loadConfig([], {}, {
+    httpHost: '127.0.0.1',
+    httpPort: 0,
+    grpcHost: '127.0.0.1',
+    grpcPort: 0,
+    rtpBindHost: '127.0.0.1',
+    rtpAdvertisedHost: '127.0.0.1',
+    asr: 'pocketsphinx',
+    asrWorkers: 2,
+    logLevel: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...overrides,
+  });
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const { gateway, addresses } = await Gateway.start(config, createLogger(config.logLevel), metrics);
+  const control = new CallControl(`127.0.0.1:${addresses.grpcPort}`);
+  return {
+    gateway,
+    addresses,
+    control,
+    metrics,
+    async close() {
+      control.close();
+      await gateway.close();
+    },
+  };
+}
+
+export interface ReceivedEvent {
+  readonly event: GatewayEvent & { readonly seq: number };
+  /** `Date.now()` when the client received it. */
+  readonly receivedAt: number;
+}
+
+/** A /v1/events client that records every event with its arrival time. */
+export class EventRecorder {
+  readonly events: ReceivedEvent[] = [];
+  private readonly waiters: { predicate: (e: ReceivedEvent) => boolean; resolve: (e: ReceivedEvent) => void }[] = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const received = { event: JSON.parse(data.toString('utf8')) as ReceivedEvent['event'], receivedAt: Date.now() };
+      this.events.push(received);
+      for (const waiter of [...this.waiters]) {
+        if (waiter.predicate(received)) {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          waiter.resolve(received);
+        }
+      }
+    });
+  }
+
+  static async connect(httpPort: number, query = ''): Promise<EventRecorder> {
+    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/v1/events${query}`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new EventRecorder(ws);
+  }
+
+  /** Resolves with the first event (already received or future) matching `predicate`. */
+  waitFor(predicate: (e: ReceivedEvent) => boolean, timeoutMs: number, what = 'event'): Promise<ReceivedEvent> {
+    const seen = this.events.find(predicate);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      this.waiters.push({
+        predicate,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
+    });
+  }
+
+  forCall(callId: string): ReceivedEvent['event'][] {
+    return this.events.filter((e) => e.event.callId === callId).map((e) => e.event);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Value of one sample of a metric, or 0 when absent. */
+export async function metricValue(metrics: GatewayMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (metric === undefined) return 0;
+  const data = await metric.get();
+  const sample = data.values.find((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val));
+  return sample?.value ?? 0;
+}
