@@ -82,7 +82,7 @@ describe('grammar files', () => {
     );
   });
 
-  test('YAML syntax errors and duplicate ids are located', async () => {
+  test('YAML syntax errors and duplicate ids are located', () => {
     assert.throws(
       () => GrammarSet.fromSources([{ file: 'x.yaml', language: 'en-US', text: 'intents:\n  - id: a\n    phrases: [unclosed\n' }]),
       (err: unknown) => err instanceof GrammarError && err.problems[0]?.file === 'x.yaml' && /Flow sequence/.test(err.problems[0].message),

@@ -51,7 +51,7 @@ describe('/v1/events', () => {
     hub.publish(ended('y'));
     await until(() => a.messages.length === 2 && b.messages.length === 2, 'both got two');
     assert.deepEqual(a.messages.map((m) => [m['type'], m['callId'], m['seq']]), [['call.ended', 'x', 1], ['call.ended', 'y', 2]]);
-    assert.ok(typeof a.messages[0]?.['ts'] === 'number' && Math.abs((a.messages[0]['ts'] as number) - Date.now()) < 5000);
+    assert.ok(typeof a.messages[0]?.['ts'] === 'number' && Math.abs(a.messages[0]['ts'] - Date.now()) < 5000);
     a.ws.close();
     b.ws.close();
   });
