@@ -1,0 +1,90 @@
+/**
+ * koffi bindings for the pocketsphinx 5prealpha C API (Debian libpocketsphinx3).
+ * Loaded once per thread on first use; every call is synchronous.
+ */
+import koffi, { type LibraryHandle } from 'koffi';
+import { GatewayError, errorMessage } from '../../../errors.js';
+import { POCKETSPHINX_INSTALL_HINT, POCKETSPHINX_SONAME, SPHINXBASE_SONAME } from './paths.js';
+
+declare const opaque: unique symbol;
+/** Native handle; only ever passed back to the library. */
+export type Handle<Tag extends string> = { readonly [opaque]: Tag };
+export type ConfigHandle = Handle<'cmd_ln_t'>;
+export type DecoderHandle = Handle<'ps_decoder_t'>;
+export type SegmentHandle = Handle<'ps_seg_t'>;
+type ArgDefs = Handle<'arg_t'>;
+
+/** A koffi out-parameter: the callee writes element 0. */
+type Out<T> = [T];
+
+export interface PocketsphinxApi {
+  /** Variadic: alternating ('str', value) pairs, terminated by ('str', null). */
+  cmd_ln_init(inout: ConfigHandle | null, defn: ArgDefs, strict: number, ...args: (string | null)[]): ConfigHandle | null;
+  cmd_ln_free_r(config: ConfigHandle): number;
+  /** NULL disables sphinxbase logging process-wide. */
+  err_set_logfp(fp: null): void;
+  ps_args(): ArgDefs;
+  ps_init(config: ConfigHandle): DecoderHandle | null;
+  ps_free(ps: DecoderHandle): number;
+  /** Resets the frame counter (segment frames are relative to the last stream start, not the utterance). */
+  ps_start_stream(ps: DecoderHandle): number;
+  ps_start_utt(ps: DecoderHandle): number;
+  ps_end_utt(ps: DecoderHandle): number;
+  ps_process_raw(ps: DecoderHandle, data: Int16Array, nSamples: number, noSearch: number, fullUtt: number): number;
+  ps_get_in_speech(ps: DecoderHandle): number;
+  ps_get_hyp(ps: DecoderHandle, score: Out<number>): string | null;
+  ps_seg_iter(ps: DecoderHandle): SegmentHandle | null;
+  ps_seg_next(seg: SegmentHandle): SegmentHandle | null;
+  ps_seg_word(seg: SegmentHandle): string | null;
+  ps_seg_frames(seg: SegmentHandle, startFrame: Out<number>, endFrame: Out<number>): void;
+  ps_seg_free(seg: SegmentHandle): void;
+}
+
+let api: PocketsphinxApi | undefined;
+
+function bind<F>(lib: LibraryHandle, prototype: string): F {
+  // koffi functions are untyped; the interface above is the checked contract.
+  return lib.func(prototype) as unknown as F;
+}
+
+/** Opens the libraries (once per thread). Throws SGW_ASR_UNAVAILABLE when they are missing. */
+export function pocketsphinx(): PocketsphinxApi {
+  if (api) return api;
+  let base: LibraryHandle;
+  let ps: LibraryHandle;
+  try {
+    base = koffi.load(SPHINXBASE_SONAME);
+    ps = koffi.load(POCKETSPHINX_SONAME);
+  } catch (err) {
+    throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx library not loadable (${errorMessage(err)}); ${POCKETSPHINX_INSTALL_HINT}`, { cause: err });
+  }
+  koffi.opaque('cmd_ln_t');
+  koffi.opaque('arg_t');
+  koffi.opaque('ps_decoder_t');
+  koffi.opaque('ps_seg_t');
+  const cmdLnInit = bind<(...args: unknown[]) => ConfigHandle | null>(base, 'cmd_ln_t *cmd_ln_init(cmd_ln_t *inout, const arg_t *defn, int strict, ...)');
+  api = {
+    cmd_ln_init: (inout, defn, strict, ...args) => cmdLnInit(inout, defn, strict, ...args.flatMap((a) => ['str', a])),
+    cmd_ln_free_r: bind(base, 'int cmd_ln_free_r(cmd_ln_t *cmdln)'),
+    err_set_logfp: bind(base, 'void err_set_logfp(void *stream)'),
+    ps_args: bind(ps, 'const arg_t *ps_args()'),
+    ps_init: bind(ps, 'ps_decoder_t *ps_init(cmd_ln_t *config)'),
+    ps_free: bind(ps, 'int ps_free(ps_decoder_t *ps)'),
+    ps_start_stream: bind(ps, 'int ps_start_stream(ps_decoder_t *ps)'),
+    ps_start_utt: bind(ps, 'int ps_start_utt(ps_decoder_t *ps)'),
+    ps_end_utt: bind(ps, 'int ps_end_utt(ps_decoder_t *ps)'),
+    ps_process_raw: bind(ps, 'int ps_process_raw(ps_decoder_t *ps, const int16_t *data, size_t n_samples, int no_search, int full_utt)'),
+    ps_get_in_speech: bind(ps, 'uint8_t ps_get_in_speech(ps_decoder_t *ps)'),
+    ps_get_hyp: bind(ps, 'const char *ps_get_hyp(ps_decoder_t *ps, _Out_ int32_t *out_best_score)'),
+    ps_seg_iter: bind(ps, 'ps_seg_t *ps_seg_iter(ps_decoder_t *ps)'),
+    ps_seg_next: bind(ps, 'ps_seg_t *ps_seg_next(ps_seg_t *seg)'),
+    ps_seg_word: bind(ps, 'const char *ps_seg_word(ps_seg_t *seg)'),
+    ps_seg_frames: bind(ps, 'void ps_seg_frames(ps_seg_t *seg, _Out_ int *out_sf, _Out_ int *out_ef)'),
+    ps_seg_free: bind(ps, 'void ps_seg_free(ps_seg_t *seg)'),
+  };
+  // Quiet, without `-logfn /dev/null`: that makes every ps_init fopen a new
+  // log FILE and fclose the previous, process-wide one, which another worker
+  // thread may be writing to at that moment. Disabling once is race-free.
+  api.err_set_logfp(null);
+  return api;
+}

@@ -1,0 +1,153 @@
+/**
+ * Messages between the main thread (AsrWorkerPool) and an ASR worker.
+ * Requests carry a `requestId` that the matching reply echoes; audio and
+ * results are fire-and-forget and keyed by `streamId`. Ordering per worker is
+ * FIFO in both directions, which the pool relies on (e.g. every `results` of a
+ * stream arrives before its `ended`).
+ */
+import type { ErrorCode } from '../../errors.js';
+import type { Language } from '../../language.js';
+import type { EngineConfig, RecognitionResult } from '../types.js';
+
+export type StreamId = number;
+export type RequestId = number;
+
+// ---- main -> worker ----
+
+export interface InitMessage {
+  readonly type: 'init';
+  readonly requestId: RequestId;
+  readonly engine: EngineConfig;
+  /** Minimum audio between partial hypotheses (ms). */
+  readonly partialIntervalMs?: number;
+}
+
+export interface OpenMessage {
+  readonly type: 'open';
+  readonly requestId: RequestId;
+  readonly streamId: StreamId;
+  readonly language: Language;
+  readonly inputSampleRate: number;
+}
+
+/** 16-bit mono PCM at the stream's input rate; `pcm` is transferred, not copied. */
+export interface AudioMessage {
+  readonly type: 'audio';
+  readonly streamId: StreamId;
+  readonly pcm: ArrayBuffer;
+}
+
+/** Flush the utterance in progress (final result), then reply `ended`. The stream stays open. */
+export interface EndMessage {
+  readonly type: 'end';
+  readonly requestId: RequestId;
+  readonly streamId: StreamId;
+}
+
+/** Free the stream's recogniser; no reply. */
+export interface CloseMessage {
+  readonly type: 'close';
+  readonly streamId: StreamId;
+}
+
+export interface PingMessage {
+  readonly type: 'ping';
+  readonly seq: number;
+}
+
+/** Free every recogniser and the engine, then exit the thread with code 0. */
+export interface ShutdownMessage {
+  readonly type: 'shutdown';
+}
+
+/** Test hooks: simulate a crashed or hung worker. */
+export interface DebugMessage {
+  readonly type: 'debug';
+  readonly action: 'exit' | 'hang';
+  /** For `hang`: how long to block the thread. */
+  readonly ms?: number;
+}
+
+export type ToWorker =
+  | InitMessage
+  | OpenMessage
+  | AudioMessage
+  | EndMessage
+  | CloseMessage
+  | PingMessage
+  | ShutdownMessage
+  | DebugMessage;
+
+// ---- worker -> main ----
+
+export interface ReadyMessage {
+  readonly type: 'ready';
+  readonly requestId: RequestId;
+  readonly engine: string;
+}
+
+export interface InitErrorMessage {
+  readonly type: 'initError';
+  readonly requestId: RequestId;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export interface OpenedMessage {
+  readonly type: 'opened';
+  readonly requestId: RequestId;
+  readonly streamId: StreamId;
+  /** Rate the recogniser runs at (input is resampled to it). */
+  readonly engineSampleRate: number;
+}
+
+export interface OpenErrorMessage {
+  readonly type: 'openError';
+  readonly requestId: RequestId;
+  readonly streamId: StreamId;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export interface EndedMessage {
+  readonly type: 'ended';
+  readonly requestId: RequestId;
+  readonly streamId: StreamId;
+}
+
+export interface ResultsMessage {
+  readonly type: 'results';
+  readonly streamId: StreamId;
+  readonly results: RecognitionResult[];
+}
+
+/** One audio message consumed: input samples and wall time spent resampling + recognising. */
+export interface ProcessedMessage {
+  readonly type: 'processed';
+  readonly streamId: StreamId;
+  readonly samples: number;
+  readonly processingMs: number;
+}
+
+/** A non-fatal failure the worker handled (logged by the pool). */
+export interface WorkerErrorMessage {
+  readonly type: 'error';
+  readonly streamId?: StreamId;
+  readonly message: string;
+}
+
+export interface PongMessage {
+  readonly type: 'pong';
+  readonly seq: number;
+}
+
+export type FromWorker =
+  | ReadyMessage
+  | InitErrorMessage
+  | OpenedMessage
+  | OpenErrorMessage
+  | EndedMessage
+  | ResultsMessage
+  | ProcessedMessage
+  | WorkerErrorMessage
+  | PongMessage;

@@ -1,0 +1,171 @@
+/**
+ * ASR worker thread entry. Owns one Engine and, per stream, a Recognizer and a
+ * Resampler (input rate -> recogniser rate). Native recognition blocks, which
+ * is why it lives here and not on the main thread.
+ *
+ * Messages are handled strictly in arrival order through a promise chain
+ * (opening a stream is async because the resampler loads wasm), and nothing
+ * escapes the handler: failures are reported as messages.
+ */
+import { parentPort } from 'node:worker_threads';
+import { GatewayError, errorMessage, type ErrorCode } from '../../errors.js';
+import type { EngineConfig } from '../types.js';
+import type { Engine, Recognizer } from '../engines/Engine.js';
+import { PocketsphinxEngine } from '../engines/pocketsphinx/PocketsphinxEngine.js';
+import { VoskEngine } from '../engines/vosk/VoskEngine.js';
+import { Resampler } from '../../audio/Resampler.js';
+import type { FromWorker, StreamId, ToWorker } from './protocol.js';
+
+if (parentPort === null) throw new Error('asr/pool/worker.js must be started as a worker thread');
+const port = parentPort;
+
+interface StreamState {
+  readonly recognizer: Recognizer;
+  readonly resampler: Resampler;
+}
+
+let engine: Engine | null = null;
+let partialIntervalMs: number | undefined;
+const streams = new Map<StreamId, StreamState>();
+let chain: Promise<void> = Promise.resolve();
+
+function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(message, transfer);
+}
+
+function codeOf(err: unknown): ErrorCode {
+  return err instanceof GatewayError ? err.code : 'SGW_ASR_UNAVAILABLE';
+}
+
+function createEngine(config: EngineConfig): Engine {
+  switch (config.engine) {
+    case 'pocketsphinx':
+      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict });
+    case 'vosk':
+      return new VoskEngine(config.models);
+  }
+}
+
+function freeStream(streamId: StreamId): void {
+  const stream = streams.get(streamId);
+  if (!stream) return;
+  streams.delete(streamId);
+  stream.recognizer.free();
+  stream.resampler.destroy();
+}
+
+function freeAll(): void {
+  for (const id of [...streams.keys()]) {
+    try {
+      freeStream(id);
+    } catch {
+      // Keep freeing the others; the engine frees leftovers below.
+    }
+  }
+  engine?.free();
+  engine = null;
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'init': {
+      if (engine !== null) {
+        post({ type: 'initError', requestId: msg.requestId, code: 'SGW_CONFIG', message: 'worker already initialised' });
+        return;
+      }
+      try {
+        engine = createEngine(msg.engine);
+        partialIntervalMs = msg.partialIntervalMs;
+        post({ type: 'ready', requestId: msg.requestId, engine: engine.name });
+      } catch (err) {
+        post({ type: 'initError', requestId: msg.requestId, code: codeOf(err), message: errorMessage(err) });
+      }
+      return;
+    }
+    case 'open': {
+      const { requestId, streamId } = msg;
+      let recognizer: Recognizer | undefined;
+      try {
+        if (engine === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'ASR worker has no engine');
+        if (streams.has(streamId)) throw new GatewayError('SGW_INVALID_ARGUMENT', `stream ${streamId} already open`);
+        recognizer = engine.createRecognizer(msg.language, partialIntervalMs === undefined ? {} : { partialIntervalMs });
+        const resampler = await Resampler.create(msg.inputSampleRate, recognizer.sampleRate);
+        streams.set(streamId, { recognizer, resampler });
+        post({ type: 'opened', requestId, streamId, engineSampleRate: recognizer.sampleRate });
+      } catch (err) {
+        recognizer?.free();
+        post({ type: 'openError', requestId, streamId, code: codeOf(err), message: errorMessage(err) });
+      }
+      return;
+    }
+    case 'audio': {
+      const { streamId } = msg;
+      const samples = msg.pcm.byteLength >> 1;
+      const stream = streams.get(streamId);
+      const start = performance.now();
+      if (stream) {
+        try {
+          const pcm = stream.resampler.process(new Int16Array(msg.pcm, 0, samples));
+          const results = stream.recognizer.accept(pcm);
+          if (results.length > 0) post({ type: 'results', streamId, results });
+        } catch (err) {
+          post({ type: 'error', streamId, message: `recognition failed: ${errorMessage(err)}` });
+        }
+      }
+      // Always acknowledged, even for an unknown stream, so the sender's backlog accounting drains.
+      post({ type: 'processed', streamId, samples, processingMs: performance.now() - start });
+      return;
+    }
+    case 'end': {
+      const { requestId, streamId } = msg;
+      const stream = streams.get(streamId);
+      if (stream) {
+        try {
+          const results = stream.recognizer.finish();
+          if (results.length > 0) post({ type: 'results', streamId, results });
+        } catch (err) {
+          post({ type: 'error', streamId, message: `flushing the final result failed: ${errorMessage(err)}` });
+        }
+      }
+      post({ type: 'ended', requestId, streamId });
+      return;
+    }
+    case 'close':
+      try {
+        freeStream(msg.streamId);
+      } catch (err) {
+        post({ type: 'error', streamId: msg.streamId, message: `freeing the recogniser failed: ${errorMessage(err)}` });
+      }
+      return;
+    case 'shutdown':
+      try {
+        freeAll();
+      } finally {
+        // Native decoders are freed above; exiting here ends only this thread.
+        process.exit(0);
+      }
+      return;
+    case 'ping':
+    case 'debug':
+      return; // handled before queueing
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  // Heartbeats bypass the queue: they must measure whether the thread is responsive, not the backlog.
+  if (msg.type === 'ping') {
+    post({ type: 'pong', seq: msg.seq });
+    return;
+  }
+  if (msg.type === 'debug') {
+    if (msg.action === 'exit') process.exit(70);
+    // Blocks the thread without burning CPU.
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msg.ms ?? 60_000);
+    return;
+  }
+  chain = chain
+    .then(() => handle(msg))
+    .catch((err: unknown) => {
+      post({ type: 'error', message: `unexpected failure handling ${msg.type}: ${errorMessage(err)}` });
+    });
+});

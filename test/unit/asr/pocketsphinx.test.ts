@@ -1,0 +1,122 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../../../src/errors.js';
+import type { RecognitionResult } from '../../../src/asr/types.js';
+import type { Recognizer } from '../../../src/asr/engines/Engine.js';
+import { PocketsphinxEngine } from '../../../src/asr/engines/pocketsphinx/PocketsphinxEngine.js';
+import { DEBIAN_MODEL } from '../../../src/asr/engines/pocketsphinx/paths.js';
+import { chunks, concat, silence, synthesize } from '../../helpers/speech.js';
+
+const RATE = 16000;
+
+function feed(recognizer: Recognizer, pcm: Int16Array): { results: RecognitionResult[]; ms: number } {
+  const results: RecognitionResult[] = [];
+  const start = performance.now();
+  for (const chunk of chunks(pcm, RATE, 20)) results.push(...recognizer.accept(chunk));
+  results.push(...recognizer.finish());
+  return { results, ms: performance.now() - start };
+}
+
+function assertWordTimings(result: RecognitionResult, audioMs: number): void {
+  let previousStart = -1;
+  for (const w of result.words) {
+    assert.ok(w.startMs >= 0 && w.startMs <= w.endMs && w.endMs <= audioMs, `${w.word} ${w.startMs}-${w.endMs} within 0-${audioMs}`);
+    assert.ok(w.startMs >= previousStart, `${w.word} starts after the previous word`);
+    assert.doesNotMatch(w.word, /^[<[]|\(\d+\)$/, 'fillers and variant markers are removed');
+    previousStart = w.startMs;
+  }
+}
+
+describe('PocketsphinxEngine', () => {
+  let engine: PocketsphinxEngine;
+  let utterance: Int16Array;
+  let second: Int16Array;
+
+  before(async () => {
+    engine = new PocketsphinxEngine(DEBIAN_MODEL);
+    utterance = await synthesize('I want to cancel my order', { rate: RATE });
+    second = await synthesize('please check my account balance', { rate: RATE });
+  });
+  after(() => engine.free());
+
+  test('recognises flite speech: partials, then a final with word timings', () => {
+    const audio = concat(silence(500, RATE), utterance, silence(1500, RATE));
+    const audioMs = (audio.length * 1000) / RATE;
+    const recognizer = engine.createRecognizer('en-US');
+    const { results, ms } = feed(recognizer, audio);
+    recognizer.free();
+
+    const partials = results.filter((r) => !r.final);
+    const finals = results.filter((r) => r.final);
+    assert.ok(partials.length >= 2, `partials: ${partials.map((p) => p.text).join(' | ')}`);
+    assert.equal(finals.length, 1, `finals: ${finals.map((f) => f.text).join(' | ')}`);
+    const final = finals[0]!;
+    assert.match(final.text, /\bcancel\b/);
+    assert.match(final.text, /\border\b/);
+    assert.equal(final.utteranceId, 0);
+    assert.ok(partials.every((p) => p.utteranceId === final.utteranceId));
+    assert.ok(final.words.length >= 4);
+    assertWordTimings(final, audioMs);
+    // The speech starts after 500 ms of silence.
+    assert.ok(final.startMs >= 400 && final.startMs < 1200, `final starts at ${final.startMs}`);
+    assert.ok(final.endMs <= audioMs);
+    const rtf = ms / audioMs;
+    console.log(`pocketsphinx real-time factor (one stream, 20 ms chunks): ${rtf.toFixed(3)}`);
+    assert.ok(rtf < 1, `real-time factor ${rtf}`);
+  });
+
+  test('continuous recognition: two utterances, ids increase, times on the stream clock', () => {
+    const audio = concat(silence(300, RATE), utterance, silence(1500, RATE), second, silence(1500, RATE));
+    const audioMs = (audio.length * 1000) / RATE;
+    const secondStartMs = 300 + (utterance.length * 1000) / RATE + 1500;
+    const recognizer = engine.createRecognizer('en-US');
+    const { results } = feed(recognizer, audio);
+    recognizer.free();
+
+    const finals = results.filter((r) => r.final);
+    assert.deepEqual(finals.map((f) => f.utteranceId), [0, 1], finals.map((f) => f.text).join(' | '));
+    const [first, next] = finals as [RecognitionResult, RecognitionResult];
+    assert.match(first.text, /cancel/);
+    assert.match(next.text, /balance/);
+    assert.ok(next.startMs > first.endMs);
+    assert.ok(Math.abs(next.startMs - secondStartMs) < 400, `second utterance at ${next.startMs}, expected ~${secondStartMs}`);
+    for (const f of finals) assertWordTimings(f, audioMs);
+  });
+
+  test('silence produces nothing; finish() on an idle recogniser is empty', () => {
+    const recognizer = engine.createRecognizer('en-US');
+    const { results } = feed(recognizer, silence(2000, RATE));
+    assert.deepEqual(results, []);
+    assert.deepEqual(recognizer.finish(), []);
+    recognizer.free();
+    recognizer.free();
+    assert.throws(() => recognizer.accept(silence(20, RATE)), /after free/);
+  });
+
+  test('only en-US is supported', () => {
+    assert.equal(engine.supports('en-US'), true);
+    assert.equal(engine.supports('nl-NL'), false);
+    assert.throws(
+      () => engine.createRecognizer('nl-NL'),
+      (err: unknown) => err instanceof GatewayError && err.code === 'SGW_LANGUAGE_UNSUPPORTED',
+    );
+  });
+});
+
+test('a missing model is SGW_ASR_UNAVAILABLE with an install hint', () => {
+  assert.throws(
+    () => new PocketsphinxEngine({ ...DEBIAN_MODEL, hmm: '/nonexistent/hmm' }),
+    (err: unknown) => err instanceof GatewayError && err.code === 'SGW_ASR_UNAVAILABLE' && /\/nonexistent\/hmm/.test(err.message) && /apt-get install/.test(err.message),
+  );
+});
+
+test('free() releases live recognisers and the engine refuses new ones', () => {
+  const engine = new PocketsphinxEngine(DEBIAN_MODEL, { maxIdleDecoders: 1 });
+  const a = engine.createRecognizer('en-US');
+  const b = engine.createRecognizer('en-US');
+  a.free();
+  engine.free();
+  engine.free();
+  assert.throws(() => b.accept(silence(20, RATE)), /after free/);
+  assert.throws(() => engine.createRecognizer('en-US'), (err: unknown) => err instanceof GatewayError);
+});

@@ -1,0 +1,203 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { pino } from 'pino';
+import { GatewayError } from '../../../src/errors.js';
+import { GatewayMetrics } from '../../../src/metrics.js';
+import { AsrWorkerPool, type AsrWorkerPoolOptions } from '../../../src/asr/pool/AsrWorkerPool.js';
+import type { SpeechStream } from '../../../src/asr/SpeechStream.js';
+import type { RecognitionResult } from '../../../src/asr/types.js';
+import { DEBIAN_MODEL } from '../../../src/asr/engines/pocketsphinx/paths.js';
+import { chunks, concat, silence, synthesize } from '../../helpers/speech.js';
+
+const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'silent' });
+const POCKETSPHINX = { engine: 'pocketsphinx', ...DEBIAN_MODEL } as const;
+
+function poolOptions(metrics: GatewayMetrics, extra: Partial<AsrWorkerPoolOptions> = {}): AsrWorkerPoolOptions {
+  return { engine: POCKETSPHINX, workers: 2, logger, metrics, ...extra };
+}
+
+/** Reads a stream in the background; `final(n)` resolves once n finals arrived. */
+function collect(stream: SpeechStream) {
+  const results: RecognitionResult[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const finals = () => results.filter((r) => r.final);
+  const done = (async () => {
+    for await (const r of stream) {
+      results.push(r);
+      for (const w of waiters.filter((w) => finals().length >= w.n)) w.resolve();
+    }
+  })();
+  return {
+    results,
+    finals,
+    done,
+    final(n: number, timeoutMs = 15_000): Promise<void> {
+      if (finals().length >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for final #${n}; got ${JSON.stringify(results.map((r) => r.text))}`)), timeoutMs);
+        waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+  };
+}
+
+/**
+ * Writes 20 ms chunks faster than real time but keeps the worker backlog
+ * under a second, so the stream's 5 s drop policy never kicks in.
+ */
+async function writeChunked(stream: SpeechStream, pcm: Int16Array, rate: number): Promise<void> {
+  for (const chunk of chunks(pcm, rate, 20)) {
+    while (stream.bufferedAudioMs > 1000) await new Promise((resolve) => setTimeout(resolve, 5));
+    stream.write(chunk);
+  }
+}
+
+async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function exited(worker: Worker): Promise<number> {
+  return new Promise((resolve) => worker.once('exit', resolve));
+}
+
+function osThreads(): number {
+  const match = /^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return Number(match?.[1] ?? NaN);
+}
+
+async function counter(metric: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
+  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('AsrWorkerPool with pocketsphinx', () => {
+  let cancel16: Int16Array;
+  let greeting8: Int16Array;
+  let cancel8: Int16Array;
+  let balance16: Int16Array;
+
+  before(async () => {
+    // 8 kHz telephone-band speech is far from the wideband model's initial
+    // cepstral mean, so a fresh decoder's first utterance is unreliable; a call
+    // starts with a greeting, after which the live CMN has adapted.
+    [cancel16, greeting8, cancel8, balance16] = await Promise.all([
+      synthesize('I want to cancel my order', { rate: 16000 }),
+      synthesize('hello this is a call about my account', { rate: 8000, voice: 'kal' }),
+      synthesize('I want to cancel my order', { rate: 8000, voice: 'kal' }),
+      synthesize('please check my account balance', { rate: 16000 }),
+    ]);
+  });
+
+  test('two streams on two workers (8 kHz resampled and 16 kHz) produce finals; close() stops every worker', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const pool = await AsrWorkerPool.create(poolOptions(metrics));
+    const workers = [pool.workerForTest(0)!, pool.workerForTest(1)!];
+    const exits = workers.map(exited);
+    try {
+      const narrow = await pool.openStream({ language: 'en-US', inputSampleRate: 8000 });
+      const wide = await pool.openStream({ language: 'en-US', inputSampleRate: 16000 });
+      assert.deepEqual(pool.stats().streamsPerWorker, [1, 1], 'least-loaded placement');
+      const a = collect(narrow);
+      const b = collect(wide);
+
+      const narrowAudio = concat(silence(500, 8000), greeting8, silence(1000, 8000), cancel8, silence(1500, 8000));
+      const wideAudio = concat(silence(500, 16000), cancel16, silence(1500, 16000));
+      await Promise.all([writeChunked(narrow, narrowAudio, 8000), writeChunked(wide, wideAudio, 16000)]);
+      await Promise.all([a.final(2), b.final(1)]);
+      await Promise.all([narrow.end(), wide.end()]);
+      await Promise.all([a.done, b.done]); // iterators end after end()
+
+      const narrowFinals = a.finals();
+      assert.equal(narrowFinals.length, 2, JSON.stringify(narrowFinals.map((f) => f.text)));
+      assert.match(narrowFinals[1]!.text, /cancel my order/);
+      // The phrase starts after 500 + greeting + 1000 ms: 8 kHz time survives resampling.
+      const phraseStart = 1500 + (greeting8.length * 1000) / 8000;
+      assert.ok(Math.abs(narrowFinals[1]!.startMs - phraseStart) < 400, `8 kHz phrase at ${narrowFinals[1]!.startMs}, expected ~${phraseStart}`);
+      assert.deepEqual(narrowFinals.map((f) => f.utteranceId), [0, 1]);
+      const wideFinals = b.finals();
+      assert.equal(wideFinals.length, 1, JSON.stringify(wideFinals.map((f) => f.text)));
+      assert.match(wideFinals[0]!.text, /cancel my order/);
+      assert.ok(wideFinals[0]!.startMs >= 400 && wideFinals[0]!.endMs <= (wideAudio.length * 1000) / 16000);
+      for (const c of [a, b]) assert.ok(c.results.some((r) => !r.final), 'partials came first');
+
+      assert.deepEqual(pool.stats().streamsPerWorker, [0, 0]);
+      const audioSeconds = await counter(metrics.asrAudioSeconds);
+      const expectedSeconds = narrowAudio.length / 8000 + wideAudio.length / 16000;
+      assert.ok(Math.abs(audioSeconds - expectedSeconds) < 0.01, `audio seconds ${audioSeconds}, expected ${expectedSeconds}`);
+      assert.ok((await counter(metrics.asrProcessingSeconds)) > 0);
+    } finally {
+      await Promise.all([pool.close(), pool.close()]);
+    }
+    assert.deepEqual(await Promise.all(exits), [0, 0], 'workers exited on their own after freeing their decoders');
+    assert.ok(workers.every((w) => w.threadId === -1));
+    const rtf = (await metrics.asrRealTimeFactor.get()).values[0]?.value ?? NaN;
+    assert.ok(rtf > 0 && rtf < 1, `real-time factor ${rtf}`);
+    await assert.rejects(pool.openStream({ language: 'en-US', inputSampleRate: 8000 }), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_SHUTTING_DOWN');
+  });
+
+  test('unsupported language and bad sample rates are rejected', async () => {
+    const pool = await AsrWorkerPool.create(poolOptions(new GatewayMetrics({ defaultMetrics: false }), { workers: 1 }));
+    try {
+      assert.deepEqual(pool.supportedLanguages, ['en-US']);
+      await assert.rejects(pool.openStream({ language: 'nl-NL', inputSampleRate: 8000 }), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_LANGUAGE_UNSUPPORTED');
+      await assert.rejects(pool.openStream({ language: 'en-US', inputSampleRate: 0 }), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_INVALID_ARGUMENT');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  for (const kind of ['terminated from outside', 'exits abruptly', 'stops answering heartbeats'] as const) {
+    test(`a worker that ${kind} is replaced and the stream keeps producing results`, async () => {
+      const metrics = new GatewayMetrics({ defaultMetrics: false });
+      const pool = await AsrWorkerPool.create(poolOptions(metrics, { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 600 }));
+      try {
+        const stream = await pool.openStream({ language: 'en-US', inputSampleRate: 16000 });
+        const slot = pool.stats().streamsPerWorker.indexOf(1);
+        const c = collect(stream);
+        const firstPart = concat(silence(300, 16000), cancel16, silence(1500, 16000));
+        await writeChunked(stream, firstPart, 16000);
+        await c.final(1);
+
+        const old = pool.workerForTest(slot)!;
+        if (kind === 'terminated from outside') await old.terminate();
+        else if (kind === 'exits abruptly') pool.simulateFailureForTest(slot, 'exit');
+        else pool.simulateFailureForTest(slot, 'hang', 5000);
+        await until(() => pool.stats().workerRestarts === 1);
+        assert.notEqual(pool.workerForTest(slot), old);
+
+        await writeChunked(stream, concat(balance16, silence(1500, 16000)), 16000);
+        await c.final(2);
+        const [first, second] = c.finals() as [RecognitionResult, RecognitionResult];
+        assert.match(first.text, /cancel/);
+        assert.match(second.text, /balance/);
+        assert.equal(second.utteranceId, first.utteranceId + 1);
+        // Times continue on the stream clock: the second phrase starts where it was written.
+        const expectedStart = (firstPart.length * 1000) / 16000;
+        assert.ok(Math.abs(second.startMs - expectedStart) < 500, `second starts at ${second.startMs}, expected ~${expectedStart}`);
+        assert.equal(await counter(metrics.asrWorkerRestarts), 1);
+        await stream.end();
+        await c.done;
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+});
+
+test('a pool whose engine cannot load rejects create() with the worker message and leaves no thread', async () => {
+  await synthesize('warm up', { rate: 8000 }); // starts libuv's thread pool so the thread count is stable
+  const threadsBefore = osThreads();
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const path = '/nonexistent/vosk-model';
+  await assert.rejects(
+    AsrWorkerPool.create({ engine: { engine: 'vosk', models: { 'en-US': path } }, workers: 2, logger, metrics }),
+    (err: unknown) => err instanceof GatewayError && err.code === 'SGW_ASR_UNAVAILABLE' && err.message.includes(path) && err.message.includes('VOSK_MODEL='),
+  );
+  await until(() => osThreads() <= threadsBefore, 5000);
+  assert.equal(await counter(metrics.asrWorkerRestarts), 0);
+});
