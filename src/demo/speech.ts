@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const FLITE_VOICES = ['slt', 'rms', 'awb', 'kal16'] as const;
+export const FLITE_VOICES = ['slt', 'rms', 'awb', 'kal', 'kal16'] as const;
 export type FliteVoice = (typeof FLITE_VOICES)[number];
 
 export interface Wav {
