@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { CallManager } from '../../calls/CallManager.js';
 import type { CallSnapshot } from '../../calls/types.js';
-import { GatewayError, errorMessage, invalidArgument } from '../../errors.js';
+import { GatewayError, invalidArgument } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { CallInfo } from './generated/speechgateway/v1/CallInfo.js';
@@ -56,7 +56,7 @@ export function createCallControlHandlers(calls: CallManager, metrics: GatewayMe
           const code = err instanceof GatewayError ? err.grpcStatus : grpc.status.INTERNAL;
           const message = err instanceof GatewayError ? err.message : 'internal error';
           if (!(err instanceof GatewayError)) logger.error({ err, method }, 'control-plane request failed');
-          else logger.info({ method, code: err.code, msg: errorMessage(err) }, 'control-plane request refused');
+          else logger.info({ method, code: err.code, detail: err.message }, 'control-plane request refused');
           metrics.grpcRequests.inc({ method, code: grpc.status[code] ?? String(code) });
           callback({ code, details: message, message, name: 'GatewayError', metadata: new grpc.Metadata() });
         },
