@@ -3,10 +3,26 @@ import path from 'node:path';
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { GatewayError } from '../../errors.js';
 import { LANGUAGES, type Language } from '../../language.js';
-import { PhraseSyntaxError, expandPhrase } from './phrase.js';
+import { PhraseSyntaxError, SLOT_NAMES, expandPhrase, isSlotName, parseElement, type SlotName } from './phrase.js';
 
 export type IntentKind = 'intent' | 'escalation';
 export type SpeakerScope = 'customer' | 'agent' | 'either';
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** The call-time span in which an intent counts (`window:` in the file, seconds there). */
+export interface IntentWindow {
+  /** Counts from this call time on (inclusive). */
+  readonly afterMs: number;
+  /** Counts until this call time (exclusive); `Infinity` when open-ended. */
+  readonly beforeMs: number;
+}
+
+/** One grammar file's text, as read from disk or given by a test. */
+export interface GrammarSource {
+  readonly file: string;
+  readonly language: Language;
+  readonly text: string;
+}
 
 /** One intent of a grammar file, compiled. */
 export interface IntentDefinition {
@@ -14,11 +30,27 @@ export interface IntentDefinition {
   readonly language: Language;
   readonly kind: IntentKind;
   readonly speaker: SpeakerScope;
+  /** How loud the alert is: `info` (default for intents), `warning` (default for escalations), `critical`. */
+  readonly severity: Severity;
+  /** Agent next-best-action text; may reference captured slots as `{order_number}` (see `renderPrompt`). */
   readonly prompt: string | undefined;
+  /** Only matches starting in this call-time span count; `undefined`: the whole call. */
+  readonly window: IntentWindow | undefined;
+  /** Whether ASR-error tolerant matching applies (`fuzzy: false` in the file turns it off). */
+  readonly fuzzy: boolean;
   /** Source patterns as written, for display and docs. */
   readonly patterns: readonly string[];
-  /** Every token sequence the patterns accept. */
+  /**
+   * Every element sequence the patterns accept: words, `{slot}` and `*N`
+   * strings (see `parseElement` in phrase.ts).
+   */
   readonly sequences: readonly (readonly string[])[];
+  /** Slots at least one phrase captures. */
+  readonly slots: readonly SlotName[];
+  /** `unless:` patterns as written: a match they overlap does not count ("where is my order number on the email"). */
+  readonly unlessPatterns: readonly string[];
+  /** Element sequences of the `unless` patterns (matched exactly, never approximately). */
+  readonly unless: readonly (readonly string[])[];
   /** `file:line` of the definition, for log lines and errors. */
   readonly source: string;
 }
@@ -39,7 +71,11 @@ export class GrammarError extends GatewayError {
 const ID_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 const KINDS: readonly IntentKind[] = ['intent', 'escalation'];
 const SPEAKERS: readonly SpeakerScope[] = ['customer', 'agent', 'either'];
-const KNOWN_KEYS = new Set(['id', 'kind', 'speaker', 'prompt', 'phrases']);
+const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
+const KNOWN_KEYS = new Set(['id', 'kind', 'speaker', 'severity', 'prompt', 'window', 'fuzzy', 'phrases', 'unless']);
+const WINDOW_KEYS = new Set(['after', 'before']);
+/** Ten hours: a window bound beyond any call is a typo (milliseconds written as seconds). */
+const MAX_WINDOW_SECONDS = 36_000;
 
 /**
  * All intent definitions per language, read from `<dir>/<language>/*.yaml`.
@@ -49,7 +85,15 @@ export class GrammarSet {
   private constructor(private readonly byLanguage: ReadonlyMap<Language, readonly IntentDefinition[]>) {}
 
   static async load(dir: string): Promise<GrammarSet> {
-    const sources: { file: string; language: Language; text: string }[] = [];
+    return GrammarSet.fromSources(await GrammarSet.readSources(dir));
+  }
+
+  /**
+   * Reads every `<dir>/<language>/*.yaml` (and `.yml`) file, in name order.
+   * A missing language folder means no intents for that language.
+   */
+  static async readSources(dir: string): Promise<GrammarSource[]> {
+    const sources: GrammarSource[] = [];
     for (const language of LANGUAGES) {
       const langDir = path.join(dir, language);
       let files: string[];
@@ -63,11 +107,11 @@ export class GrammarSet {
         sources.push({ file: path.relative(process.cwd(), full) || full, language, text: await readFile(full, 'utf8') });
       }
     }
-    return GrammarSet.fromSources(sources);
+    return sources;
   }
 
   /** Builds a set from file contents; every problem of every file is reported at once. */
-  static fromSources(sources: readonly { file: string; language: Language; text: string }[]): GrammarSet {
+  static fromSources(sources: readonly GrammarSource[]): GrammarSet {
     const problems: GrammarProblem[] = [];
     const byLanguage = new Map<Language, IntentDefinition[]>();
     for (const { file, language, text } of sources) {
@@ -91,8 +135,16 @@ export class GrammarSet {
     return new GrammarSet(byLanguage);
   }
 
+  /** The intents of one language, in file order. */
   intents(language: Language): readonly IntentDefinition[] {
     return this.byLanguage.get(language) ?? [];
+  }
+
+  /** Number of intents over all languages, for log lines. */
+  get size(): number {
+    let n = 0;
+    for (const list of this.byLanguage.values()) n += list.length;
+    return n;
   }
 }
 
@@ -108,7 +160,11 @@ export function parseGrammarFile(text: string, file: string, language: Language,
   const lineOf = (node: YamlNode | null | undefined): number =>
     node?.range ? lineCounter.linePos(node.range[0]).line : 1;
   for (const err of doc.errors) {
-    problems.push({ file, line: err.linePos?.[0]?.line ?? 1, message: err.message.split('\n')[0] ?? err.message });
+    const line = err.linePos?.[0]?.line ?? lineCounter.linePos(err.pos[0]).line;
+    const message = err.message.split('\n')[0] ?? err.message;
+    // The commonest slip: an unquoted phrase starting with '[' or '{' is YAML, not a phrase.
+    const hint = /^\s*-\s*[[{]/.test(text.split('\n')[line - 1] ?? '') ? ' (a phrase that starts with "[" or "{" must be quoted)' : '';
+    problems.push({ file, line, message: message + hint });
   }
   if (doc.errors.length > 0) return [];
 
@@ -150,29 +206,36 @@ export function parseGrammarFile(text: string, file: string, language: Language,
     if (typeof speaker !== 'string' || !SPEAKERS.includes(speaker as SpeakerScope)) {
       problem(item.get('speaker', true), `"speaker" must be one of ${SPEAKERS.join(', ')}`);
     }
+    const severity = item.get('severity') ?? (kind === 'escalation' ? 'warning' : 'info');
+    if (typeof severity !== 'string' || !SEVERITIES.includes(severity as Severity)) {
+      problem(item.get('severity', true), `"severity" must be one of ${SEVERITIES.join(', ')}`);
+    }
+    const fuzzy = item.get('fuzzy') ?? true;
+    if (typeof fuzzy !== 'boolean') problem(item.get('fuzzy', true), '"fuzzy" must be true or false');
+    const window = parseWindow(item.get('window', true), (node, message) => problem(node, message));
+
     const prompt = item.get('prompt');
     if (prompt !== undefined && typeof prompt !== 'string') problem(item.get('prompt', true), '"prompt" must be a string');
 
-    const phrasesNode = item.get('phrases', true);
-    const patterns: string[] = [];
-    const sequences: string[][] = [];
-    if (!isSeq(phrasesNode) || phrasesNode.items.length === 0) {
-      problem(phrasesNode ?? item, '"phrases" must be a non-empty list');
-    } else {
-      for (const phraseNode of phrasesNode.items) {
-        const value = (phraseNode as { value?: unknown }).value;
-        if (typeof value !== 'string') {
-          problem(phraseNode, 'each phrase must be a string');
-          continue;
-        }
-        try {
-          sequences.push(...expandPhrase(value));
-          patterns.push(value);
-        } catch (err) {
-          if (!(err instanceof PhraseSyntaxError)) throw err;
-          problem(phraseNode, `phrase "${value}": ${err.message} (column ${err.column + 1})`);
+    const beforePhrases = problems.length;
+    const phrases = compilePhrases(item.get('phrases', true), true, '"phrases" must be a non-empty list', problem);
+    // Slot checks on the prompt need every phrase compiled.
+    const phrasesComplete = phrases !== undefined && problems.length === beforePhrases;
+    if (phrases === undefined) problem(item.get('phrases', true) ?? item, '"phrases" must be a non-empty list');
+    const unless = compilePhrases(item.get('unless', true), false, '"unless" must be a list of phrases', problem);
+    const patterns = phrases?.patterns ?? [];
+    const sequences = phrases?.sequences ?? [];
+    const slots = phrases?.slots ?? new Set<SlotName>();
+    if (typeof prompt === 'string') {
+      // A prompt naming a slot no phrase captures would always show a hole.
+      for (const ref of promptSlots(prompt)) {
+        if (!isSlotName(ref)) {
+          problem(item.get('prompt', true), `prompt uses unknown slot '{${ref}}' (known: ${SLOT_NAMES.map((n) => `{${n}}`).join(', ')})`);
+        } else if (phrasesComplete && !slots.has(ref)) {
+          problem(item.get('prompt', true), `prompt uses '{${ref}}' but no phrase of this intent captures it`);
         }
       }
+      if (/[{}]/.test(prompt.replace(/\{[^{}]*\}/g, ''))) problem(item.get('prompt', true), 'prompt has an unmatched brace');
     }
     if (problems.length > before) continue;
     out.push({
@@ -180,11 +243,102 @@ export function parseGrammarFile(text: string, file: string, language: Language,
       language,
       kind: kind as IntentKind,
       speaker: speaker as SpeakerScope,
+      severity: severity as Severity,
       prompt: prompt as string | undefined,
+      window,
+      fuzzy: fuzzy as boolean,
       patterns,
       sequences,
+      slots: [...slots],
+      unlessPatterns: unless?.patterns ?? [],
+      unless: unless?.sequences ?? [],
       source: `${file}:${line}`,
     });
   }
   return out;
+}
+
+/**
+ * Compiles a list of phrase patterns, reporting each broken one. Returns
+ * `undefined` when the node is absent or not a (non-empty, if `required`)
+ * list; a wrong type is reported here, absence by the caller.
+ */
+function compilePhrases(
+  node: unknown,
+  required: boolean,
+  typeMessage: string,
+  problem: (node: unknown, message: string) => void,
+): { patterns: string[]; sequences: string[][]; slots: Set<SlotName> } | undefined {
+  if (node === undefined || node === null) return undefined;
+  if (!isSeq(node) || (required && node.items.length === 0)) {
+    if (!required) problem(node, typeMessage);
+    return undefined;
+  }
+  const out = { patterns: [] as string[], sequences: [] as string[][], slots: new Set<SlotName>() };
+  for (const phraseNode of node.items) {
+    const value = (phraseNode as { value?: unknown }).value;
+    if (typeof value !== 'string') {
+      // An unquoted phrase starting with '[' or '{' is a YAML list or mapping.
+      problem(phraseNode, isSeq(phraseNode) || isMap(phraseNode) ? 'each phrase must be a string: quote a phrase that starts with "[" or "{"' : 'each phrase must be a string');
+      continue;
+    }
+    try {
+      const expanded = expandPhrase(value);
+      out.sequences.push(...expanded);
+      out.patterns.push(value);
+      for (const seq of expanded) {
+        for (const el of seq) {
+          const element = parseElement(el);
+          if (element.kind === 'slot') out.slots.add(element.name);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof PhraseSyntaxError)) throw err;
+      problem(phraseNode, `phrase "${value}": ${err.message} (column ${err.column + 1})`);
+    }
+  }
+  return out;
+}
+
+/** Slot names a prompt references as `{name}`. */
+export function promptSlots(prompt: string): string[] {
+  return [...prompt.matchAll(/\{([^{}]*)\}/g)].map((m) => (m[1] ?? '').trim());
+}
+
+function parseWindow(node: unknown, problem: (node: unknown, message: string) => void): IntentWindow | undefined {
+  if (node === undefined || node === null) return undefined;
+  if (!isMap(node)) {
+    problem(node, '"window" must be a mapping such as { after: 0, before: 120 } (seconds of call time)');
+    return undefined;
+  }
+  let ok = true;
+  for (const pair of node.items) {
+    const key = (pair.key as { value?: unknown } | null)?.value;
+    if (typeof key !== 'string' || !WINDOW_KEYS.has(key)) {
+      problem(pair.key, `unknown window key '${String(key)}' (use after, before)`);
+      ok = false;
+    }
+  }
+  const bound = (key: 'after' | 'before'): number | undefined => {
+    const value: unknown = node.get(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_WINDOW_SECONDS) {
+      problem(node.get(key, true), `window "${key}" must be a number of seconds from 0 to ${MAX_WINDOW_SECONDS}`);
+      ok = false;
+      return undefined;
+    }
+    return value;
+  };
+  const after = bound('after');
+  const before = bound('before');
+  if (!ok) return undefined;
+  if (after === undefined && before === undefined) {
+    problem(node, '"window" needs "after", "before" or both');
+    return undefined;
+  }
+  if (after !== undefined && before !== undefined && before <= after) {
+    problem(node, `window "before" (${before}) must be later than "after" (${after})`);
+    return undefined;
+  }
+  return { afterMs: (after ?? 0) * 1000, beforeMs: before === undefined ? Infinity : before * 1000 };
 }

@@ -1,6 +1,10 @@
 import type { RecognitionResult } from '../../asr/types.js';
+import type { Language } from '../../language.js';
+import { parseSlotAt } from '../entities/slots.js';
 import type { IntentDefinition } from '../grammar/GrammarSet.js';
-import { tokenize } from '../grammar/phrase.js';
+import { parseElement, tokenize, type SlotName } from '../grammar/phrase.js';
+import { FuzzyVocabulary, HOMOPHONES, PENALTY_HOMOPHONE, isContentWord } from './fuzzy.js';
+import { UtteranceContext, isClauseBoundary } from './negation.js';
 
 export type Speaker = 'customer' | 'agent';
 
@@ -12,86 +16,362 @@ export interface TimedToken {
   readonly confidence: number | undefined;
 }
 
+/** An intent found in a transcript. */
 export interface IntentMatch {
   readonly intent: IntentDefinition;
   /** The transcript words that matched, as recognised. */
   readonly text: string;
+  /** Times of the matched words, on the timeline of the tokens given (stream or call time). */
   readonly startMs: number;
   readonly endMs: number;
   /**
    * Mean ASR word confidence over the matched words where the engine reports
-   * one; otherwise 1, since only exact grammar matches are accepted here.
+   * one (1 otherwise), lowered for each word matched only approximately.
    */
   readonly confidence: number;
+  /** Slot values captured by the phrase, e.g. `{ order_number: '4567' }`. */
+  readonly slots: Readonly<Record<string, string>>;
+  /** Whether a word matched only approximately (a likely ASR error). */
+  readonly fuzzy: boolean;
+  /** The intent's prompt with captured slots filled in (`renderPrompt`). */
+  readonly prompt: string | undefined;
 }
+
+/** Tuning of a matcher; the defaults are what the evaluation corpus was measured with. */
+export interface MatcherOptions {
+  /** Language of the grammar (slot parsing, negation cues); default: the first intent's. */
+  readonly language?: Language;
+  /** Whether approximate matching is on at all; default true. */
+  readonly fuzzy?: boolean;
+  /** A match with an approximate word needs at least this confidence; default 0.5. */
+  readonly minFuzzyConfidence?: number;
+}
+
+/** Per-call options of `IntentMatcher.match`. */
+export interface MatchOptions {
+  /**
+   * Whether the tokens are a final hypothesis. On a partial one a Dutch match
+   * at the very end is held back until the words after it (a possible "niet")
+   * are known. Default true.
+   */
+  readonly final?: boolean;
+  /** Added to token times to get call time, for intents with a `window`; default 0. */
+  readonly callTimeOffsetMs?: number;
+}
+
+/** At most this many approximate words per match: two misheard words are a different sentence. */
+const MAX_FUZZY_WORDS = 1;
+/** Apostrophe-less forms that are words of their own ("well" is not "we'll"). */
+const NOT_CONTRACTIONS = new Set(['well', 'ill', 'were', 'hell', 'shell', 'id', 'shed', 'wed', 'its', 'cant', 'wont', 'lets']);
 
 interface TrieNode {
   readonly next: Map<string, TrieNode>;
+  readonly slots: [SlotName, TrieNode][];
+  readonly gaps: [number, TrieNode][];
   /** Intents whose sequence ends at this node. */
   readonly ends: IntentDefinition[];
+  /** Intents with a sequence through this node (for phrases cut off by the end of a partial hypothesis). */
+  readonly through: Set<IntentDefinition>;
 }
 
-const newNode = (): TrieNode => ({ next: new Map(), ends: [] });
+const newNode = (): TrieNode => ({ next: new Map(), slots: [], gaps: [], ends: [], through: new Set() });
+
+function addSequence(root: TrieNode, sequence: readonly string[], intent: IntentDefinition, words: Set<string>): void {
+  let node = root;
+  for (const el of sequence) {
+    const element = parseElement(el);
+    let child: TrieNode | undefined;
+    if (element.kind === 'word') {
+      words.add(element.text);
+      child = node.next.get(element.text);
+      if (child === undefined) node.next.set(element.text, (child = newNode()));
+    } else if (element.kind === 'slot') {
+      child = node.slots.find(([name]) => name === element.name)?.[1];
+      if (child === undefined) node.slots.push([element.name, (child = newNode())]);
+    } else {
+      child = node.gaps.find(([max]) => max === element.max)?.[1];
+      if (child === undefined) node.gaps.push([element.max, (child = newNode())]);
+    }
+    node = child;
+    node.through.add(intent);
+  }
+  if (!node.ends.includes(intent)) node.ends.push(intent);
+}
+
+/** An `unless` phrase that the hypothesis ends in the middle of: the next words may complete it. */
+interface PendingVeto {
+  readonly start: number;
+  readonly intents: ReadonlySet<IntentDefinition>;
+}
+
+interface Candidate {
+  readonly intent: IntentDefinition;
+  readonly start: number;
+  /** Inclusive. */
+  readonly end: number;
+  readonly penalty: number;
+  readonly fuzzy: boolean;
+  readonly slots: Readonly<Record<string, string>>;
+  readonly free: readonly number[];
+}
+
+interface Walk {
+  readonly start: number;
+  fuzzyWords: number;
+  exactContent: number;
+  penalty: number;
+  slots: Record<string, string>;
+  free: number[];
+}
 
 /**
- * Finds grammar phrases in a token stream. All phrase expansions of a
- * language share one token trie, so matching costs one walk per start
- * position whatever the number of intents.
+ * Finds grammar phrases in a token stream. All phrases of a language share
+ * one trie of words, slots and wildcards, so matching costs one walk per
+ * start position whatever the number of intents. Approximate words, slots
+ * and negation are checked only where a walk gets that far.
  */
 export class IntentMatcher {
+  readonly language: Language;
   private readonly root = newNode();
+  /** `unless` phrases, ending at the intents they veto. */
+  private readonly vetoRoot = newNode();
+  private readonly vocabulary: FuzzyVocabulary;
+  /** Apostrophe-less token -> grammar words with the apostrophe ("dont" -> "don't"). */
+  private readonly contractions = new Map<string, string[]>();
+  private readonly fuzzyEnabled: boolean;
+  private readonly minFuzzyConfidence: number;
 
-  constructor(intents: readonly IntentDefinition[]) {
+  constructor(
+    readonly intents: readonly IntentDefinition[],
+    options: MatcherOptions = {},
+  ) {
+    this.language = options.language ?? intents[0]?.language ?? 'en-US';
+    this.fuzzyEnabled = options.fuzzy ?? true;
+    this.minFuzzyConfidence = options.minFuzzyConfidence ?? 0.5;
+    const words = new Set<string>();
+    // Exclusions match exactly: their words are not targets for approximate matching.
+    const vetoWords = new Set<string>();
     for (const intent of intents) {
-      for (const sequence of intent.sequences) {
-        let node = this.root;
-        for (const word of sequence) {
-          let child = node.next.get(word);
-          if (child === undefined) {
-            child = newNode();
-            node.next.set(word, child);
-          }
-          node = child;
-        }
-        if (!node.ends.includes(intent)) node.ends.push(intent);
-      }
+      for (const sequence of intent.sequences) addSequence(this.root, sequence, intent, words);
+      for (const sequence of intent.unless) addSequence(this.vetoRoot, sequence, intent, vetoWords);
     }
+    for (const word of new Set([...words, ...vetoWords])) {
+      if (!word.includes("'")) continue;
+      const bare = word.replace(/'/g, '');
+      if (NOT_CONTRACTIONS.has(bare)) continue;
+      this.contractions.set(bare, [...(this.contractions.get(bare) ?? []), word]);
+    }
+    this.vocabulary = new FuzzyVocabulary(words, this.language);
   }
 
   /**
    * Every intent found in `tokens` that `speaker` may raise, each once, at
-   * its earliest and (from there) longest occurrence.
+   * the occurrence with the most captured slots (then the earliest, exact
+   * before approximate, longest) that is not negated, hypothetical, excluded
+   * by an `unless` phrase or outside the intent's window.
    */
-  match(tokens: readonly TimedToken[], speaker: Speaker): IntentMatch[] {
-    const found = new Map<IntentDefinition, { start: number; end: number }>();
-    for (let start = 0; start < tokens.length; start++) {
-      let node: TrieNode | undefined = this.root;
-      for (let i = start; i < tokens.length && node !== undefined; i++) {
-        node = node.next.get((tokens[i] as TimedToken).text);
-        if (node === undefined) break;
-        for (const intent of node.ends) {
-          if (intent.speaker !== 'either' && intent.speaker !== speaker) continue;
-          const existing = found.get(intent);
-          if (existing === undefined || (existing.start === start && i > existing.end)) {
-            found.set(intent, { start, end: i });
+  match(tokens: readonly TimedToken[], speaker: Speaker, options: MatchOptions = {}): IntentMatch[] {
+    if (tokens.length === 0) return [];
+    const texts = tokens.map((t) => t.text);
+    const slotCache = new Map<string, { end: number; value: string } | null>();
+    const slotAt = (name: SlotName, i: number): { end: number; value: string } | undefined => {
+      const key = `${name}@${i}`;
+      let hit = slotCache.get(key);
+      if (hit === undefined) {
+        hit = parseSlotAt(name, texts, i, this.language) ?? null;
+        slotCache.set(key, hit);
+      }
+      return hit ?? undefined;
+    };
+    const candidates = this.walk(this.root, texts, speaker, slotAt, true);
+    if (candidates.length === 0) return [];
+    const pending: PendingVeto[] = [];
+    const vetoes = this.vetoRoot.next.size > 0 || this.vetoRoot.slots.length > 0 ? this.walk(this.vetoRoot, texts, speaker, slotAt, false, pending) : [];
+    return this.select(candidates, vetoes, pending, tokens, texts, options);
+  }
+
+  /** Every way the phrases of the trie at `root` match `texts` (one walk per start position). */
+  private walk(
+    root: TrieNode,
+    texts: readonly string[],
+    speaker: Speaker,
+    slotAt: (name: SlotName, i: number) => { end: number; value: string } | undefined,
+    approximate: boolean,
+    pending?: PendingVeto[],
+  ): Candidate[] {
+    const candidates: Candidate[] = [];
+    const visit = (node: TrieNode, i: number, walk: Walk): void => {
+      if (pending !== undefined && i >= texts.length && (node.next.size > 0 || node.slots.length > 0)) {
+        pending.push({ start: walk.start, intents: node.through });
+      }
+      for (const intent of node.ends) {
+        if (intent.speaker !== 'either' && intent.speaker !== speaker) continue;
+        const fuzzy = walk.fuzzyWords > 0;
+        // An approximate match must rest on at least one exactly heard content word.
+        if (fuzzy && (walk.exactContent === 0 || !intent.fuzzy)) continue;
+        candidates.push({ intent, start: walk.start, end: i - 1, penalty: walk.penalty, fuzzy, slots: { ...walk.slots }, free: [...walk.free] });
+      }
+      if (i < texts.length) this.stepWords(node, i, texts, walk, visit, approximate);
+      for (const [name, child] of node.slots) {
+        const slot = slotAt(name, i);
+        if (slot === undefined || slot.end <= i) continue;
+        const previous = walk.slots[name];
+        walk.slots[name] = slot.value;
+        visit(child, slot.end, walk);
+        if (previous === undefined) delete walk.slots[name];
+        else walk.slots[name] = previous;
+      }
+      for (const [max, child] of node.gaps) {
+        const mark = walk.free.length;
+        for (let k = 0; k <= max && i + k <= texts.length; k++) {
+          if (k > 0) {
+            // A wildcard stays inside its clause: "my order is fine and | cancel ..." is two statements.
+            if (isClauseBoundary(texts[i + k - 1] as string, this.language)) break;
+            walk.free.push(i + k - 1);
           }
+          visit(child, i + k, walk);
         }
+        walk.free.length = mark;
+      }
+    };
+    for (let start = 0; start < texts.length; start++) {
+      this.stepWords(root, start, texts, { start, fuzzyWords: 0, exactContent: 0, penalty: 1, slots: {}, free: [] }, visit, approximate);
+      for (const [name, child] of root.slots) {
+        const slot = slotAt(name, start);
+        if (slot !== undefined) visit(child, slot.end, { start, fuzzyWords: 0, exactContent: 0, penalty: 1, slots: { [name]: slot.value }, free: [] });
       }
     }
+    return candidates;
+  }
+
+  /** Follows every word edge of `node` that tokens from `i` can take: exact, contraction, split word, approximate. */
+  private stepWords(
+    node: TrieNode,
+    i: number,
+    texts: readonly string[],
+    walk: Walk,
+    visit: (node: TrieNode, i: number, walk: Walk) => void,
+    allowApproximate: boolean,
+  ): void {
+    if (node.next.size === 0) return;
+    const token = texts[i] as string;
+    const exact = (word: string, consumed: number): void => {
+      const child = node.next.get(word);
+      if (child === undefined) return;
+      const content = isContentWord(word, this.language) ? 1 : 0;
+      walk.exactContent += content;
+      visit(child, i + consumed, walk);
+      walk.exactContent -= content;
+    };
+    const approximate = (word: string, penalty: number, consumed: number): void => {
+      const child = node.next.get(word);
+      if (child === undefined) return;
+      walk.fuzzyWords++;
+      const before = walk.penalty;
+      walk.penalty *= penalty;
+      visit(child, i + consumed, walk);
+      walk.penalty = before;
+      walk.fuzzyWords--;
+    };
+
+    exact(token, 1);
+    for (const word of this.contractions.get(token) ?? []) exact(word, 1);
+    const nextToken = texts[i + 1];
+    // ASR engines split long words they do not know as one ("op zeggen", "super visor").
+    const joined = nextToken === undefined ? undefined : token + nextToken;
+    if (joined !== undefined) exact(joined, 2);
+    if (!allowApproximate || !this.fuzzyEnabled || walk.fuzzyWords >= MAX_FUZZY_WORDS) return;
+    for (const word of HOMOPHONES[this.language].get(token) ?? []) approximate(word, PENALTY_HOMOPHONE, 1);
+    for (const hit of this.vocabulary.neighbours(token)) approximate(hit.word, hit.penalty, 1);
+    // A split word misheard on top ("can sell" for "cancel"): one edit or the same sound, and never by
+    // gluing a conjunction onto the next word ("en opzeggen" is not "opzeggen").
+    if (joined !== undefined && joined.length >= 6 && !isClauseBoundary(token, this.language) && !isClauseBoundary(nextToken as string, this.language)) {
+      for (const hit of this.vocabulary.neighbours(joined)) if (hit.kind !== 'edits') approximate(hit.word, hit.penalty * 0.95, 2);
+    }
+  }
+
+  private select(
+    candidates: readonly Candidate[],
+    vetoes: readonly Candidate[],
+    pending: readonly PendingVeto[],
+    tokens: readonly TimedToken[],
+    texts: readonly string[],
+    options: MatchOptions,
+  ): IntentMatch[] {
+    const context = new UtteranceContext(texts, this.language);
+    const final = options.final ?? true;
+    const offset = options.callTimeOffsetMs ?? 0;
+    const best = new Map<IntentDefinition, { candidate: Candidate; confidence: number }>();
+    for (const candidate of candidates) {
+      const { intent, start, end } = candidate;
+      if (intent.window !== undefined) {
+        const at = offset + (tokens[start] as TimedToken).startMs;
+        if (at < intent.window.afterMs || at >= intent.window.beforeMs) continue;
+      }
+      const confidence = meanConfidence(tokens, start, end) * candidate.penalty;
+      if (candidate.fuzzy && confidence < this.minFuzzyConfidence) continue;
+      if (vetoes.some((v) => v.intent === intent && v.start <= end && candidate.start <= v.end)) continue;
+      if (context.suppression(candidate, intent.kind) !== undefined) continue;
+      if (!final && (context.openEnded(candidate, intent.kind) || pending.some((p) => p.intents.has(intent) && p.start <= end))) continue;
+      const current = best.get(intent);
+      if (current === undefined || better(candidate, current.candidate)) best.set(intent, { candidate, confidence });
+    }
     const matches: IntentMatch[] = [];
-    for (const [intent, { start, end }] of found) {
-      const span = tokens.slice(start, end + 1);
-      const confidences = span.map((t) => t.confidence).filter((c): c is number => c !== undefined);
+    for (const { candidate, confidence } of best.values()) {
+      const span = tokens.slice(candidate.start, candidate.end + 1);
       matches.push({
-        intent,
+        intent: candidate.intent,
         text: span.map((t) => t.text).join(' '),
         startMs: (span[0] as TimedToken).startMs,
         endMs: (span[span.length - 1] as TimedToken).endMs,
-        confidence: confidences.length > 0 ? confidences.reduce((a, b) => a + b, 0) / confidences.length : 1,
+        confidence,
+        slots: candidate.slots,
+        fuzzy: candidate.fuzzy,
+        prompt: candidate.intent.prompt === undefined ? undefined : renderPrompt(candidate.intent.prompt, candidate.slots),
       });
     }
     return matches.sort((a, b) => a.startMs - b.startMs);
   }
+}
+
+/**
+ * More captured slots first (the values are what the prompt needs), then
+ * the earliest start, then exact over approximate, then the longest.
+ */
+function better(a: Candidate, b: Candidate): boolean {
+  const slotsA = Object.keys(a.slots).length;
+  const slotsB = Object.keys(b.slots).length;
+  if (slotsA !== slotsB) return slotsA > slotsB;
+  if (a.start !== b.start) return a.start < b.start;
+  if (a.fuzzy !== b.fuzzy) return !a.fuzzy;
+  return a.end > b.end;
+}
+
+function meanConfidence(tokens: readonly TimedToken[], start: number, end: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = start; i <= end; i++) {
+    const c = tokens[i]?.confidence;
+    if (c !== undefined) {
+      sum += c;
+      n++;
+    }
+  }
+  return n > 0 ? sum / n : 1;
+}
+
+/**
+ * Fills `{slot}` references of a prompt. A slot the match did not capture
+ * is left out, with the space before it, so "Cancel order {order_number}?"
+ * reads "Cancel order?" rather than showing a placeholder to the agent.
+ */
+export function renderPrompt(template: string, slots: Readonly<Record<string, string>>): string {
+  return template
+    .replace(/\s*\{([^{}]*)\}/g, (whole, name: string) => {
+      const value = slots[name.trim()];
+      return value === undefined ? '' : whole.replace(/\{[^{}]*\}$/, value);
+    })
+    .trim();
 }
 
 /** Tokens of a recognition result, timed per word when the engine gives word times. */
@@ -108,6 +388,16 @@ export function timedTokens(result: RecognitionResult): TimedToken[] {
   return out;
 }
 
+/** What the caller knows about a result beyond the result itself. */
+export interface ResultContext {
+  /**
+   * Call time (ms since call start) at which the result's audio ends, i.e.
+   * the leg's audio offset plus `result.endMs`. Used for intent windows;
+   * without it the result's own times are taken as call time.
+   */
+  readonly callTimeMs?: number;
+}
+
 /**
  * Per-leg state that makes an intent fire once per utterance, whether it is
  * first seen in a partial or only in the final.
@@ -115,19 +405,32 @@ export function timedTokens(result: RecognitionResult): TimedToken[] {
 export class UtteranceIntentTracker {
   private utteranceId = -1;
   private readonly fired = new Set<string>();
+  private readonly matcher: () => IntentMatcher;
 
+  /**
+   * @param matcher the matcher, or a function returning the current one so
+   *   that grammar reloads (GrammarStore) reach calls already in progress.
+   */
   constructor(
-    private readonly matcher: IntentMatcher,
+    matcher: IntentMatcher | (() => IntentMatcher),
     private readonly speaker: Speaker,
-  ) {}
+  ) {
+    this.matcher = typeof matcher === 'function' ? matcher : () => matcher;
+  }
 
   /** Intents in `result` not yet reported for its utterance. */
-  onResult(result: RecognitionResult): IntentMatch[] {
+  onResult(result: RecognitionResult, context: ResultContext = {}): IntentMatch[] {
     if (result.utteranceId !== this.utteranceId) {
       this.utteranceId = result.utteranceId;
       this.fired.clear();
     }
-    const fresh = this.matcher.match(timedTokens(result), this.speaker).filter((m) => !this.fired.has(m.intent.id));
+    const options: MatchOptions = {
+      final: result.final,
+      callTimeOffsetMs: context.callTimeMs === undefined ? 0 : context.callTimeMs - result.endMs,
+    };
+    const fresh = this.matcher()
+      .match(timedTokens(result), this.speaker, options)
+      .filter((m) => !this.fired.has(m.intent.id));
     for (const m of fresh) this.fired.add(m.intent.id);
     return fresh;
   }

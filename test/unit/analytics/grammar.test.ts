@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { pino } from 'pino';
 import { GrammarError, GrammarSet } from '../../../src/analytics/grammar/GrammarSet.js';
+import { GrammarStore } from '../../../src/analytics/grammar/GrammarStore.js';
 import { PhraseSyntaxError, expandPhrase, tokenize } from '../../../src/analytics/grammar/phrase.js';
 import { IntentMatcher, UtteranceIntentTracker } from '../../../src/analytics/intents/IntentMatcher.js';
 import type { RecognitionResult } from '../../../src/asr/types.js';
@@ -24,6 +28,38 @@ describe('phrase patterns', () => {
       ['cancel ( | my) order', /empty alternative/, 10],
       ['[optional]', /empty string/, 1],
       ['cancel $ order', /unexpected character '\$'/, 8],
+    ];
+    for (const [pattern, message, column] of cases) {
+      assert.throws(
+        () => expandPhrase(pattern),
+        (err: unknown) => err instanceof PhraseSyntaxError && message.test(err.message) && err.column + 1 === column,
+        pattern,
+      );
+    }
+  });
+
+  test('slots and wildcards compile to {slot} and *N elements', () => {
+    assert.deepEqual(expandPhrase('cancel order [number] {order_number}').map((s) => s.join(' ')), [
+      'cancel order number {order_number}',
+      'cancel order {order_number}',
+    ]);
+    assert.deepEqual(expandPhrase('mijn bestelling * annuleren')[0], ['mijn', 'bestelling', '*3', 'annuleren']);
+    assert.deepEqual(expandPhrase('zeg (het | mijn abonnement) *2 op').map((s) => s.join(' ')), ['zeg het *2 op', 'zeg mijn abonnement *2 op']);
+    assert.deepEqual(expandPhrase('refund of { amount }')[0], ['refund', 'of', '{amount}']);
+  });
+
+  test('slot and wildcard mistakes name the problem and the column', () => {
+    const cases: [string, RegExp, number][] = [
+      ['cancel order {ordernumber}', /unknown slot '\{ordernumber\}' \(known: \{order_number\}, \{amount\}, \{date\}, \{number\}\)/, 14],
+      ['cancel order {order_number', /missing '\}'/, 27],
+      ['cancel order }', /unexpected '\}'/, 14],
+      ['cancel *0 order', /wildcard '\*0' must skip 1 to 8 words/, 8],
+      ['cancel *9 order', /must skip 1 to 8 words/, 8],
+      ['* cancel order', /cannot start with a wildcard/, 1],
+      ['cancel order *2', /cannot end with a wildcard/, 14],
+      ['[please] * cancel', /cannot start with a wildcard/, 10],
+      ['cancel * [my] * order', /two wildcards in a row/, 8],
+      ['{order_number}', /needs at least one word/, 1],
     ];
     for (const [pattern, message, column] of cases) {
       assert.throws(
@@ -95,6 +131,182 @@ describe('grammar files', () => {
       { file: 'nl.yaml', language: 'nl-NL', text: 'intents:\n  - id: a\n    phrases: [x]\n' },
     ]);
     assert.throws(() => GrammarSet.fromSources([{ file: 'x.yaml', language: 'en-US', text: 'intents: 3\n' }]), /x\.yaml:1: "intents" must be a list/);
+  });
+});
+
+describe('grammar format v2', () => {
+  const load = (text: string) => GrammarSet.fromSources([{ file: 'g.yaml', language: 'en-US', text }]);
+  const problems = (text: string): string[] => {
+    try {
+      load(text);
+    } catch (err) {
+      assert.ok(err instanceof GrammarError);
+      return err.problems.map((p) => `${p.file}:${p.line}: ${p.message}`);
+    }
+    assert.fail('expected a GrammarError');
+  };
+
+  test('severity, window, fuzzy, prompt slots and unless are read with defaults', () => {
+    const set = load(`
+intents:
+  - id: cancel_order
+    severity: warning
+    prompt: Cancel order {order_number}?
+    window: { after: 5, before: 120 }
+    fuzzy: false
+    phrases: ["cancel order {order_number}", "i want to cancel"]
+    unless: ["cancel order number on the email"]
+  - id: legal_threat
+    kind: escalation
+    phrases: [sue]
+  - id: plain
+    phrases: [hello there]
+`);
+    const [cancel, legal, plain] = set.intents('en-US');
+    assert.equal(cancel?.severity, 'warning');
+    assert.deepEqual(cancel?.window, { afterMs: 5000, beforeMs: 120_000 });
+    assert.equal(cancel?.fuzzy, false);
+    assert.deepEqual(cancel?.slots, ['order_number']);
+    assert.deepEqual(cancel?.unless, [['cancel', 'order', 'number', 'on', 'the', 'email']]);
+    assert.equal(legal?.severity, 'warning', 'escalations default to warning');
+    assert.equal(plain?.severity, 'info', 'intents default to info');
+    assert.equal(plain?.window, undefined);
+    assert.equal(plain?.fuzzy, true);
+    assert.deepEqual(load('intents:\n  - id: a\n    window: { before: 60 }\n    phrases: [x]\n').intents('en-US')[0]?.window, { afterMs: 0, beforeMs: 60_000 });
+    assert.deepEqual(load('intents:\n  - id: a\n    window: { after: 60 }\n    phrases: [x]\n').intents('en-US')[0]?.window, { afterMs: 60_000, beforeMs: Infinity });
+  });
+
+  test('every v2 problem is reported with file and line', () => {
+    const lines = problems(
+      [
+        'intents:', //                                          1
+        '  - id: a', //                                          2
+        '    severity: loud', //                                 3
+        '    fuzzy: maybe', //                                   4
+        '    window: { after: 60, before: 30 }', //              5
+        '    phrases: ["cancel order {ordernumber}"]', //        6
+        '  - id: b', //                                          7
+        '    prompt: Cancel {order_number} for {amount}', //     8
+        '    window: { during: 10 }', //                         9
+        '    phrases: ["cancel {order_number}"]', //             10
+        '  - id: c', //                                          11
+        '    prompt: Cancel {colour}', //                        12
+        '    window: 30', //                                     13
+        '    unless: nope', //                                   14
+        '    phrases: ["x *2"]', //                              15
+      ].join('\n'),
+    );
+    const expect = (re: RegExp) => assert.ok(lines.some((l) => re.test(l)), `${re.source}\n${lines.join('\n')}`);
+    expect(/g\.yaml:3: "severity" must be one of info, warning, critical/);
+    expect(/g\.yaml:4: "fuzzy" must be true or false/);
+    expect(/g\.yaml:5: window "before" \(30\) must be later than "after" \(60\)/);
+    expect(/g\.yaml:6: phrase "cancel order \{ordernumber\}": unknown slot '\{ordernumber\}'/);
+    expect(/g\.yaml:8: prompt uses '\{amount\}' but no phrase of this intent captures it/);
+    expect(/g\.yaml:9: unknown window key 'during'/);
+    expect(/g\.yaml:12: prompt uses unknown slot '\{colour\}'/);
+    expect(/g\.yaml:13: "window" must be a mapping/);
+    expect(/g\.yaml:14: "unless" must be a list of phrases/);
+    expect(/g\.yaml:15: phrase "x \*2": a phrase cannot end with a wildcard/);
+  });
+
+  test('an unquoted phrase starting with [ gets a hint, wherever YAML trips over it', () => {
+    const asList = problems('intents:\n  - id: a\n    phrases:\n      - [please] cancel\n');
+    assert.ok(asList.some((l) => /g\.yaml:4: .*must be quoted/.test(l)), asList.join('\n'));
+    const asItem = problems('intents:\n  - id: a\n    phrases:\n      - [please]\n');
+    assert.ok(asItem.some((l) => /g\.yaml:4: each phrase must be a string: quote a phrase that starts with "\[" or "\{"/.test(l)), asItem.join('\n'));
+  });
+
+  test('the shipped grammars define every required intent in both languages', async () => {
+    const set = await GrammarSet.load(path.join(PACKAGE_ROOT, 'grammars'));
+    const required = ['cancel_order', 'order_status', 'refund_request', 'complaint', 'speak_to_manager', 'repeat_contact', 'close_account', 'legal_threat', 'public_threat'];
+    const escalations = ['legal_threat', 'public_threat', 'speak_to_manager', 'repeat_contact', 'complaint'];
+    for (const language of ['en-US', 'nl-NL'] as const) {
+      const byId = new Map(set.intents(language).map((i) => [i.id, i]));
+      for (const id of required) assert.ok(byId.has(id), `${language} lacks ${id}`);
+      for (const id of escalations) assert.equal(byId.get(id)?.kind, 'escalation', `${language} ${id}`);
+      assert.equal(byId.get('legal_threat')?.severity, 'critical');
+    }
+  });
+});
+
+describe('GrammarStore', () => {
+  const logger = pino({ level: 'silent' });
+  const good = (phrase: string) => `intents:\n  - id: cancel_order\n    phrases: ["${phrase}"]\n`;
+
+  const withDir = async (run: (dir: string) => Promise<void>): Promise<void> => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'grammars-'));
+    try {
+      await mkdir(path.join(dir, 'en-US'));
+      await writeFile(path.join(dir, 'en-US', 'orders.yaml'), good('cancel my order'));
+      await run(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  test('open refuses a broken directory with the located problems', async () => {
+    await withDir(async (dir) => {
+      await writeFile(path.join(dir, 'en-US', 'bad.yaml'), 'intents:\n  - id: x\n    phrases: ["cancel {oops}"]\n');
+      await assert.rejects(GrammarStore.open(dir, { logger }), (err: unknown) => err instanceof GrammarError && /bad\.yaml:3: .*unknown slot/.test(err.message));
+    });
+  });
+
+  test('reload swaps in a good edit, keeps the old set on a broken one, and says which', async () => {
+    await withDir(async (dir) => {
+      const store = await GrammarStore.open(dir, { logger });
+      try {
+        const first = store.current;
+        const firstMatcher = store.matcher('en-US');
+        assert.equal(store.matcher('en-US'), firstMatcher, 'matchers are compiled once per set');
+        assert.deepEqual(await store.reload(), { ok: true, changed: false });
+        assert.equal(store.current, first);
+
+        const reloaded: GrammarSet[] = [];
+        const failed: GrammarError[] = [];
+        store.on('reloaded', (set) => reloaded.push(set));
+        store.on('reloadFailed', (err) => failed.push(err));
+
+        await writeFile(path.join(dir, 'en-US', 'orders.yaml'), good('kill my order'));
+        assert.deepEqual(await store.reload(), { ok: true, changed: true });
+        assert.equal(reloaded.length, 1);
+        assert.deepEqual(store.current.intents('en-US')[0]?.patterns, ['kill my order']);
+        assert.notEqual(store.matcher('en-US'), firstMatcher);
+
+        const second = store.current;
+        await writeFile(path.join(dir, 'en-US', 'orders.yaml'), 'intents:\n  - id: cancel_order\n    phrases: ["cancel (my order"]\n');
+        const result = await store.reload();
+        assert.equal(result.ok, false);
+        assert.ok(!result.ok && /orders\.yaml:3: phrase "cancel \(my order": missing '\)'/.test(result.error.message));
+        assert.equal(store.current, second, 'the previous set stays in use');
+        assert.equal(failed.length, 1);
+        assert.equal(reloaded.length, 1);
+      } finally {
+        store.close();
+      }
+    });
+  });
+
+  test('with watch, a saved file is picked up (debounced) without an explicit reload', async () => {
+    await withDir(async (dir) => {
+      const store = await GrammarStore.open(dir, { logger, watch: true, debounceMs: 50 });
+      try {
+        const reloaded = new Promise<GrammarSet>((resolve) => store.once('reloaded', resolve));
+        await writeFile(path.join(dir, 'en-US', 'orders.yaml'), good('drop my order'));
+        // The watcher keeps no process alive (the gateway does); this timer keeps the test's.
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no reload within 5 s')), 5000);
+        });
+        try {
+          const set = await Promise.race([reloaded, timeout]);
+          assert.deepEqual(set.intents('en-US')[0]?.patterns, ['drop my order']);
+        } finally {
+          clearTimeout(timer);
+        }
+      } finally {
+        store.close();
+      }
+    });
   });
 });
 

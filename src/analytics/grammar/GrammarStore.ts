@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import type { Language } from '../../language.js';
+import type { Logger } from '../../logger.js';
+import { errorMessage } from '../../errors.js';
+import { IntentMatcher } from '../intents/IntentMatcher.js';
+import { GrammarError, GrammarSet, type GrammarSource } from './GrammarSet.js';
+
+export interface GrammarStoreOptions {
+  readonly logger: Logger;
+  /** Reload when a grammar file changes (fs.watch, debounced). Default false. */
+  readonly watch?: boolean;
+  /** Quiet time after the last file event before reloading; default 300 ms (editors write in bursts). */
+  readonly debounceMs?: number;
+}
+
+export type ReloadResult = { ok: true; changed: boolean } | { ok: false; error: GrammarError };
+
+export interface GrammarStoreEvents {
+  /** A new grammar set is in use. */
+  reloaded: [set: GrammarSet];
+  /** A reload failed; the previous set stays in use. */
+  reloadFailed: [error: GrammarError];
+}
+
+/**
+ * The grammar set in use, reloadable without a restart. A broken edit never
+ * takes effect: the previous set stays in use and the problems are logged
+ * with file and line, so an analyst can fix and save again.
+ *
+ *   const store = await GrammarStore.open(dir, { logger, watch: true });
+ *   const tracker = new UtteranceIntentTracker(() => store.matcher(language), 'customer');
+ *   process.on('SIGHUP', () => void store.reload());
+ */
+export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
+  private set: GrammarSet;
+  private fingerprint: string;
+  private matchers = new Map<Language, IntentMatcher>();
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Reloads run one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: GrammarStoreOptions,
+    set: GrammarSet,
+    fingerprint: string,
+  ) {
+    super();
+    this.set = set;
+    this.fingerprint = fingerprint;
+  }
+
+  /** Loads `dir`; a broken grammar rejects with a `GrammarError` (start-up must fail). */
+  static async open(dir: string, options: GrammarStoreOptions): Promise<GrammarStore> {
+    const sources = await GrammarSet.readSources(dir);
+    const store = new GrammarStore(dir, options, GrammarSet.fromSources(sources), fingerprintOf(sources));
+    options.logger.info({ dir, intents: store.set.size }, 'grammars loaded');
+    if (options.watch === true) store.startWatching();
+    return store;
+  }
+
+  /** The grammar set in use. */
+  get current(): GrammarSet {
+    return this.set;
+  }
+
+  /** The compiled matcher of `language` for the current set (built once per set). */
+  matcher(language: Language): IntentMatcher {
+    let matcher = this.matchers.get(language);
+    if (matcher === undefined) {
+      matcher = new IntentMatcher(this.set.intents(language), { language });
+      this.matchers.set(language, matcher);
+    }
+    return matcher;
+  }
+
+  /**
+   * Reads the grammar files again. On success with changed files the new
+   * set replaces the old one and `reloaded` is emitted; on any problem the
+   * old set stays and `reloadFailed` is emitted.
+   */
+  reload(): Promise<ReloadResult> {
+    const run = this.queue.then(() => this.reloadNow());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops watching. Idempotent. */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private async reloadNow(): Promise<ReloadResult> {
+    const { logger } = this.options;
+    let sources: GrammarSource[];
+    let set: GrammarSet;
+    try {
+      sources = await GrammarSet.readSources(this.dir);
+      set = GrammarSet.fromSources(sources);
+    } catch (err) {
+      const error = err instanceof GrammarError ? err : new GrammarError([{ file: this.dir, line: 0, message: errorMessage(err) }]);
+      logger.error({ dir: this.dir, problems: error.problems.map((p) => `${p.file}:${p.line}: ${p.message}`) }, 'grammar reload failed; keeping the previous grammars');
+      this.emit('reloadFailed', error);
+      return { ok: false, error };
+    }
+    const fingerprint = fingerprintOf(sources);
+    if (fingerprint === this.fingerprint) return { ok: true, changed: false };
+    this.set = set;
+    this.fingerprint = fingerprint;
+    this.matchers = new Map();
+    logger.info({ dir: this.dir, intents: set.size }, 'grammars reloaded');
+    this.emit('reloaded', set);
+    return { ok: true, changed: true };
+  }
+
+  private startWatching(): void {
+    const { logger } = this.options;
+    try {
+      // Recursive: language folders and files may be replaced by editors (write then rename).
+      this.watcher = watch(this.dir, { recursive: true, persistent: false }, (_event, filename) => {
+        if (filename !== null && !/\.ya?ml$/.test(filename) && filename.includes('.')) return;
+        this.schedule();
+      });
+      this.watcher.on('error', (err) => logger.warn({ err, dir: this.dir }, 'grammar watch failed; use reload (SIGHUP) instead'));
+    } catch (err) {
+      logger.warn({ err, dir: this.dir }, 'cannot watch grammars; use reload (SIGHUP) instead');
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.reload();
+    }, this.options.debounceMs ?? 300);
+    this.timer.unref();
+  }
+}
+
+function fingerprintOf(sources: readonly GrammarSource[]): string {
+  const hash = createHash('sha256');
+  for (const s of sources) hash.update(`${s.language}\0${s.file}\0${s.text}\0`);
+  return hash.digest('hex');
+}

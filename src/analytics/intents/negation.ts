@@ -1,0 +1,357 @@
+/**
+ * Negation and hypotheticals around a phrase match, on unpunctuated ASR
+ * tokens. A match is suppressed when:
+ *
+ * - a negator ("not", "don't", "never", "niet", "geen") is matched by a
+ *   wildcard of the phrase ("ik wil mijn bestelling *2 annuleren" on "... niet
+ *   annuleren");
+ * - a negator stands up to 5 words before it in the same clause ("i don't
+ *   want to cancel my order"). The clause ends at conjunctions ("but",
+ *   "maar"), at a new subject ("it's not fair | i want my money back") and
+ *   at a wh-word ("ik weet niet | waar mijn pakket blijft"), except after a
+ *   verb of saying or thinking ("i never said | i want to cancel");
+ * - (Dutch) a negator follows within 2 words ("ik annuleer mijn bestelling
+ *   niet"): Dutch puts "niet" after the object;
+ * - it lies in the if-clause of a conditional ("if i cancel ...", "what
+ *   happens if ...", "als ik zou opzeggen", "stel dat ik opzeg");
+ * - it is an `intent` in the main clause of a conditional ("if i cancel
+ *   would i get a refund", "als ik opzeg krijg ik dan mijn geld terug"),
+ *   or in a yes/no question followed by an if-clause ("would i get my money
+ *   back if i cancel"): those are questions about consequences. An
+ *   `escalation` there still
+ *   counts: threats are conditional by nature ("if this isn't fixed i'm
+ *   going to sue", "als u dit niet oplost stap ik naar de rechter").
+ *
+ * Negation that is part of the intent ("i haven't received my order", "ik
+ * hoef de bestelling niet meer") is written in the phrase itself; negators
+ * matched by the phrase's own words never suppress it.
+ */
+import type { Language } from '../../language.js';
+
+export type Suppression = 'negated' | 'hypothetical';
+
+interface LanguageCues {
+  readonly negators: ReadonlySet<string>;
+  /** End the scope of a negation (and, with `strong`, of a conditional). */
+  readonly boundaries: ReadonlySet<string>;
+  readonly strongBoundaries: ReadonlySet<string>;
+  /** Conjunctions a phrase wildcard does not skip. Dutch "maar" is not one: it is also a particle ("zeg het maar op"). */
+  readonly gapStops: ReadonlySet<string>;
+  /** Words that open an if-clause; a marker's `next` lists the words that must follow it, if any. */
+  readonly conditionals: readonly {
+    readonly words: readonly string[];
+    readonly next?: ReadonlySet<string>;
+    /** Only doubt: counts after a negated embedder ("weet niet of") or a verb of doubt ("twijfel of"). */
+    readonly doubtOnly?: boolean;
+  }[];
+  /** "if possible", "als het kan": politeness, not a condition. */
+  readonly politeConditionals: readonly (readonly string[])[];
+  /** Before "if"/"whether" these make an indirect question, not a condition ("can you check if ..."). */
+  readonly embedders: ReadonlySet<string>;
+  readonly doubtVerbs: ReadonlySet<string>;
+  readonly subjects: ReadonlySet<string>;
+  readonly whWords: ReadonlySet<string>;
+  /** Verbs of saying and thinking: a negation before them reaches into the next clause. */
+  readonly reporting: ReadonlySet<string>;
+  readonly complementizers: ReadonlySet<string>;
+  /** Words that start the main clause after an if-clause. */
+  readonly thenWords: ReadonlySet<string>;
+  /** Verbs that open a yes/no question about a consequence ("would i ...", "krijg ik ..."), before a subject. */
+  readonly questionOpeners: ReadonlySet<string>;
+  readonly questionSubjects: ReadonlySet<string>;
+  /** How many words after a match may still negate it. */
+  readonly trailingNegation: number;
+  /** Main clause after an if-clause starts with the verb, before the subject (Dutch inversion). */
+  readonly verbSecond: boolean;
+}
+
+const set = (words: string): ReadonlySet<string> => new Set(words.split(/\s+/).filter((w) => w.length > 0));
+
+const NL_SUBJECTS = 'ik je jij u we wij jullie ze zij hij';
+
+const CUES: Readonly<Record<Language, LanguageCues>> = {
+  'en-US': {
+    negators: set(
+      "not don't dont never didn't didnt doesn't doesnt won't wont wouldn't wouldnt shouldn't shouldnt isn't isnt aren't arent wasn't wasnt haven't havent hasn't hasnt ain't",
+    ),
+    boundaries: set("and but or so because cause 'cause cos then although though however anyway also plus otherwise"),
+    strongBoundaries: set("but so because cause 'cause cos although though however anyway otherwise"),
+    gapStops: set("and but or so because cause 'cause cos although though however"),
+    conditionals: [
+      { words: ['if'] },
+      { words: ['whether'] },
+      { words: ['suppose'] },
+      { words: ['supposing'] },
+      { words: ['assuming'] },
+      { words: ['hypothetically'] },
+      { words: ['in', 'case'] },
+      // Unrealised plans: "i was going to ask for a refund but ..."
+      { words: ['was', 'going', 'to'] },
+      { words: ['was', 'gonna'] },
+      { words: ['were', 'going', 'to'] },
+    ],
+    politeConditionals: [
+      ['if', 'possible'],
+      ['if', 'at', 'all', 'possible'],
+      ['if', "it's", 'possible'],
+      ['if', 'it', 'is', 'possible'],
+      ['if', 'you', 'can'],
+      ['if', 'you', 'could'],
+      ['if', 'you', 'would'],
+      ['if', 'you', "don't", 'mind'],
+      ['if', "that's", 'okay'],
+      ['if', "that's", 'ok'],
+    ],
+    embedders: set('know check see ask asking asked tell confirm wondering wonder wondered find verify look sure'),
+    doubtVerbs: set('doubt unsure undecided'),
+    subjects: set("i i'm im i'd id i'll i've ive we we're we'll we'd we've you you're you'll you've they they're they'll he she"),
+    whWords: set("where where's wheres when what what's whats why how who which"),
+    reporting: set('said say saying says asked ask asking told tell think thought believe mean meant claim claimed suggested suggest'),
+    complementizers: set('that'),
+    thenWords: set('then'),
+    questionOpeners: set('would will do does did is are am should'),
+    questionSubjects: set('i we it you they that this there'),
+    trailingNegation: 0,
+    verbSecond: false,
+  },
+  'nl-NL': {
+    negators: set('niet geen nooit niks niets nergens'),
+    boundaries: set('en maar of want omdat dus toen anders echter trouwens tenzij'),
+    strongBoundaries: set('maar want omdat dus anders echter trouwens'),
+    gapStops: set('en of want omdat dus toen echter'),
+    conditionals: [
+      { words: ['als'], next: set(`${NL_SUBJECTS} het dat dit er mijn de een uw jouw die deze men iemand alles`) },
+      { words: ['indien'] },
+      { words: ['mocht'] },
+      { words: ['mochten'] },
+      { words: ['wanneer'], next: set(`${NL_SUBJECTS}`) },
+      // Longest first: "stel dat" must not leave "dat" to be taken for the if-clause's subject.
+      { words: ['stel', 'dat'] },
+      { words: ['stel'], next: set(`${NL_SUBJECTS} nou`) },
+      { words: ['stel', 'je', 'voor'] },
+      { words: ['gesteld', 'dat'] },
+      { words: ['ingeval'] },
+      { words: ['in', 'geval'] },
+      // "ik weet niet of ik wil opzeggen": doubt, not a request.
+      { words: ['of'], doubtOnly: true },
+    ],
+    politeConditionals: [
+      ['als', 'het', 'kan'],
+      ['als', 'dat', 'kan'],
+      ['als', 'het', 'mogelijk', 'is'],
+      ['als', 'dat', 'mogelijk', 'is'],
+      ['als', 'het', 'lukt'],
+      ['als', 'u', 'wilt'],
+      ['als', 'je', 'wilt'],
+      ['als', 'u', 'zo', 'vriendelijk'],
+      ['indien', 'mogelijk'],
+    ],
+    embedders: set('weet weten vraag vroeg kijken kijk zien controleren checken zeker'),
+    doubtVerbs: set('twijfel twijfelen betwijfel'),
+    subjects: set(NL_SUBJECTS),
+    whWords: set('waar wanneer wat waarom hoe wie welke hoelang'),
+    reporting: set('gezegd zeg zei zegt zeggen gevraagd vraag vroeg denk dacht gedacht bedoel bedoelde beweer beweerd'),
+    complementizers: set('dat'),
+    thenWords: set('dan'),
+    questionOpeners: set('krijg krijgen ben zijn word worden moet moeten betaal betalen verlies verliezen kost kosten heb hebben'),
+    questionSubjects: set(`${NL_SUBJECTS} het dat dit`),
+    trailingNegation: 2,
+    verbSecond: true,
+  },
+};
+
+/** Whether a wildcard may skip `token`: not across a conjunction into another clause. */
+export function isClauseBoundary(token: string, language: Language): boolean {
+  return CUES[language].gapStops.has(token);
+}
+
+/** How far before a match a negator is looked for. */
+const NEGATION_WINDOW = 5;
+/** How far after its marker an if-clause and its main clause reach. */
+const CONDITIONAL_REACH = 14;
+
+interface Conditional {
+  /** First token of the marker. */
+  readonly at: number;
+  /** Token after the marker. */
+  readonly end: number;
+  /** First token of the main clause, or `scopeEnd` when none was seen. */
+  readonly consequent: number;
+  /** Token after the conditional's reach (strong boundary or distance). */
+  readonly scopeEnd: number;
+}
+
+/** A candidate match, by token index. */
+export interface MatchSpan {
+  readonly start: number;
+  /** Inclusive. */
+  readonly end: number;
+  /** Indices of tokens matched by wildcards (not by the phrase's own words). */
+  readonly free: readonly number[];
+}
+
+/**
+ * The negation and conditional structure of one token sequence, computed
+ * once per hypothesis and asked about each candidate match.
+ */
+export class UtteranceContext {
+  private readonly cues: LanguageCues;
+  private readonly conditionals: Conditional[] = [];
+  /** Tokens that belong to a conditional marker; they end a negation scope. */
+  private readonly markerTokens = new Set<number>();
+
+  constructor(
+    private readonly tokens: readonly string[],
+    language: Language,
+  ) {
+    this.cues = CUES[language];
+    this.findConditionals();
+  }
+
+  /** Why the match should not count, or `undefined` when it should. */
+  suppression(span: MatchSpan, kind: 'intent' | 'escalation'): Suppression | undefined {
+    const { cues, tokens } = this;
+    for (const i of span.free) if (cues.negators.has(tokens[i] ?? '')) return 'negated';
+
+    let barrier = 0;
+    for (const c of this.conditionals) {
+      if (c.end > span.start || span.start >= c.scopeEnd) continue;
+      if (span.start < c.consequent) return 'hypothetical';
+      if (kind === 'intent') return 'hypothetical';
+      barrier = Math.max(barrier, c.consequent);
+    }
+    if (kind === 'intent' && this.questionClause(span.start)) {
+      // "would i get my money back if i cancel": an if-clause after the question.
+      if (this.conditionals.some((c) => c.at > span.end && c.at - span.end <= CONDITIONAL_REACH && !this.strongBetween(span.end, c.at))) return 'hypothetical';
+    }
+    if (this.negatedBefore(span.start, barrier)) return 'negated';
+    if (this.negatedAfter(span.end)) return 'negated';
+    return undefined;
+  }
+
+  /**
+   * Whether words not yet recognised may still suppress the match, so a
+   * partial hypothesis should not report it yet: a Dutch negator may follow
+   * ("... annuleren | niet"), or an if-clause may follow a question ("would
+   * i get my money back | if i cancel").
+   */
+  openEnded(span: MatchSpan, kind: 'intent' | 'escalation'): boolean {
+    const { cues, tokens } = this;
+    if (kind === 'intent' && this.questionClause(span.start)) return true;
+    if (cues.trailingNegation === 0) return false;
+    for (let k = span.end + 1; k <= span.end + cues.trailingNegation; k++) {
+      const t = tokens[k];
+      if (t === undefined) return true;
+      if (cues.boundaries.has(t) || cues.subjects.has(t)) return false;
+    }
+    return false;
+  }
+
+  /** Whether the clause holding `start` is a yes/no question ("would i ...", "krijg ik ..."). */
+  private questionClause(start: number): boolean {
+    const { cues, tokens } = this;
+    let clauseStart = 0;
+    for (let j = start - 1; j >= 0; j--) {
+      if (cues.boundaries.has(tokens[j] ?? '') || this.markerTokens.has(j)) {
+        clauseStart = j + 1;
+        break;
+      }
+    }
+    return cues.questionOpeners.has(tokens[clauseStart] ?? '') && cues.questionSubjects.has(tokens[clauseStart + 1] ?? '');
+  }
+
+  private strongBetween(from: number, to: number): boolean {
+    for (let k = from + 1; k < to; k++) if (this.cues.strongBoundaries.has(this.tokens[k] ?? '')) return true;
+    return false;
+  }
+
+  private negatedBefore(start: number, barrier: number): boolean {
+    const { cues, tokens } = this;
+    const first = tokens[start] ?? '';
+    if ((cues.subjects.has(first) || cues.whWords.has(first)) && !this.reportedAt(start)) return false;
+    for (let j = start - 1; j >= Math.max(barrier, start - NEGATION_WINDOW); j--) {
+      const t = tokens[j] ?? '';
+      if (cues.boundaries.has(t) || this.markerTokens.has(j)) return false;
+      if (cues.negators.has(t)) return true;
+      if ((cues.subjects.has(t) || cues.whWords.has(t)) && !this.reportedAt(j)) return false;
+    }
+    return false;
+  }
+
+  /** Whether the clause starting at `i` is the object of a verb of saying ("never said [that] i ..."). */
+  private reportedAt(i: number): boolean {
+    let k = i - 1;
+    if (this.cues.complementizers.has(this.tokens[k] ?? '')) k--;
+    return this.cues.reporting.has(this.tokens[k] ?? '');
+  }
+
+  private negatedAfter(end: number): boolean {
+    const { cues, tokens } = this;
+    for (let k = end + 1; k <= end + cues.trailingNegation && k < tokens.length; k++) {
+      const t = tokens[k] ?? '';
+      if (cues.negators.has(t)) return true;
+      if (cues.boundaries.has(t) || cues.subjects.has(t) || t === 'het' || t === 'dat' || t === 'dit') return false;
+    }
+    return false;
+  }
+
+  private findConditionals(): void {
+    const { cues, tokens } = this;
+    for (let i = 0; i < tokens.length; i++) {
+      const marker = cues.conditionals.find(
+        (m) => m.words.every((w, k) => tokens[i + k] === w) && (m.next === undefined || m.next.has(tokens[i + m.words.length] ?? '')),
+      );
+      if (marker === undefined) continue;
+      if (marker.doubtOnly === true && !this.doubtBefore(i)) continue;
+      if (cues.politeConditionals.some((p) => p.every((w, k) => tokens[i + k] === w))) continue;
+      if (this.indirectQuestion(i)) continue;
+      const end = i + marker.words.length;
+      for (let k = i; k < end; k++) this.markerTokens.add(k);
+      let scopeEnd = Math.min(tokens.length, end + CONDITIONAL_REACH);
+      let consequent = -1;
+      // The word right after the marker is the if-clause's own subject.
+      for (let k = end + 1; k < scopeEnd; k++) {
+        const t = tokens[k] ?? '';
+        if (cues.strongBoundaries.has(t)) {
+          scopeEnd = k;
+          break;
+        }
+        if (cues.thenWords.has(t)) {
+          consequent = k;
+          break;
+        }
+        if (cues.subjects.has(t)) {
+          consequent = cues.verbSecond ? Math.max(end + 1, k - 1) : k;
+          break;
+        }
+      }
+      this.conditionals.push({ at: i, end, consequent: consequent < 0 ? scopeEnd : consequent, scopeEnd });
+      i = end - 1;
+    }
+  }
+
+  /** A verb of doubt, or an embedder with a negator, just before `i` ("weet ik niet of", "twijfel of"). */
+  private doubtBefore(i: number): boolean {
+    const { cues, tokens } = this;
+    let embedder = false;
+    let negated = false;
+    for (let k = i - 1; k >= Math.max(0, i - 3); k--) {
+      const t = tokens[k] ?? '';
+      if (cues.doubtVerbs.has(t)) return true;
+      if (cues.embedders.has(t)) embedder = true;
+      if (cues.negators.has(t)) negated = true;
+    }
+    return embedder && negated;
+  }
+
+  /** "can you check if ...", "i was wondering if ...": unless doubted ("i don't know if", "not sure whether"). */
+  private indirectQuestion(i: number): boolean {
+    const { cues, tokens } = this;
+    const first = tokens[i];
+    if (first !== 'if' && first !== 'whether') return false;
+    const before = tokens[i - 1] ?? '';
+    if (!cues.embedders.has(before)) return false;
+    for (let k = i - 2; k >= Math.max(0, i - 4); k--) if (cues.negators.has(tokens[k] ?? '')) return false;
+    return true;
+  }
+}

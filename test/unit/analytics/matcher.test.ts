@@ -1,0 +1,299 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { GrammarSet } from '../../../src/analytics/grammar/GrammarSet.js';
+import { tokenize } from '../../../src/analytics/grammar/phrase.js';
+import { editDistance, fuzzyPenalty, isInflection, phoneticKey } from '../../../src/analytics/intents/fuzzy.js';
+import { IntentMatcher, UtteranceIntentTracker, renderPrompt, type TimedToken } from '../../../src/analytics/intents/IntentMatcher.js';
+import type { RecognitionResult } from '../../../src/asr/types.js';
+import { PACKAGE_ROOT } from '../../../src/config.js';
+import type { Language } from '../../../src/language.js';
+
+const shipped = await GrammarSet.load(path.join(PACKAGE_ROOT, 'grammars'));
+const matchers: Record<Language, IntentMatcher> = {
+  'en-US': new IntentMatcher(shipped.intents('en-US'), { language: 'en-US' }),
+  'nl-NL': new IntentMatcher(shipped.intents('nl-NL'), { language: 'nl-NL' }),
+};
+
+const timed = (text: string, confidence?: number): TimedToken[] =>
+  tokenize(text).map((t, i) => ({ text: t, startMs: i * 300, endMs: (i + 1) * 300, confidence }));
+
+/** Intent ids found in a final transcript by the shipped grammars. */
+const ids = (language: Language, text: string, speaker: 'customer' | 'agent' = 'customer'): string[] =>
+  matchers[language].match(timed(text), speaker).map((m) => m.intent.id);
+
+const result = (utteranceId: number, text: string, final: boolean): RecognitionResult => {
+  const words = text.split(' ');
+  return {
+    final,
+    utteranceId,
+    text,
+    startMs: 0,
+    endMs: words.length * 300,
+    words: words.map((word, i) => ({ word, startMs: i * 300, endMs: (i + 1) * 300, confidence: 0.9 })),
+  };
+};
+
+/** Feeds `text` word by word as partials, then as the final; the intents fired. */
+const live = (tracker: UtteranceIntentTracker, utteranceId: number, text: string): string[] => {
+  const words = text.split(' ');
+  const fired: string[] = [];
+  for (let n = 1; n <= words.length; n++) {
+    fired.push(...tracker.onResult(result(utteranceId, words.slice(0, n).join(' '), n === words.length)).map((m) => m.intent.id));
+  }
+  return fired;
+};
+
+describe('approximate words', () => {
+  test('edit distance, inflections and sound-alikes', () => {
+    assert.equal(editDistance('order', 'older', 3), 1);
+    assert.equal(editDistance('complaint', 'compliant', 3), 1, 'a swap of neighbours is one edit');
+    assert.equal(editDistance('cancel', 'cancelled', 2), 3, 'gives up past the bound');
+    assert.ok(isInflection('cancel', 'cancelled', 'en-US'));
+    assert.ok(isInflection('order', 'orders', 'en-US'));
+    assert.ok(isInflection('bestelling', 'bestellen', 'nl-NL'));
+    assert.ok(isInflection('annuleren', 'annuleer', 'nl-NL'));
+    assert.ok(!isInflection('bestelling', 'besteling', 'nl-NL'), 'a dropped letter is a slip, not another form');
+    assert.equal(phoneticKey('cancel', 'en-US'), phoneticKey('council', 'en-US'));
+    assert.equal(fuzzyPenalty('older', 'order', 'en-US'), 0.8);
+    assert.equal(fuzzyPenalty('council', 'cancel', 'en-US'), 0.65);
+    assert.equal(fuzzyPenalty('cancelled', 'cancel', 'en-US'), undefined);
+    assert.equal(fuzzyPenalty('daughter', 'order', 'en-US'), undefined);
+    assert.equal(fuzzyPenalty('the', 'they', 'en-US'), undefined, 'function words are never approximate');
+    assert.equal(fuzzyPenalty('sew', 'sue', 'en-US'), undefined, 'short words are never approximate');
+  });
+
+  test('a likely misrecognition matches, flagged fuzzy, with lowered confidence', () => {
+    const [older] = matchers['en-US'].match(timed('cancel my older please', 0.9), 'customer');
+    assert.equal(older?.intent.id, 'cancel_order');
+    assert.equal(older?.fuzzy, true);
+    assert.equal(older?.text, 'cancel my older');
+    assert.ok(Math.abs((older?.confidence ?? 0) - 0.72) < 1e-9, String(older?.confidence));
+    const [exact] = matchers['en-US'].match(timed('cancel my order please', 0.9), 'customer');
+    assert.equal(exact?.fuzzy, false);
+    assert.ok(Math.abs((exact?.confidence ?? 0) - 0.9) < 1e-9);
+    assert.deepEqual(ids('en-US', "i'd like to file a compliant"), ['complaint']);
+    assert.deepEqual(ids('en-US', 'i want to talk to your manger'), ['speak_to_manager']);
+    assert.deepEqual(ids('nl-NL', 'ik wil mijn besteling annuleren'), ['cancel_order']);
+    assert.deepEqual(ids('nl-NL', 'ik zet het op twiter'), ['public_threat']);
+  });
+
+  test('words split by the recogniser and missing apostrophes match exactly', () => {
+    const [split] = matchers['nl-NL'].match(timed('mag ik uw leiding gevende spreken'), 'customer');
+    assert.equal(split?.intent.id, 'speak_to_manager');
+    assert.equal(split?.fuzzy, false);
+    assert.deepEqual(ids('nl-NL', 'ik wil mijn abonnement op zeggen'), ['cancel_order']);
+    assert.deepEqual(ids('en-US', 'i want to speak to a super visor'), ['speak_to_manager']);
+    assert.deepEqual(ids('en-US', 'this is the third time im calling'), ['repeat_contact']);
+  });
+
+  test('near-misses do not fire', () => {
+    for (const text of [
+      'cancelled my order',
+      'you cancelled my order without telling me',
+      'where is my daughter she was supposed to pick it up',
+      // "where is my" are function words: an approximate "older" has nothing exact to rest on.
+      "where's my older brother",
+      'my older brother placed the order for me',
+      'i want to order the same thing again',
+      'the machine is out of order',
+    ]) {
+      assert.deepEqual(ids('en-US', text), [], text);
+    }
+    assert.deepEqual(ids('nl-NL', 'waar is mijn dochter'), []);
+    assert.deepEqual(ids('nl-NL', 'ik wil iets bestellen'), []);
+  });
+
+  test('a minimum confidence applies to approximate matches only; fuzzy: false turns them off', () => {
+    assert.deepEqual(matchers['en-US'].match(timed('cancel my older', 0.55), 'customer'), [], '0.55 x 0.8 is below 0.5');
+    assert.equal(matchers['en-US'].match(timed('cancel my order', 0.3), 'customer')[0]?.intent.id, 'cancel_order');
+    const strict = new IntentMatcher(
+      GrammarSet.fromSources([{ file: 't.yaml', language: 'en-US', text: 'intents:\n  - id: a\n    fuzzy: false\n    phrases: [cancel my order]\n' }]).intents('en-US'),
+    );
+    assert.deepEqual(strict.match(timed('cancel my older'), 'customer'), []);
+    const off = new IntentMatcher(shipped.intents('en-US'), { language: 'en-US', fuzzy: false });
+    assert.deepEqual(off.match(timed('cancel my older'), 'customer'), []);
+  });
+});
+
+describe('negation', () => {
+  test('English negations and reported denials raise nothing', () => {
+    for (const text of [
+      "i don't want to cancel my order",
+      'i do not wish to cancel',
+      'i never asked to cancel my order',
+      'i never said i want to cancel',
+      "i don't think i want to cancel my subscription",
+      "please don't cancel my order",
+      "i'm not going to sue anyone",
+      "no i don't want a refund i want a replacement",
+      "i don't need to speak to a manager",
+    ]) {
+      assert.deepEqual(ids('en-US', text), [], text);
+    }
+  });
+
+  test('Dutch negation before or after the object raises nothing', () => {
+    for (const text of [
+      'ik wil niet opzeggen',
+      'ik wil mijn bestelling niet annuleren',
+      'ik wil mijn abonnement nog niet opzeggen',
+      'ik annuleer mijn bestelling niet',
+      'annuleer mijn bestelling alsjeblieft niet',
+      'ik zeg mijn abonnement niet op',
+      'ik zet het echt niet op twitter hoor',
+      'ik ga niet naar de rechter',
+      'ik heb nooit gezegd dat ik wil opzeggen',
+    ]) {
+      assert.deepEqual(ids('nl-NL', text), [], text);
+    }
+  });
+
+  test('negation in another clause, or part of the phrase, does not suppress', () => {
+    assert.deepEqual(ids('en-US', "it's not fair i want my money back"), ['refund_request']);
+    assert.deepEqual(ids('en-US', "i don't want a replacement i want a refund"), ['refund_request']);
+    assert.deepEqual(ids('en-US', "i still haven't received my order"), ['order_status']);
+    assert.deepEqual(ids('en-US', "i don't know where my order is"), ['order_status']);
+    assert.deepEqual(ids('nl-NL', 'ik hoef de bestelling niet meer'), ['cancel_order']);
+    assert.deepEqual(ids('nl-NL', 'ik weet niet waar mijn pakket blijft'), ['order_status']);
+    assert.deepEqual(ids('nl-NL', 'het kan me niet schelen ik wil opzeggen'), ['cancel_order']);
+  });
+});
+
+describe('hypotheticals', () => {
+  test('an intent in an if-clause or asked about as a consequence raises nothing', () => {
+    for (const text of [
+      'if i cancel would i get a refund',
+      'what happens if i cancel my order',
+      'would i get my money back if i cancel',
+      'in case i want to cancel later how do i do that',
+      'i was going to ask for a refund but it is fine now',
+    ]) {
+      assert.deepEqual(ids('en-US', text), [], text);
+    }
+    for (const text of ['als ik zou opzeggen krijg ik dan mijn geld terug', 'stel dat ik opzeg wat gebeurt er dan', 'wat gebeurt er als ik mijn bestelling annuleer', 'stel dat ik een klacht indien helpt dat']) {
+      assert.deepEqual(ids('nl-NL', text), [], text);
+    }
+  });
+
+  test('a threat in the main clause of a condition counts; politeness and indirect questions are no condition', () => {
+    assert.deepEqual(ids('en-US', "if this isn't fixed i'm going to sue"), ['legal_threat']);
+    assert.deepEqual(ids('en-US', "if you don't fix it i'll post it on twitter"), ['public_threat']);
+    assert.deepEqual(ids('nl-NL', 'als u dit niet oplost stap ik naar de rechter'), ['legal_threat']);
+    assert.deepEqual(ids('nl-NL', 'als het kan wil ik mijn bestelling annuleren'), ['cancel_order']);
+    assert.deepEqual(ids('en-US', 'can you check if my order has shipped'), ['order_status']);
+    assert.deepEqual(ids('en-US', 'i was wondering if i could cancel my order'), ['cancel_order']);
+    assert.deepEqual(ids('nl-NL', 'kunt u kijken of mijn pakket al verzonden is'), ['order_status']);
+  });
+
+  test('doubt is no request', () => {
+    assert.deepEqual(ids('en-US', "i'm not sure if i want to cancel"), []);
+    assert.deepEqual(ids('en-US', "i don't know whether i want to cancel"), []);
+    assert.deepEqual(ids('nl-NL', 'ik weet niet of ik wil opzeggen'), []);
+    assert.deepEqual(ids('nl-NL', 'ik twijfel of ik mijn abonnement wil opzeggen'), []);
+  });
+});
+
+describe('slots, wildcards, unless', () => {
+  test('slots are captured with parseSlotAt and fill the prompt', () => {
+    const [en] = matchers['en-US'].match(timed('i want to cancel my order number four five six seven'), 'customer');
+    assert.equal(en?.intent.id, 'cancel_order');
+    assert.deepEqual(en?.slots, { order_number: '4567' });
+    assert.equal(en?.text, 'cancel my order number four five six seven');
+    assert.match(en?.prompt ?? '', /^Confirm order 4567, /);
+    const [nl] = matchers['nl-NL'].match(timed('ik wil bestelling vier vijf zes zeven annuleren'), 'customer');
+    assert.deepEqual(nl?.slots, { order_number: '4567' });
+    const [amount] = matchers['nl-NL'].match(timed('ik wil vijfentwintig euro terug'), 'customer');
+    assert.deepEqual(amount?.slots, { amount: '25.00 EUR' });
+    assert.match(amount?.prompt ?? '', /terugbetaling 25\.00 EUR of vervanging/);
+    const [none] = matchers['en-US'].match(timed('i want to cancel my order'), 'customer');
+    assert.deepEqual(none?.slots, {});
+    assert.match(none?.prompt ?? '', /^Confirm order, check/);
+  });
+
+  test('renderPrompt leaves out slots that were not captured', () => {
+    assert.equal(renderPrompt('Cancel order {order_number}?', { order_number: 'AB123' }), 'Cancel order AB123?');
+    assert.equal(renderPrompt('Cancel order {order_number}?', {}), 'Cancel order?');
+    assert.equal(renderPrompt('Refund { amount } now', { amount: '25.00 EUR' }), 'Refund 25.00 EUR now');
+  });
+
+  test('wildcards skip up to N words, never across a conjunction, and a negator in them suppresses', () => {
+    const set = GrammarSet.fromSources([
+      { file: 't.yaml', language: 'nl-NL', text: 'intents:\n  - id: stop\n    phrases: ["mijn abonnement *2 opzeggen"]\n' },
+    ]);
+    const m = new IntentMatcher(set.intents('nl-NL'));
+    const found = (text: string) => m.match(timed(text), 'customer').map((x) => x.text);
+    assert.deepEqual(found('ik wil mijn abonnement opzeggen'), ['mijn abonnement opzeggen']);
+    assert.deepEqual(found('ik wil mijn abonnement per direct opzeggen'), ['mijn abonnement per direct opzeggen']);
+    assert.deepEqual(found('ik wil mijn abonnement vandaag per direct opzeggen'), [], 'three words is more than *2');
+    assert.deepEqual(found('mijn abonnement is prima en opzeggen'), [], 'a wildcard stays in its clause');
+    assert.deepEqual(found('ik wil mijn abonnement niet opzeggen'), []);
+  });
+
+  test('unless vetoes an overlapping match, also while the partial could still become one', () => {
+    assert.deepEqual(ids('en-US', 'where is my order number on the email'), []);
+    assert.deepEqual(ids('en-US', 'where is my order number four five six seven'), ['order_status']);
+    assert.deepEqual(ids('en-US', 'i need to cancel my appointment with the technician'), []);
+    const tracker = new UtteranceIntentTracker(matchers['en-US'], 'customer');
+    assert.deepEqual(tracker.onResult(result(1, 'where is my order', false)), [], 'held: "number on the email" may follow');
+    assert.deepEqual(tracker.onResult(result(1, 'where is my order number', false)), []);
+    assert.deepEqual(tracker.onResult(result(1, 'where is my order number on the email', true)), []);
+    assert.deepEqual(live(tracker, 2, 'where is my order please'), ['order_status']);
+  });
+});
+
+describe('speaker, windows and once per utterance', () => {
+  test('customer intents never fire on agent turns', () => {
+    for (const text of ['do you want to cancel your order', 'would you like a refund or a replacement', 'i can transfer you to my supervisor']) {
+      assert.deepEqual(ids('en-US', text, 'agent'), [], text);
+    }
+    assert.deepEqual(ids('nl-NL', 'wilt u uw bestelling annuleren', 'agent'), []);
+  });
+
+  test('a window counts matches by call time; the call time comes from the tracker context', () => {
+    const set = GrammarSet.fromSources([
+      { file: 't.yaml', language: 'en-US', text: 'intents:\n  - id: early\n    window: { after: 10, before: 60 }\n    phrases: [cancel my order]\n' },
+    ]);
+    const m = new IntentMatcher(set.intents('en-US'));
+    assert.deepEqual(m.match(timed('cancel my order'), 'customer'), [], 'stream time 0 is before 10 s');
+    assert.equal(m.match(timed('cancel my order'), 'customer', { callTimeOffsetMs: 20_000 }).length, 1);
+    assert.deepEqual(m.match(timed('cancel my order'), 'customer', { callTimeOffsetMs: 60_000 }), [], 'before is exclusive');
+    const tracker = new UtteranceIntentTracker(m, 'customer');
+    // The result spans 0..900 ms of stream time; its audio ends 5 s into the call: too early.
+    assert.deepEqual(tracker.onResult(result(1, 'cancel my order', true), { callTimeMs: 5_000 }), []);
+    assert.equal(tracker.onResult(result(2, 'cancel my order', true), { callTimeMs: 30_000 }).length, 1);
+    assert.deepEqual(tracker.onResult(result(3, 'cancel my order', true), { callTimeMs: 61_000 }), []);
+  });
+
+  test('fires once per utterance on partials and the final, as early as is safe', () => {
+    const en = new UtteranceIntentTracker(matchers['en-US'], 'customer');
+    assert.deepEqual(en.onResult(result(1, 'i want to', false)), []);
+    // Held: "cancel my [appointment]" is an `unless` of cancel_order that the next words may complete.
+    assert.deepEqual(en.onResult(result(1, 'i want to cancel', false)), []);
+    assert.deepEqual(en.onResult(result(1, 'i want to cancel my order', false)).map((m) => m.intent.id), ['cancel_order']);
+    assert.deepEqual(en.onResult(result(1, 'i want to cancel my order and get', false)), []);
+    assert.deepEqual(en.onResult(result(1, 'i want to cancel my order and get a refund', true)).map((m) => m.intent.id), ['refund_request']);
+    assert.deepEqual(en.onResult(result(2, 'cancel my order', true)).map((m) => m.intent.id), ['cancel_order'], 'again in the next utterance');
+    // A yes/no question may still turn hypothetical: held until the final.
+    assert.deepEqual(live(en, 3, 'would i get my money back if i cancel'), []);
+  });
+
+  test('Dutch: a match at the end of a partial waits for a possible "niet"', () => {
+    const nl = new UtteranceIntentTracker(matchers['nl-NL'], 'customer');
+    assert.deepEqual(nl.onResult(result(1, 'ik annuleer mijn bestelling', false)), []);
+    assert.deepEqual(nl.onResult(result(1, 'ik annuleer mijn bestelling niet', true)), []);
+    assert.deepEqual(nl.onResult(result(2, 'ik wil mijn bestelling annuleren', false)), []);
+    assert.deepEqual(nl.onResult(result(2, 'ik wil mijn bestelling annuleren', true)).map((m) => m.intent.id), ['cancel_order']);
+    assert.deepEqual(nl.onResult(result(3, 'ik annuleer mijn bestelling want', false)).map((m) => m.intent.id), ['cancel_order'], 'a conjunction closes the clause');
+  });
+
+  test('a tracker given a function follows matcher swaps (grammar reloads) mid-call', () => {
+    const one = new IntentMatcher(GrammarSet.fromSources([{ file: 'a.yaml', language: 'en-US', text: 'intents:\n  - id: a\n    phrases: [hello there]\n' }]).intents('en-US'));
+    const two = new IntentMatcher(GrammarSet.fromSources([{ file: 'b.yaml', language: 'en-US', text: 'intents:\n  - id: b\n    phrases: [hello there]\n' }]).intents('en-US'));
+    let current = one;
+    const tracker = new UtteranceIntentTracker(() => current, 'customer');
+    assert.deepEqual(tracker.onResult(result(1, 'hello there', true)).map((m) => m.intent.id), ['a']);
+    current = two;
+    assert.deepEqual(tracker.onResult(result(2, 'hello there', true)).map((m) => m.intent.id), ['b']);
+  });
+});
