@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { GrammarSet } from './analytics/grammar/GrammarSet.js';
+import { GrammarStore } from './analytics/grammar/GrammarStore.js';
+import { CallRecordWriter } from './analytics/summary/CallRecordWriter.js';
+import { TRANSCRIPTS_PATH, TranscriptIngestServer } from './ingest/websocket/TranscriptIngestServer.js';
 import { resolveEngineConfig } from './asr/engines/select.js';
 import { AsrWorkerPool } from './asr/pool/AsrWorkerPool.js';
 import { CallManager } from './calls/CallManager.js';
@@ -12,7 +14,7 @@ import { HttpServer } from './http/HttpServer.js';
 import type { Logger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { EventHub } from './push/EventHub.js';
-import { WebSocketEventServer } from './push/WebSocketEventServer.js';
+import { EVENTS_PATH, WebSocketEventServer } from './push/WebSocketEventServer.js';
 
 export interface GatewayAddresses {
   readonly http: AddressInfo;
@@ -34,6 +36,9 @@ export class Gateway {
   private grpcServer: grpc.Server | undefined;
   private http: HttpServer | undefined;
   private events: WebSocketEventServer | undefined;
+  private transcripts: TranscriptIngestServer | undefined;
+  private grammars: GrammarStore | undefined;
+  private records: CallRecordWriter | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -62,7 +67,9 @@ export class Gateway {
 
   private async startParts(): Promise<GatewayAddresses> {
     const { config, logger, metrics, hub } = this;
-    const grammars = await GrammarSet.load(config.grammarsDir);
+    this.grammars = await GrammarStore.open(config.grammarsDir, { logger: logger.child({ component: 'grammars' }), watch: true });
+    const grammars = this.grammars;
+    this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
     const engine = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
     this.asr = await AsrWorkerPool.create({ engine, workers: config.asrWorkers, logger: logger.child({ component: 'asr' }), metrics });
     logger.info({ engine: engine.engine, workers: config.asrWorkers, languages: this.asr.supportedLanguages }, 'ASR ready');
@@ -71,7 +78,9 @@ export class Gateway {
     this.calls = new CallManager({
       ports,
       asr: this.asr,
-      grammars,
+      intentMatcher: (language) => grammars.matcher(language),
+      redact: config.redact,
+      records: this.records,
       hub,
       metrics,
       logger,
@@ -82,7 +91,20 @@ export class Gateway {
 
     this.events = new WebSocketEventServer({ hub, metrics, logger: logger.child({ component: 'events' }) });
     const calls = this.calls;
-    this.http = new HttpServer({ host: config.httpHost, port: config.httpPort, metrics, logger, events: this.events, listCalls: () => calls.list() });
+    this.transcripts = new TranscriptIngestServer(this.calls, metrics, logger.child({ component: 'transcripts' }));
+    const events = this.events;
+    const transcripts = this.transcripts;
+    this.http = new HttpServer({
+      host: config.httpHost,
+      port: config.httpPort,
+      metrics,
+      logger,
+      upgrades: new Map([
+        [EVENTS_PATH, (req, socket, head, url) => events.handleUpgrade(req, socket, head, url)],
+        [TRANSCRIPTS_PATH, (req, socket, head) => transcripts.handleUpgrade(req, socket, head)],
+      ]),
+      listCalls: () => calls.list(),
+    });
     const http = await this.http.listen();
 
     const proto = loadGatewayProto();
@@ -94,6 +116,12 @@ export class Gateway {
     });
     logger.info({ http: `${http.address}:${http.port}`, grpcPort }, 'gateway listening');
     return { http, grpcPort };
+  }
+
+  /** Re-reads the grammars (SIGHUP); a broken file keeps the running set and is reported. */
+  async reloadGrammars(): Promise<boolean> {
+    const result = await this.grammars?.reload();
+    return result?.ok ?? false;
   }
 
   /** Idempotent graceful shutdown. */
@@ -112,7 +140,11 @@ export class Gateway {
           });
         });
       }
+      this.transcripts?.close();
       await this.calls?.close();
+      // Every call has ended and queued its record: write them before anything else stops.
+      await this.records?.close();
+      this.grammars?.close();
       this.events?.close();
       await this.http?.close();
       await this.asr?.close();

@@ -16,6 +16,10 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const logger = createLogger(config.logLevel);
       const { gateway } = await Gateway.start(config, logger);
+      process.on('SIGHUP', () => {
+        logger.info('SIGHUP: reloading grammars');
+        void gateway.reloadGrammars();
+      });
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           logger.info({ signal }, 'shutting down');

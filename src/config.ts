@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GatewayError } from './errors.js';
 import type { Language } from './language.js';
+import { PII_TYPES, type PiiType } from './analytics/redaction/redact.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -41,6 +42,10 @@ export interface GatewayConfig {
   readonly voskModels: Partial<Record<Language, string>>;
   readonly asrWorkers: number;
   readonly grammarsDir: string;
+  /** PII types redacted from transcripts, events and logs; empty disables redaction. */
+  readonly redact: ReadonlySet<PiiType>;
+  /** JSON-lines file of post-call records. */
+  readonly callRecordsFile: string;
   readonly logLevel: string;
 }
 
@@ -70,6 +75,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'voskModelNl', flag: '--vosk-model-nl', env: 'VOSK_MODEL_NL', default: '', description: 'Vosk model directory for nl-NL' },
   { key: 'asrWorkers', flag: '--asr-workers', env: 'ASR_WORKERS', default: String(os.availableParallelism()), description: 'Recognition worker threads (default: one per core)' },
   { key: 'grammarsDir', flag: '--grammars', env: 'GRAMMARS_DIR', default: path.join(PACKAGE_ROOT, 'grammars'), description: 'Directory with <language>/*.yaml intent grammars' },
+  { key: 'redact', flag: '--redact', env: 'REDACT', default: PII_TYPES.join(','), description: 'PII redacted from transcripts, events and logs: a list of card, iban, bsn, phone, email, or none' },
+  { key: 'callRecordsFile', flag: '--call-records', env: 'CALL_RECORDS_FILE', default: 'var/call-records.jsonl', description: 'JSON-lines file of post-call records (contact reason, intents, escalation, talk ratio), one per call' },
   { key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', description: 'pino level: trace, debug, info, warn, error' },
 ];
 
@@ -125,6 +132,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     voskModels,
     asrWorkers: int('asrWorkers', 1, 256),
     grammarsDir: path.resolve(str('grammarsDir')),
+    redact: parseRedact(str('redact')),
+    callRecordsFile: path.resolve(str('callRecordsFile')),
     logLevel: str('logLevel'),
     ...overrides,
   };
@@ -132,6 +141,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new GatewayError('SGW_CONFIG', `RTP port range ${config.rtpPortMin}-${config.rtpPortMax} holds no RTP/RTCP pair`);
   }
   return config;
+}
+
+function parseRedact(value: string): ReadonlySet<PiiType> {
+  if (value === 'none' || value === '') return new Set();
+  const types = value.split(',').map((t) => t.trim());
+  for (const t of types) {
+    if (!(PII_TYPES as readonly string[]).includes(t)) throw new GatewayError('SGW_CONFIG', `--redact / REDACT: unknown type '${t}'; use ${PII_TYPES.join(', ')} or none`);
+  }
+  return new Set(types as PiiType[]);
 }
 
 export function helpText(): string {

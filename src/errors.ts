@@ -10,6 +10,7 @@ export const ErrorCodes = {
   SGW_CALL_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND },
   SGW_CALL_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS },
   SGW_LANGUAGE_UNSUPPORTED: { grpc: GrpcStatus.FAILED_PRECONDITION },
+  SGW_NOT_TRANSCRIPTS_ONLY: { grpc: GrpcStatus.FAILED_PRECONDITION },
   SGW_ASR_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE },
   SGW_CONFIG: { grpc: GrpcStatus.INTERNAL },
   SGW_SHUTTING_DOWN: { grpc: GrpcStatus.UNAVAILABLE },

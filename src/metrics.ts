@@ -94,6 +94,41 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly escalationChanges = new Counter({
+    name: 'sgw_escalation_level_changes_total',
+    help: 'Escalation level changes, by new level and direction',
+    labelNames: ['level', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly alerts = new Counter({
+    name: 'sgw_alerts_total',
+    help: 'Supervisor alerts raised, by source and severity',
+    labelNames: ['source', 'severity'] as const,
+    registers: [this.registry],
+  });
+
+  readonly redactions = new Counter({
+    name: 'sgw_redactions_total',
+    help: 'PII findings redacted from transcripts, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callRecords = new Counter({
+    name: 'sgw_call_records_total',
+    help: 'Post-call records, by outcome (written, failed, dropped)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly transcriptsPushed = new Counter({
+    name: 'sgw_transcripts_pushed_total',
+    help: 'Transcripts pushed by clients (PushTranscript, /v1/transcripts), by outcome',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly eventLatency = new Histogram({
     name: 'sgw_event_latency_seconds',
     help: 'From the end of the audio an event describes to its publication on the hub',

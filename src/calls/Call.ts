@@ -1,8 +1,12 @@
 import { EventEmitter } from 'node:events';
+import type { CallAnalytics } from '../analytics/CallAnalytics.js';
+import type { CallRecordWriter } from '../analytics/summary/CallRecordWriter.js';
+import type { RecognitionResult } from '../asr/types.js';
+import { GatewayError } from '../errors.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { EventHub } from '../push/EventHub.js';
-import type { CallEndReason } from '../push/events.js';
+import type { CallEndReason, LegRole } from '../push/events.js';
 import type { Leg } from './Leg.js';
 import type { CallSnapshot } from './types.js';
 
@@ -17,16 +21,23 @@ export interface CallOptions {
   readonly queue: string;
   readonly language: Language;
   readonly startedAt: number;
+  /** Media legs; empty for a transcripts-only call. */
   readonly legs: readonly Leg[];
-  readonly rtpTimeoutMs: number;
+  /** Roles of a transcripts-only call. */
+  readonly transcriptRoles: readonly LegRole[];
+  readonly analytics: CallAnalytics;
+  readonly records: CallRecordWriter;
+  /** The call ends after this long without RTP (or pushed transcripts). */
+  readonly inactivityTimeoutMs: number;
   readonly hub: EventHub;
   readonly logger: Logger;
 }
 
 /**
- * A live call: its legs, its RTP-silence watchdog and its end. `end()` is
- * idempotent and every path out (request, timeout, RTCP BYE, shutdown) goes
- * through it, so call.ended is published exactly once and ports are freed.
+ * A live call: its legs, its analytics, its inactivity watchdog and its end.
+ * `end()` is idempotent and every path out (request, timeout, RTCP BYE,
+ * shutdown) goes through it, so call.ended and the call record are produced
+ * exactly once and ports are freed.
  */
 export class Call extends EventEmitter<CallEvents> {
   readonly callId: string;
@@ -34,19 +45,24 @@ export class Call extends EventEmitter<CallEvents> {
   private endReason: CallEndReason | undefined;
   private endedAt: number | undefined;
   private ending: Promise<void> | undefined;
+  private lastPushAt = 0;
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly options: CallOptions) {
     super();
     this.callId = options.callId;
     this.startedAt = options.startedAt;
-    const period = Math.max(50, Math.min(1000, options.rtpTimeoutMs / 4));
-    this.watchdog = setInterval(() => this.checkRtpTimeout(), period);
+    const period = Math.max(50, Math.min(1000, options.inactivityTimeoutMs / 4));
+    this.watchdog = setInterval(() => this.onTick(), period);
     this.watchdog.unref();
   }
 
   get state(): 'active' | 'ended' {
     return this.endReason === undefined ? 'active' : 'ended';
+  }
+
+  get transcriptsOnly(): boolean {
+    return this.options.legs.length === 0;
   }
 
   get snapshot(): CallSnapshot {
@@ -59,13 +75,28 @@ export class Call extends EventEmitter<CallEvents> {
       startedAt: this.startedAt,
       durationMs: (this.endedAt ?? Date.now()) - this.startedAt,
       endReason: this.endReason,
+      transcriptsOnly: this.transcriptsOnly,
       legs: this.options.legs.map((leg) => leg.snapshot),
     };
   }
 
-  private checkRtpTimeout(): void {
-    const last = Math.max(this.startedAt, ...this.options.legs.map((leg) => leg.lastPacketAt ?? 0));
-    if (Date.now() - last >= this.options.rtpTimeoutMs) void this.end('rtp-timeout');
+  /**
+   * A transcript pushed by the client of a transcripts-only call; times on the call timeline.
+   * @throws GatewayError for a call with media, or a role the call does not have.
+   */
+  pushTranscript(role: LegRole, result: RecognitionResult): void {
+    if (!this.transcriptsOnly) throw new GatewayError('SGW_NOT_TRANSCRIPTS_ONLY', `call ${this.callId} transcribes its own audio; start it with transcripts_only to push transcripts`);
+    if (!this.options.transcriptRoles.includes(role)) throw new GatewayError('SGW_INVALID_ARGUMENT', `role: call ${this.callId} has no ${role} leg`);
+    if (this.state !== 'active') throw new GatewayError('SGW_CALL_NOT_FOUND', `call ${this.callId} has ended`);
+    this.lastPushAt = Date.now();
+    this.options.analytics.onRecognition(role, result);
+  }
+
+  private onTick(): void {
+    const now = Date.now();
+    this.options.analytics.tick(now - this.startedAt);
+    const last = Math.max(this.startedAt, this.lastPushAt, ...this.options.legs.map((leg) => leg.lastPacketAt ?? 0));
+    if (now - last >= this.options.inactivityTimeoutMs) void this.end(this.transcriptsOnly ? 'inactivity-timeout' : 'rtp-timeout');
   }
 
   /** Ends the call (idempotent; later reasons are ignored) and resolves once it is fully torn down. */
@@ -80,12 +111,11 @@ export class Call extends EventEmitter<CallEvents> {
       for (const result of results) {
         if (result.status === 'rejected') this.options.logger.error({ err: result.reason as unknown }, 'leg close failed');
       }
-      this.options.hub.publish({
-        type: 'call.ended',
-        callId: this.callId,
-        reason,
-        durationMs: (this.endedAt ?? Date.now()) - this.startedAt,
-      });
+      const endedAt = this.endedAt ?? Date.now();
+      this.options.hub.publish({ type: 'call.ended', callId: this.callId, reason, durationMs: endedAt - this.startedAt });
+      const summary = this.options.analytics.summarize(reason, endedAt);
+      this.options.hub.publish({ type: 'call.summary', callId: this.callId, summary });
+      this.options.records.write(summary);
       this.emit('ended', reason);
     })();
     return this.ending;

@@ -1,16 +1,19 @@
-import { IntentMatcher, UtteranceIntentTracker } from '../analytics/intents/IntentMatcher.js';
-import type { GrammarSet } from '../analytics/grammar/GrammarSet.js';
+import { CallAnalytics } from '../analytics/CallAnalytics.js';
+import type { IntentMatcher } from '../analytics/intents/IntentMatcher.js';
+import type { PiiType } from '../analytics/redaction/redact.js';
+import type { CallRecordWriter } from '../analytics/summary/CallRecordWriter.js';
+import type { RecognitionResult } from '../asr/types.js';
 import type { AsrWorkerPool } from '../asr/pool/AsrWorkerPool.js';
 import type { SpeechStream } from '../asr/SpeechStream.js';
 import { createDecoder } from '../audio/codecs/index.js';
 import { GatewayError } from '../errors.js';
 import type { PortAllocator, PortLease } from '../ingest/rtp/PortAllocator.js';
 import { RtpLegReceiver } from '../ingest/rtp/RtpLegReceiver.js';
-import { LANGUAGES, type Language } from '../language.js';
+import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub } from '../push/EventHub.js';
-import type { CallEndReason } from '../push/events.js';
+import type { CallEndReason, LegRole } from '../push/events.js';
 import { Call } from './Call.js';
 import { Leg } from './Leg.js';
 import type { CallSnapshot, StartCallParams } from './types.js';
@@ -18,7 +21,10 @@ import type { CallSnapshot, StartCallParams } from './types.js';
 export interface CallManagerOptions {
   readonly ports: PortAllocator;
   readonly asr: AsrWorkerPool;
-  readonly grammars: GrammarSet;
+  /** The intent matcher for new calls in a language (grammars may be reloaded in between). */
+  readonly intentMatcher: (language: Language) => IntentMatcher;
+  readonly redact: ReadonlySet<PiiType>;
+  readonly records: CallRecordWriter;
   readonly hub: EventHub;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -34,18 +40,15 @@ export class CallManager {
   private readonly active = new Map<string, Call>();
   private readonly ended = new Map<string, CallSnapshot>();
   private readonly starting = new Set<string>();
-  private readonly matchers: ReadonlyMap<Language, IntentMatcher>;
   private closing = false;
 
-  constructor(private readonly options: CallManagerOptions) {
-    this.matchers = new Map(LANGUAGES.map((language) => [language, new IntentMatcher(options.grammars.intents(language))]));
-  }
+  constructor(private readonly options: CallManagerOptions) {}
 
   async start(params: StartCallParams): Promise<CallSnapshot> {
     const { options } = this;
     if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'gateway is shutting down');
     if (this.active.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already active`);
-    if (!options.asr.supportedLanguages.includes(params.language)) {
+    if (!params.transcriptsOnly && !options.asr.supportedLanguages.includes(params.language)) {
       throw new GatewayError(
         'SGW_LANGUAGE_UNSUPPORTED',
         `language ${params.language} has no ASR model on this gateway (available: ${options.asr.supportedLanguages.join(', ') || 'none'})`,
@@ -59,9 +62,10 @@ export class CallManager {
     const startedAt = Date.now();
     const leases: PortLease[] = [];
     const streams: SpeechStream[] = [];
+    const media = params.transcriptsOnly ? [] : params.legs;
     try {
-      for (let i = 0; i < params.legs.length; i++) leases.push(await options.ports.allocate());
-      for (const leg of params.legs) {
+      for (let i = 0; i < media.length; i++) leases.push(await options.ports.allocate());
+      for (const leg of media) {
         streams.push(await options.asr.openStream({ language: params.language, inputSampleRate: leg.codec.clockRate, logger }));
       }
     } catch (err) {
@@ -72,8 +76,19 @@ export class CallManager {
     }
     this.starting.delete(params.callId);
 
-    const matcher = this.matchers.get(params.language) as IntentMatcher;
-    const legs = params.legs.map((legParams, i) => {
+    const analytics = new CallAnalytics({
+      callId: params.callId,
+      agentId: params.agentId,
+      queue: params.queue,
+      language: params.language,
+      startedAt,
+      matcher: () => options.intentMatcher(params.language),
+      redact: options.redact,
+      hub: options.hub,
+      metrics: options.metrics,
+      logger,
+    });
+    const legs = media.map((legParams, i) => {
       const lease = leases[i] as PortLease;
       const legLogger = logger.child({ leg: legParams.role });
       const receiver = new RtpLegReceiver({
@@ -85,18 +100,14 @@ export class CallManager {
         reorderDepth: options.reorderDepth,
       });
       return new Leg({
-        callId: params.callId,
-        language: params.language,
         role: legParams.role,
         codec: legParams.codec,
         advertisedHost: options.advertisedHost,
         lease,
         receiver,
         speech: streams[i] as SpeechStream,
-        intents: new UtteranceIntentTracker(matcher, legParams.role),
+        analytics,
         callStartedAt: startedAt,
-        hub: options.hub,
-        metrics: options.metrics,
         logger: legLogger,
       });
     });
@@ -108,7 +119,10 @@ export class CallManager {
       language: params.language,
       startedAt,
       legs,
-      rtpTimeoutMs: options.rtpTimeoutMs,
+      transcriptRoles: params.legs.map((l) => l.role),
+      analytics,
+      records: options.records,
+      inactivityTimeoutMs: options.rtpTimeoutMs,
       hub: options.hub,
       logger,
     });
@@ -130,9 +144,15 @@ export class CallManager {
       agentId: params.agentId,
       queue: params.queue,
       language: params.language,
-      legs: snapshot.legs.map((leg) => ({ role: leg.role, codec: leg.codec.name, clockRate: leg.codec.clockRate, host: leg.host, rtpPort: leg.rtpPort })),
+      transcriptsOnly: params.transcriptsOnly,
+      legs: params.transcriptsOnly
+        ? params.legs.map((leg) => ({ role: leg.role, codec: 'none', clockRate: 0, host: '', rtpPort: 0 }))
+        : snapshot.legs.map((leg) => ({ role: leg.role, codec: leg.codec.name, clockRate: leg.codec.clockRate, host: leg.host, rtpPort: leg.rtpPort })),
     });
-    logger.info({ agentId: params.agentId, queue: params.queue, language: params.language, ports: snapshot.legs.map((l) => l.rtpPort) }, 'call started');
+    logger.info(
+      { agentId: params.agentId, queue: params.queue, language: params.language, transcriptsOnly: params.transcriptsOnly, ports: snapshot.legs.map((l) => l.rtpPort) },
+      'call started',
+    );
     return snapshot;
   }
 
@@ -156,6 +176,16 @@ export class CallManager {
     }
     await call.end(reason);
     return call.snapshot;
+  }
+
+  /**
+   * Feeds a client-side transcript into a transcripts-only call.
+   * @throws GatewayError NOT_FOUND, or FAILED_PRECONDITION for a call with media.
+   */
+  pushTranscript(callId: string, role: LegRole, result: RecognitionResult): void {
+    const call = this.active.get(callId);
+    if (call === undefined) throw new GatewayError('SGW_CALL_NOT_FOUND', `call ${callId} not found`);
+    call.pushTranscript(role, result);
   }
 
   get(callId: string): CallSnapshot {

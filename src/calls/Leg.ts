@@ -1,31 +1,25 @@
 import { EventEmitter } from 'node:events';
+import type { CallAnalytics } from '../analytics/CallAnalytics.js';
 import type { SpeechStream } from '../asr/SpeechStream.js';
 import type { RecognitionResult } from '../asr/types.js';
 import type { CodecSpec } from '../audio/codecs/Codec.js';
-import type { UtteranceIntentTracker } from '../analytics/intents/IntentMatcher.js';
+import { frameLevelDb } from '../audio/levels.js';
 import type { PortLease } from '../ingest/rtp/PortAllocator.js';
 import type { RtpAudioFrame, RtpLegReceiver } from '../ingest/rtp/RtpLegReceiver.js';
 import type { Logger } from '../logger.js';
-import type { GatewayMetrics } from '../metrics.js';
-import type { EventHub } from '../push/EventHub.js';
 import type { LegRole } from '../push/events.js';
-import type { Language } from '../language.js';
 import type { LegSnapshot } from './types.js';
 
 export interface LegOptions {
-  readonly callId: string;
-  readonly language: Language;
   readonly role: LegRole;
   readonly codec: CodecSpec;
   readonly advertisedHost: string;
   readonly lease: PortLease;
   readonly receiver: RtpLegReceiver;
   readonly speech: SpeechStream;
-  readonly intents: UtteranceIntentTracker;
+  readonly analytics: CallAnalytics;
   /** `Date.now()` at call start: the zero of every event time on this call. */
   readonly callStartedAt: number;
-  readonly hub: EventHub;
-  readonly metrics: GatewayMetrics;
   readonly logger: Logger;
 }
 
@@ -35,8 +29,9 @@ export interface LegEvents {
 }
 
 /**
- * One direction of a call: RTP in, recogniser, transcript and intent events
- * out. Owns its receiver (and so its ports) and its speech stream.
+ * One direction of a call's media: RTP in, recogniser, results and audio
+ * levels to the call's analytics. Owns its receiver (and so its ports) and its
+ * speech stream.
  */
 export class Leg extends EventEmitter<LegEvents> {
   readonly role: LegRole;
@@ -45,6 +40,8 @@ export class Leg extends EventEmitter<LegEvents> {
    * the first sample written, so this shifts them onto the call's timeline.
    */
   private audioOffsetMs: number | undefined;
+  /** Samples received so far (lost ones filled), the leg's audio clock. */
+  private samples = 0;
   private closed = false;
   private readonly results: Promise<void>;
 
@@ -76,57 +73,28 @@ export class Leg extends EventEmitter<LegEvents> {
   }
 
   private onAudio(frame: RtpAudioFrame): void {
-    if (this.audioOffsetMs === undefined) {
-      const frameMs = (frame.pcm.length / frame.sampleRate) * 1000;
-      this.audioOffsetMs = Math.max(0, frame.receivedAt - frameMs - this.options.callStartedAt);
-    }
+    const frameMs = (frame.pcm.length / frame.sampleRate) * 1000;
+    this.audioOffsetMs ??= Math.max(0, frame.receivedAt - frameMs - this.options.callStartedAt);
+    const atMs = this.audioOffsetMs + (this.samples / frame.sampleRate) * 1000;
+    this.samples += frame.pcm.length;
+    this.options.analytics.onAudioFrame(this.role, atMs, frameMs, frame.concealed ? -100 : frameLevelDb(frame.pcm));
     this.options.speech.write(frame.pcm);
   }
 
   private async consumeResults(): Promise<void> {
     try {
-      for await (const result of this.options.speech) this.publish(result);
+      for await (const result of this.options.speech) {
+        const offset = this.audioOffsetMs ?? 0;
+        const shifted: RecognitionResult = {
+          ...result,
+          startMs: offset + result.startMs,
+          endMs: offset + result.endMs,
+          words: result.words.map((w) => ({ ...w, startMs: offset + w.startMs, endMs: offset + w.endMs })),
+        };
+        this.options.analytics.onRecognition(this.role, shifted, this.options.callStartedAt + shifted.endMs);
+      }
     } catch (err) {
       this.options.logger.error({ err, leg: this.role }, 'recognition stream failed');
-    }
-  }
-
-  private publish(result: RecognitionResult): void {
-    const { hub, callId, metrics, language } = this.options;
-    const offset = this.audioOffsetMs ?? 0;
-    const audioEndedAt = this.options.callStartedAt + offset + result.endMs;
-    if (result.text.length > 0) {
-      hub.publish(
-        {
-          type: 'transcript',
-          callId,
-          leg: this.role,
-          final: result.final,
-          utteranceId: result.utteranceId,
-          text: result.text,
-          startMs: Math.round(offset + result.startMs),
-          endMs: Math.round(offset + result.endMs),
-        },
-        { audioEndedAt },
-      );
-    }
-    for (const match of this.options.intents.onResult(result)) {
-      metrics.intents.inc({ intent: match.intent.id, language });
-      this.options.logger.info({ leg: this.role, intent: match.intent.id, partial: !result.final }, 'intent detected');
-      hub.publish(
-        {
-          type: 'intent',
-          callId,
-          leg: this.role,
-          intent: match.intent.id,
-          text: match.text,
-          confidence: Math.round(match.confidence * 1000) / 1000,
-          startMs: Math.round(offset + match.startMs),
-          endMs: Math.round(offset + match.endMs),
-          partial: !result.final,
-        },
-        { audioEndedAt: this.options.callStartedAt + offset + match.endMs },
-      );
     }
   }
 

@@ -14,6 +14,8 @@ export interface StartCallParams {
   readonly queue: string;
   readonly language: Language;
   readonly legs: readonly LegParams[];
+  /** No media: transcripts are pushed by the client (codecs are then unused). */
+  readonly transcriptsOnly: boolean;
 }
 
 export interface LegSnapshot {
@@ -38,5 +40,6 @@ export interface CallSnapshot {
   readonly startedAt: number;
   readonly durationMs: number;
   readonly endReason: CallEndReason | undefined;
+  readonly transcriptsOnly: boolean;
   readonly legs: readonly LegSnapshot[];
 }

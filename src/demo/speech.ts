@@ -109,6 +109,10 @@ export type Speaker = 'customer' | 'agent';
 export interface Turn {
   readonly speaker: Speaker;
   readonly text: string;
+  /** Louder (or softer) than the voice's normal level, e.g. 8 for a raised voice. */
+  readonly gainDb?: number;
+  /** Start this long before the previous turn ends: both parties talking at once. */
+  readonly overlapMs?: number;
 }
 
 export interface RenderedCall {
@@ -130,24 +134,31 @@ export async function renderCall(
   const { rate } = options;
   const voices = { customer: options.voices?.customer ?? 'slt', agent: options.voices?.agent ?? 'rms' } as const;
   const spoken = await Promise.all(turns.map((turn) => synthesize(turn.text, { voice: voices[turn.speaker], rate })));
-  const parts: Record<Speaker, Int16Array[]> = { customer: [], agent: [] };
+  // Lay turns out on one timeline first, then mix each speaker's turns into their own track.
   const placed: (Turn & { startMs: number; endMs: number })[] = [];
-  let cursor = 0;
-  const pad = (ms: number): void => {
-    const gap = silence(ms, rate);
-    parts.customer.push(gap);
-    parts.agent.push(gap);
-    cursor += gap.length;
-  };
-  pad(options.leadMs ?? 500);
+  const starts: number[] = [];
+  const samples = (ms: number): number => Math.round((ms * rate) / 1000);
+  let previousEnd = samples(options.leadMs ?? 500) - samples(options.gapMs ?? 700);
+  let end = 0;
   turns.forEach((turn, i) => {
     const audio = spoken[i] as Int16Array;
-    const other: Speaker = turn.speaker === 'customer' ? 'agent' : 'customer';
-    parts[turn.speaker].push(audio);
-    parts[other].push(new Int16Array(audio.length));
-    placed.push({ ...turn, startMs: (cursor / rate) * 1000, endMs: ((cursor + audio.length) / rate) * 1000 });
-    cursor += audio.length;
-    pad(i === turns.length - 1 ? (options.tailMs ?? 1500) : (options.gapMs ?? 700));
+    const start = Math.max(0, turn.overlapMs === undefined ? previousEnd + samples(options.gapMs ?? 700) : previousEnd - samples(turn.overlapMs));
+    starts.push(start);
+    placed.push({ ...turn, startMs: (start / rate) * 1000, endMs: ((start + audio.length) / rate) * 1000 });
+    previousEnd = Math.max(previousEnd, start + audio.length);
+    end = Math.max(end, start + audio.length);
   });
-  return { sampleRate: rate, legs: { customer: concat(...parts.customer), agent: concat(...parts.agent) }, turns: placed };
+  const cursor = end + samples(options.tailMs ?? 1500);
+  const tracks: Record<Speaker, Int16Array> = { customer: new Int16Array(cursor), agent: new Int16Array(cursor) };
+  turns.forEach((turn, i) => {
+    const audio = spoken[i] as Int16Array;
+    const gain = Math.pow(10, (turn.gainDb ?? 0) / 20);
+    const track = tracks[turn.speaker];
+    const start = starts[i] as number;
+    for (let j = 0; j < audio.length; j++) {
+      const mixed = (track[start + j] as number) + (audio[j] as number) * gain;
+      track[start + j] = Math.max(-32768, Math.min(32767, Math.round(mixed)));
+    }
+  });
+  return { sampleRate: rate, legs: tracks, turns: placed };
 }

@@ -2,14 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { EVENTS_PATH, type WebSocketEventServer } from '../push/WebSocketEventServer.js';
+import type { Duplex } from 'node:stream';
+
+/** Takes over an HTTP upgrade for one path. */
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void;
 
 export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
-  readonly events: WebSocketEventServer;
+  /** WebSocket endpoints by path. */
+  readonly upgrades: ReadonlyMap<string, UpgradeHandler>;
   /** JSON snapshot of active calls for GET /v1/calls. */
   readonly listCalls: () => unknown;
 }
@@ -29,8 +33,9 @@ export class HttpServer {
     });
     this.server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname === EVENTS_PATH) {
-        options.events.handleUpgrade(req, socket, head, url);
+      const handler = options.upgrades.get(url.pathname);
+      if (handler !== undefined) {
+        handler(req, socket, head, url);
       } else {
         socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       }

@@ -32,7 +32,17 @@ export interface WebSocketEventServerOptions {
   readonly heartbeatIntervalMs?: number;
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<GatewayEventType>(['call.started', 'transcript', 'intent', 'call.ended']);
+const EVENT_TYPES: ReadonlySet<string> = new Set<GatewayEventType>([
+  'call.started',
+  'transcript',
+  'intent',
+  'prompt',
+  'sentiment',
+  'escalation',
+  'alert',
+  'call.ended',
+  'call.summary',
+]);
 
 interface Subscription {
   readonly callId: string | undefined;

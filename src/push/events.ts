@@ -22,6 +22,8 @@ export interface CallStartedEvent extends EventBase {
   readonly agentId: string;
   readonly queue: string;
   readonly language: Language;
+  /** Transcripts are pushed by the client (no RTP, no ASR); legs then carry roles only. */
+  readonly transcriptsOnly: boolean;
   readonly legs: readonly LegDescription[];
 }
 
@@ -36,16 +38,113 @@ export interface TranscriptEvent extends EventBase {
   readonly endMs: number;
 }
 
+export interface EntityValue {
+  readonly type: string;
+  readonly value: string;
+}
+
 export interface IntentEvent extends EventBase {
   readonly type: 'intent';
   readonly leg: LegRole;
   readonly intent: string;
+  /** `intent` (a contact reason) or `escalation` (a cue such as a legal threat). */
+  readonly kind: 'intent' | 'escalation';
+  readonly severity: 'info' | 'warning' | 'critical';
+  /** The matched words, redacted. */
   readonly text: string;
   readonly confidence: number;
   readonly startMs: number;
   readonly endMs: number;
   /** Whether the intent was found in a partial (still changing) hypothesis. */
   readonly partial: boolean;
+  /** Slot values captured by the grammar phrase, e.g. `{ order_number: "4567" }`. */
+  readonly slots: Readonly<Record<string, string>>;
+  /** Entities found in the utterance (order numbers, amounts, dates). */
+  readonly entities: readonly EntityValue[];
+}
+
+/** Next-best action for the call's agent, from the intent's grammar prompt with entities filled in. */
+export interface PromptEvent extends EventBase {
+  readonly type: 'prompt';
+  readonly agentId: string;
+  readonly intent: string;
+  readonly text: string;
+  readonly entities: readonly EntityValue[];
+}
+
+export interface SentimentEvent extends EventBase {
+  readonly type: 'sentiment';
+  readonly leg: LegRole;
+  readonly utteranceId: number;
+  /** -1 (negative) .. 1 (positive), lexicon based. */
+  readonly score: number;
+  readonly label: 'negative' | 'neutral' | 'positive';
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+export interface EscalationReason {
+  readonly kind: string;
+  readonly detail: string;
+  readonly atMs: number;
+}
+
+export interface EscalationEvent extends EventBase {
+  readonly type: 'escalation';
+  readonly level: 'calm' | 'elevated' | 'high' | 'critical';
+  readonly previousLevel: 'calm' | 'elevated' | 'high' | 'critical';
+  readonly score: number;
+  readonly rising: boolean;
+  readonly reasons: readonly EscalationReason[];
+  /** Call time of the change, ms. */
+  readonly atMs: number;
+}
+
+/** For supervisors: something on this call needs attention now. */
+export interface AlertEvent extends EventBase {
+  readonly type: 'alert';
+  readonly alertId: string;
+  readonly severity: 'warning' | 'critical';
+  readonly agentId: string;
+  readonly queue: string;
+  /** `escalation` (level rose) or `intent` (a critical cue such as a legal threat). */
+  readonly source: 'escalation' | 'intent';
+  readonly message: string;
+  readonly reasons: readonly EscalationReason[];
+  readonly atMs: number;
+}
+
+export interface CallSummaryEvent extends EventBase {
+  readonly type: 'call.summary';
+  readonly summary: CallSummary;
+}
+
+/** The durable post-call record (one JSON line per call). */
+export interface CallSummary {
+  readonly callId: string;
+  readonly agentId: string;
+  readonly queue: string;
+  readonly language: Language;
+  /** ISO 8601. */
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly endReason: string;
+  readonly durationMs: number;
+  /** The customer's first contact-reason intent; `unknown` when none was detected. */
+  readonly primaryContactReason: string;
+  readonly intents: readonly { readonly intent: string; readonly kind: string; readonly leg: LegRole; readonly count: number; readonly firstAtMs: number }[];
+  readonly escalation: { readonly peakLevel: string; readonly peakScore: number; readonly reasons: readonly EscalationReason[] };
+  readonly talk: {
+    readonly customerMs: number;
+    readonly agentMs: number;
+    /** Customer share of all talk time, 0..1. */
+    readonly customerRatio: number;
+    readonly overtalkCount: number;
+    readonly overtalkMs: number;
+    readonly longestSilenceMs: number;
+  };
+  readonly sentiment: { readonly customer: number | null; readonly agent: number | null };
+  readonly utterances: { readonly customer: number; readonly agent: number };
 }
 
 export interface CallEndedEvent extends EventBase {
@@ -54,9 +153,18 @@ export interface CallEndedEvent extends EventBase {
   readonly durationMs: number;
 }
 
-export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'rtcp-bye' | 'shutdown' | 'error';
+export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'shutdown' | 'error';
 
-export type GatewayEvent = CallStartedEvent | TranscriptEvent | IntentEvent | CallEndedEvent;
+export type GatewayEvent =
+  | CallStartedEvent
+  | TranscriptEvent
+  | IntentEvent
+  | PromptEvent
+  | SentimentEvent
+  | EscalationEvent
+  | AlertEvent
+  | CallEndedEvent
+  | CallSummaryEvent;
 export type GatewayEventType = GatewayEvent['type'];
 
 /** Distributes an event type without its publication timestamp. */

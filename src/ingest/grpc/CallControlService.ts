@@ -7,6 +7,10 @@ import type { GatewayMetrics } from '../../metrics.js';
 import type { CallInfo } from './generated/speechgateway/v1/CallInfo.js';
 import type { CallControlHandlers } from './generated/speechgateway/v1/CallControl.js';
 import { parseStartCallRequest } from './startCallRequest.js';
+import { parseTranscriptPush } from '../transcripts/transcriptPush.js';
+
+const GRPC_FIELDS: Readonly<Record<string, string>> = { callId: 'call_id', utteranceId: 'utterance_id', startMs: 'start_ms', endMs: 'end_ms' };
+const ROLE_FROM_ENUM: Readonly<Record<string, string>> = { LEG_ROLE_CUSTOMER: 'customer', LEG_ROLE_AGENT: 'agent' };
 
 const ROLE_ENUM = { customer: 'LEG_ROLE_CUSTOMER', agent: 'LEG_ROLE_AGENT' } as const;
 const CODEC_ENUM = { PCMU: 'CODEC_PCMU', PCMA: 'CODEC_PCMA', L16: 'CODEC_L16' } as const;
@@ -81,5 +85,30 @@ export function createCallControlHandlers(calls: CallManager, metrics: GatewayMe
       respond('EndCall', callback, async () => ({ call: toCallInfo(await calls.end(requireCallId(call.request.call_id), 'ended-by-request')) })),
     GetCall: (call, callback) => respond('GetCall', callback, () => toCallInfo(calls.get(requireCallId(call.request.call_id)))),
     ListCalls: (_call, callback) => respond('ListCalls', callback, () => ({ calls: calls.list().map(toCallInfo) })),
+    PushTranscript: (call, callback) =>
+      respond('PushTranscript', callback, () => {
+        const r = call.request;
+        try {
+          const push = parseTranscriptPush(
+            {
+              callId: r.call_id,
+              role: ROLE_FROM_ENUM[r.role] ?? r.role,
+              text: r.text,
+              final: r.final,
+              utteranceId: r.utterance_id,
+              startMs: r.start_ms,
+              endMs: r.end_ms,
+              words: r.words.map((w) => ({ word: w.word, startMs: w.start_ms, endMs: w.end_ms, confidence: w.confidence })),
+            },
+            (name) => GRPC_FIELDS[name] ?? name,
+          );
+          calls.pushTranscript(push.callId, push.role, push.result);
+          metrics.transcriptsPushed.inc({ channel: 'grpc', outcome: 'accepted' });
+        } catch (err) {
+          metrics.transcriptsPushed.inc({ channel: 'grpc', outcome: 'refused' });
+          throw err;
+        }
+        return {};
+      }),
   };
 }

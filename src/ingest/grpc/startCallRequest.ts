@@ -34,11 +34,16 @@ export function parseStartCallRequest(request: StartCallRequest__Output): StartC
     const role = ROLES[leg.role];
     if (role === undefined) throw invalidArgument(`${field}.role`, 'must be LEG_ROLE_CUSTOMER or LEG_ROLE_AGENT');
     if (legs.some((l) => l.role === role)) throw invalidArgument(`${field}.role`, `a second ${role} leg`);
+    if (request.transcripts_only) {
+      // No media: the codec is not used, only the role.
+      legs.push({ role, codec: { name: 'L16', clockRate: 16000, payloadType: 96 } });
+      return;
+    }
     const name = CODECS[leg.codec];
     if (name === undefined) throw invalidArgument(`${field}.codec`, 'must be CODEC_PCMU, CODEC_PCMA or CODEC_L16');
     const codec = validateCodec({ name, clockRate: leg.clock_rate === 0 ? 8000 : leg.clock_rate, payloadType: leg.payload_type === 0 ? undefined : leg.payload_type });
     if (typeof codec === 'string') throw invalidArgument(`${field}.${codec.startsWith('payload') ? 'payload_type' : 'clock_rate'}`, codec);
     legs.push({ role, codec });
   });
-  return { callId, agentId: request.agent_id, queue: request.queue, language: request.language, legs };
+  return { callId, agentId: request.agent_id, queue: request.queue, language: request.language, legs, transcriptsOnly: request.transcripts_only };
 }

@@ -6,7 +6,7 @@ import { HttpServer } from '../../../src/http/HttpServer.js';
 import { createLogger } from '../../../src/logger.js';
 import { GatewayMetrics } from '../../../src/metrics.js';
 import { EventHub } from '../../../src/push/EventHub.js';
-import { CloseCodes, WebSocketEventServer } from '../../../src/push/WebSocketEventServer.js';
+import { CloseCodes, EVENTS_PATH, WebSocketEventServer } from '../../../src/push/WebSocketEventServer.js';
 import { metricValue } from '../../helpers/gateway.js';
 
 const metrics = new GatewayMetrics({ defaultMetrics: false });
@@ -18,7 +18,7 @@ let port: number;
 
 before(async () => {
   events = new WebSocketEventServer({ hub, metrics, logger, maxBufferedBytes: 64 * 1024 });
-  http = new HttpServer({ host: '127.0.0.1', port: 0, metrics, logger, events, listCalls: () => [] });
+  http = new HttpServer({ host: '127.0.0.1', port: 0, metrics, logger, upgrades: new Map([[EVENTS_PATH, (req, socket, head, url) => events.handleUpgrade(req, socket, head, url)]]), listCalls: () => [] });
   port = (await http.listen()).port;
 });
 

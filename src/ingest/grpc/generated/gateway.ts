@@ -11,8 +11,11 @@ import type { LegInfo as _speechgateway_v1_LegInfo, LegInfo__Output as _speechga
 import type { LegSpec as _speechgateway_v1_LegSpec, LegSpec__Output as _speechgateway_v1_LegSpec__Output } from './speechgateway/v1/LegSpec.js';
 import type { ListCallsRequest as _speechgateway_v1_ListCallsRequest, ListCallsRequest__Output as _speechgateway_v1_ListCallsRequest__Output } from './speechgateway/v1/ListCallsRequest.js';
 import type { ListCallsResponse as _speechgateway_v1_ListCallsResponse, ListCallsResponse__Output as _speechgateway_v1_ListCallsResponse__Output } from './speechgateway/v1/ListCallsResponse.js';
+import type { PushTranscriptRequest as _speechgateway_v1_PushTranscriptRequest, PushTranscriptRequest__Output as _speechgateway_v1_PushTranscriptRequest__Output } from './speechgateway/v1/PushTranscriptRequest.js';
+import type { PushTranscriptResponse as _speechgateway_v1_PushTranscriptResponse, PushTranscriptResponse__Output as _speechgateway_v1_PushTranscriptResponse__Output } from './speechgateway/v1/PushTranscriptResponse.js';
 import type { StartCallRequest as _speechgateway_v1_StartCallRequest, StartCallRequest__Output as _speechgateway_v1_StartCallRequest__Output } from './speechgateway/v1/StartCallRequest.js';
 import type { StartCallResponse as _speechgateway_v1_StartCallResponse, StartCallResponse__Output as _speechgateway_v1_StartCallResponse__Output } from './speechgateway/v1/StartCallResponse.js';
+import type { Word as _speechgateway_v1_Word, Word__Output as _speechgateway_v1_Word__Output } from './speechgateway/v1/Word.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -33,8 +36,11 @@ export interface ProtoGrpcType {
       LegSpec: MessageTypeDefinition<_speechgateway_v1_LegSpec, _speechgateway_v1_LegSpec__Output>
       ListCallsRequest: MessageTypeDefinition<_speechgateway_v1_ListCallsRequest, _speechgateway_v1_ListCallsRequest__Output>
       ListCallsResponse: MessageTypeDefinition<_speechgateway_v1_ListCallsResponse, _speechgateway_v1_ListCallsResponse__Output>
+      PushTranscriptRequest: MessageTypeDefinition<_speechgateway_v1_PushTranscriptRequest, _speechgateway_v1_PushTranscriptRequest__Output>
+      PushTranscriptResponse: MessageTypeDefinition<_speechgateway_v1_PushTranscriptResponse, _speechgateway_v1_PushTranscriptResponse__Output>
       StartCallRequest: MessageTypeDefinition<_speechgateway_v1_StartCallRequest, _speechgateway_v1_StartCallRequest__Output>
       StartCallResponse: MessageTypeDefinition<_speechgateway_v1_StartCallResponse, _speechgateway_v1_StartCallResponse__Output>
+      Word: MessageTypeDefinition<_speechgateway_v1_Word, _speechgateway_v1_Word__Output>
     }
   }
 }

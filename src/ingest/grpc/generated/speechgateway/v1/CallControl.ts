@@ -8,6 +8,8 @@ import type { EndCallResponse as _speechgateway_v1_EndCallResponse, EndCallRespo
 import type { GetCallRequest as _speechgateway_v1_GetCallRequest, GetCallRequest__Output as _speechgateway_v1_GetCallRequest__Output } from '../../speechgateway/v1/GetCallRequest.js';
 import type { ListCallsRequest as _speechgateway_v1_ListCallsRequest, ListCallsRequest__Output as _speechgateway_v1_ListCallsRequest__Output } from '../../speechgateway/v1/ListCallsRequest.js';
 import type { ListCallsResponse as _speechgateway_v1_ListCallsResponse, ListCallsResponse__Output as _speechgateway_v1_ListCallsResponse__Output } from '../../speechgateway/v1/ListCallsResponse.js';
+import type { PushTranscriptRequest as _speechgateway_v1_PushTranscriptRequest, PushTranscriptRequest__Output as _speechgateway_v1_PushTranscriptRequest__Output } from '../../speechgateway/v1/PushTranscriptRequest.js';
+import type { PushTranscriptResponse as _speechgateway_v1_PushTranscriptResponse, PushTranscriptResponse__Output as _speechgateway_v1_PushTranscriptResponse__Output } from '../../speechgateway/v1/PushTranscriptResponse.js';
 import type { StartCallRequest as _speechgateway_v1_StartCallRequest, StartCallRequest__Output as _speechgateway_v1_StartCallRequest__Output } from '../../speechgateway/v1/StartCallRequest.js';
 import type { StartCallResponse as _speechgateway_v1_StartCallResponse, StartCallResponse__Output as _speechgateway_v1_StartCallResponse__Output } from '../../speechgateway/v1/StartCallResponse.js';
 
@@ -46,6 +48,27 @@ export interface CallControlClient extends grpc.Client {
   listCalls(argument: _speechgateway_v1_ListCallsRequest, callback: grpc.requestCallback<_speechgateway_v1_ListCallsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Feeds one transcript (partial or final) of a call started with
+   * transcripts_only, for platforms that transcribe themselves and want the
+   * analytics alone. NOT_FOUND for an unknown call; FAILED_PRECONDITION for a
+   * call whose audio the gateway transcribes; INVALID_ARGUMENT names the field.
+   */
+  PushTranscript(argument: _speechgateway_v1_PushTranscriptRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_PushTranscriptResponse__Output>): grpc.ClientUnaryCall;
+  PushTranscript(argument: _speechgateway_v1_PushTranscriptRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_PushTranscriptResponse__Output>): grpc.ClientUnaryCall;
+  PushTranscript(argument: _speechgateway_v1_PushTranscriptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_PushTranscriptResponse__Output>): grpc.ClientUnaryCall;
+  PushTranscript(argument: _speechgateway_v1_PushTranscriptRequest, callback: grpc.requestCallback<_speechgateway_v1_PushTranscriptResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Feeds one transcript (partial or final) of a call started with
+   * transcripts_only, for platforms that transcribe themselves and want the
+   * analytics alone. NOT_FOUND for an unknown call; FAILED_PRECONDITION for a
+   * call whose audio the gateway transcribes; INVALID_ARGUMENT names the field.
+   */
+  pushTranscript(argument: _speechgateway_v1_PushTranscriptRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_PushTranscriptResponse__Output>): grpc.ClientUnaryCall;
+  pushTranscript(argument: _speechgateway_v1_PushTranscriptRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_speechgateway_v1_PushTranscriptResponse__Output>): grpc.ClientUnaryCall;
+  pushTranscript(argument: _speechgateway_v1_PushTranscriptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_speechgateway_v1_PushTranscriptResponse__Output>): grpc.ClientUnaryCall;
+  pushTranscript(argument: _speechgateway_v1_PushTranscriptRequest, callback: grpc.requestCallback<_speechgateway_v1_PushTranscriptResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Allocates an RTP port per leg and starts recognition.
    * INVALID_ARGUMENT names the offending field; RESOURCE_EXHAUSTED when no
    * port is free; ALREADY_EXISTS for a duplicate call_id; FAILED_PRECONDITION
@@ -79,6 +102,14 @@ export interface CallControlHandlers extends grpc.UntypedServiceImplementation {
   ListCalls: grpc.handleUnaryCall<_speechgateway_v1_ListCallsRequest__Output, _speechgateway_v1_ListCallsResponse>;
   
   /**
+   * Feeds one transcript (partial or final) of a call started with
+   * transcripts_only, for platforms that transcribe themselves and want the
+   * analytics alone. NOT_FOUND for an unknown call; FAILED_PRECONDITION for a
+   * call whose audio the gateway transcribes; INVALID_ARGUMENT names the field.
+   */
+  PushTranscript: grpc.handleUnaryCall<_speechgateway_v1_PushTranscriptRequest__Output, _speechgateway_v1_PushTranscriptResponse>;
+  
+  /**
    * Allocates an RTP port per leg and starts recognition.
    * INVALID_ARGUMENT names the offending field; RESOURCE_EXHAUSTED when no
    * port is free; ALREADY_EXISTS for a duplicate call_id; FAILED_PRECONDITION
@@ -92,5 +123,6 @@ export interface CallControlDefinition extends grpc.ServiceDefinition {
   EndCall: MethodDefinition<_speechgateway_v1_EndCallRequest, _speechgateway_v1_EndCallResponse, _speechgateway_v1_EndCallRequest__Output, _speechgateway_v1_EndCallResponse__Output>
   GetCall: MethodDefinition<_speechgateway_v1_GetCallRequest, _speechgateway_v1_CallInfo, _speechgateway_v1_GetCallRequest__Output, _speechgateway_v1_CallInfo__Output>
   ListCalls: MethodDefinition<_speechgateway_v1_ListCallsRequest, _speechgateway_v1_ListCallsResponse, _speechgateway_v1_ListCallsRequest__Output, _speechgateway_v1_ListCallsResponse__Output>
+  PushTranscript: MethodDefinition<_speechgateway_v1_PushTranscriptRequest, _speechgateway_v1_PushTranscriptResponse, _speechgateway_v1_PushTranscriptRequest__Output, _speechgateway_v1_PushTranscriptResponse__Output>
   StartCall: MethodDefinition<_speechgateway_v1_StartCallRequest, _speechgateway_v1_StartCallResponse, _speechgateway_v1_StartCallRequest__Output, _speechgateway_v1_StartCallResponse__Output>
 }

@@ -17,6 +17,11 @@ export interface StartCallRequest {
    * One or two legs, at most one per role.
    */
   'legs'?: (_speechgateway_v1_LegSpec)[];
+  /**
+   * No audio: no RTP ports, no ASR; transcripts arrive by PushTranscript (or
+   * /v1/transcripts). Leg codecs are ignored.
+   */
+  'transcripts_only'?: (boolean);
 }
 
 export interface StartCallRequest__Output {
@@ -34,4 +39,9 @@ export interface StartCallRequest__Output {
    * One or two legs, at most one per role.
    */
   'legs': (_speechgateway_v1_LegSpec__Output)[];
+  /**
+   * No audio: no RTP ports, no ASR; transcripts arrive by PushTranscript (or
+   * /v1/transcripts). Leg codecs are ignored.
+   */
+  'transcripts_only': (boolean);
 }

@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import type { RecognitionResult } from '../asr/types.js';
+import type { Language } from '../language.js';
+import type { Logger } from '../logger.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { EventHub } from '../push/EventHub.js';
+import type { CallSummary, EntityValue, EscalationReason, LegRole } from '../push/events.js';
+import { VoiceActivity } from './conversation/VoiceActivity.js';
+import { extractEntities } from './entities/extract.js';
+import { EscalationTracker, type EscalationChange, type EscalationSignal } from './escalation/EscalationTracker.js';
+import { Loudness } from './escalation/Loudness.js';
+import { tokenize } from './grammar/phrase.js';
+import { type IntentMatch, type IntentMatcher, UtteranceIntentTracker, renderPrompt } from './intents/IntentMatcher.js';
+import { redactTranscript, type PiiType } from './redaction/redact.js';
+import { angerCues, scoreSentiment } from './sentiment/sentiment.js';
+
+export interface CallAnalyticsOptions {
+  readonly callId: string;
+  readonly agentId: string;
+  readonly queue: string;
+  readonly language: Language;
+  /** `Date.now()` at call start: event times are ms from here. */
+  readonly startedAt: number;
+  /** The matcher, or a getter of the current one so that grammar reloads reach running calls. */
+  readonly matcher: IntentMatcher | (() => IntentMatcher);
+  readonly redact: ReadonlySet<PiiType>;
+  readonly hub: EventHub;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+}
+
+/** Signal weights: how much one occurrence moves the escalation score (0..1). */
+const WEIGHTS = {
+  severity: { info: 0.15, warning: 0.3, critical: 0.6 },
+  angerPerUtteranceMax: 0.45,
+  angerScale: 0.3,
+  raisedVoice: 0.2,
+  overtalk: 0.15,
+  longSilence: 0.1,
+  negativeSentiment: 0.1,
+} as const;
+const OVERTALK_MIN_MS = 1500;
+const LONG_SILENCE_MS = 10_000;
+
+interface LegState {
+  readonly intents: UtteranceIntentTracker;
+  readonly voice: VoiceActivity;
+  readonly loudness: Loudness;
+  talking: boolean;
+  lastFrameEndMs: number;
+  utterances: number;
+  sentimentSum: number;
+  /** Sum of final utterance spans: talk time when there is no audio (pushed transcripts). */
+  transcriptTalkMs: number;
+  audioFrames: number;
+}
+
+/**
+ * Everything a call's transcripts and audio levels tell: intents and their
+ * entities, agent prompts, sentiment, escalation with supervisor alerts, and
+ * the post-call summary. One per call; fed by the call's legs (RTP + ASR) or
+ * by pushed transcripts. Pure in-memory state, bounded per call.
+ */
+export class CallAnalytics {
+  private readonly legs: Record<LegRole, LegState>;
+  private readonly escalation = new EscalationTracker();
+  private readonly intentCounts = new Map<string, { intent: string; kind: string; leg: LegRole; count: number; firstAtMs: number }>();
+  private primaryContactReason: string | undefined;
+  private overtalkMs = 0;
+  private overtalkCount = 0;
+  private currentOvertalkMs = 0;
+  private silenceReported = false;
+  private longestSilenceMs = 0;
+
+  constructor(private readonly options: CallAnalyticsOptions) {
+    const leg = (role: LegRole): LegState => ({
+      intents: new UtteranceIntentTracker(options.matcher, role),
+      voice: new VoiceActivity(),
+      loudness: new Loudness(),
+      talking: false,
+      lastFrameEndMs: 0,
+      utterances: 0,
+      sentimentSum: 0,
+      transcriptTalkMs: 0,
+      audioFrames: 0,
+    });
+    this.legs = { customer: leg('customer'), agent: leg('agent') };
+  }
+
+  /**
+   * A recognition result with times already on the call's timeline.
+   * `audioEndedAt` is the wall-clock end of the audio it describes, for the latency metric.
+   */
+  onRecognition(role: LegRole, result: RecognitionResult, audioEndedAt?: number): void {
+    const { hub, callId, language, metrics } = this.options;
+    if (result.text.trim().length === 0) return;
+    const redacted = this.redact(result.text);
+    hub.publish(
+      {
+        type: 'transcript',
+        callId,
+        leg: role,
+        final: result.final,
+        utteranceId: result.utteranceId,
+        text: redacted,
+        startMs: Math.round(result.startMs),
+        endMs: Math.round(result.endMs),
+      },
+      audioEndedAt === undefined ? {} : { audioEndedAt },
+    );
+
+    const state = this.legs[role];
+    const matches = state.intents.onResult(result, { callTimeMs: result.endMs });
+    if (matches.length > 0) {
+      const tokens = tokenize(result.text);
+      const entities = extractEntities(tokens, language)
+        .filter((e) => !(e.type === 'phone' && this.options.redact.has('phone')))
+        .map((e) => ({ type: e.type, value: e.value }));
+      for (const match of matches) {
+        metrics.intents.inc({ intent: match.intent.id, language });
+        this.onIntent(role, match, entities, result, audioEndedAt === undefined ? undefined : audioEndedAt - (result.endMs - match.endMs));
+      }
+    }
+    if (result.final) this.onFinal(role, result);
+  }
+
+  private onIntent(role: LegRole, match: IntentMatch, entities: readonly EntityValue[], result: RecognitionResult, audioEndedAt: number | undefined): void {
+    const { hub, callId, logger } = this.options;
+    const { intent } = match;
+    logger.info({ leg: role, intent: intent.id, kind: intent.kind, partial: !result.final, fuzzy: match.fuzzy }, 'intent detected');
+    const slotEntities: EntityValue[] = Object.entries(match.slots).map(([type, value]) => ({ type, value }));
+    const allEntities = dedupeEntities([...slotEntities, ...entities]);
+    hub.publish(
+      {
+        type: 'intent',
+        callId,
+        leg: role,
+        intent: intent.id,
+        kind: intent.kind,
+        severity: intent.severity,
+        text: this.redact(match.text),
+        confidence: Math.round(match.confidence * 1000) / 1000,
+        startMs: Math.round(match.startMs),
+        endMs: Math.round(match.endMs),
+        partial: !result.final,
+        slots: match.slots,
+        entities: allEntities,
+      },
+      audioEndedAt === undefined ? {} : { audioEndedAt },
+    );
+
+    const key = `${intent.id}/${role}`;
+    const counted = this.intentCounts.get(key);
+    if (counted === undefined) {
+      this.intentCounts.set(key, { intent: intent.id, kind: intent.kind, leg: role, count: 1, firstAtMs: Math.round(match.startMs) });
+    } else {
+      counted.count += 1;
+    }
+    if (intent.kind === 'intent' && role === 'customer') this.primaryContactReason ??= intent.id;
+
+    if (intent.prompt !== undefined) {
+      // Slots the phrase captured win; otherwise an entity of the slot's type from the utterance.
+      const values: Record<string, string> = {};
+      for (const e of [...allEntities].reverse()) values[e.type] = e.value;
+      hub.publish({ type: 'prompt', callId, agentId: this.options.agentId, intent: intent.id, text: renderPrompt(intent.prompt, { ...values, ...match.slots }), entities: allEntities });
+    }
+    if (intent.kind === 'escalation') {
+      const signal: EscalationSignal = {
+        kind: intent.id === 'repeat_contact' ? 'repeat_contact' : 'cue',
+        atMs: match.endMs,
+        weight: WEIGHTS.severity[intent.severity],
+        detail: `${intent.id} (${role}): "${this.redact(match.text)}"`,
+      };
+      if (intent.severity === 'critical') {
+        this.alert('critical', 'intent', `${intent.id.replace(/_/g, ' ')} on the ${role} leg`, [toReason(signal)], match.endMs);
+      }
+      this.signal(signal);
+    }
+  }
+
+  private onFinal(role: LegRole, result: RecognitionResult): void {
+    const { hub, callId, language } = this.options;
+    const state = this.legs[role];
+    const tokens = tokenize(result.text);
+    const sentiment = scoreSentiment(tokens, language);
+    state.utterances += 1;
+    state.sentimentSum += sentiment.score;
+    state.transcriptTalkMs += Math.max(0, result.endMs - result.startMs);
+    hub.publish({
+      type: 'sentiment',
+      callId,
+      leg: role,
+      utteranceId: result.utteranceId,
+      score: Math.round(sentiment.score * 1000) / 1000,
+      label: sentiment.label,
+      startMs: Math.round(result.startMs),
+      endMs: Math.round(result.endMs),
+    });
+    if (role !== 'customer') return;
+    const cues = angerCues(tokens, language);
+    if (cues.length > 0) {
+      const weight = Math.min(WEIGHTS.angerPerUtteranceMax, cues.reduce((sum, c) => sum + c.weight, 0) * WEIGHTS.angerScale);
+      this.signal({ kind: 'anger', atMs: result.endMs, weight, detail: `anger/frustration: ${cues.map((c) => `"${c.term}"`).join(', ')}` });
+    }
+    if (sentiment.score <= -0.5) {
+      this.signal({ kind: 'negative_sentiment', atMs: result.endMs, weight: WEIGHTS.negativeSentiment, detail: `negative sentiment ${sentiment.score.toFixed(2)}` });
+    }
+  }
+
+  /**
+   * One frame of a leg's audio: `atMs` is its start on the call timeline.
+   * Drives talk time, overtalk, dead air and raised voice.
+   */
+  onAudioFrame(role: LegRole, atMs: number, durationMs: number, levelDb: number): void {
+    const state = this.legs[role];
+    const other = this.legs[role === 'customer' ? 'agent' : 'customer'];
+    state.audioFrames += 1;
+    const wasTalking = state.talking;
+    state.talking = state.voice.push(atMs, durationMs, levelDb);
+    state.lastFrameEndMs = atMs + durationMs;
+    const frameIsSpeech = state.voice.lastSpeechAtMs === atMs + durationMs;
+    if (frameIsSpeech && role === 'customer') {
+      const rise = state.loudness.pushSpeech(levelDb, durationMs);
+      if (rise !== undefined) {
+        this.signal({ kind: 'raised_voice', atMs: atMs + durationMs, weight: WEIGHTS.raisedVoice, detail: `customer ${rise.toFixed(1)} dB above their own baseline` });
+      }
+    }
+
+    // Overtalk: both legs talking at once, as of the other leg's latest frame.
+    const otherCurrent = other.lastFrameEndMs >= atMs - 100;
+    if (state.talking && other.talking && otherCurrent && role === 'customer') {
+      this.currentOvertalkMs += durationMs;
+      this.overtalkMs += durationMs;
+      if (this.currentOvertalkMs >= OVERTALK_MIN_MS && this.currentOvertalkMs - durationMs < OVERTALK_MIN_MS) {
+        this.overtalkCount += 1;
+        this.signal({ kind: 'overtalk', atMs: atMs + durationMs, weight: WEIGHTS.overtalk, detail: `customer and agent talking at once for ${(OVERTALK_MIN_MS / 1000).toFixed(1)} s` });
+      }
+    } else if (role === 'customer' && !(state.talking && other.talking)) {
+      this.currentOvertalkMs = 0;
+    }
+    if (!wasTalking && state.talking) this.silenceReported = false;
+
+    // Dead air: nobody has spoken for a while (measured on the customer leg's clock).
+    if (role === 'customer') {
+      const lastSpeech = Math.max(state.voice.lastSpeechAtMs, other.voice.lastSpeechAtMs, 0);
+      const silentMs = atMs + durationMs - lastSpeech;
+      if (!state.talking && !other.talking) this.longestSilenceMs = Math.max(this.longestSilenceMs, silentMs);
+      if (silentMs >= LONG_SILENCE_MS && !this.silenceReported && lastSpeech > 0) {
+        this.silenceReported = true;
+        this.signal({ kind: 'long_silence', atMs: atMs + durationMs, weight: WEIGHTS.longSilence, detail: `${(silentMs / 1000).toFixed(0)} s without speech on either leg` });
+      }
+    }
+  }
+
+  /** Lets the escalation score decay; call about once a second with the call time. */
+  tick(atMs: number): void {
+    const change = this.escalation.tick(atMs);
+    if (change !== undefined) this.publishEscalation(change);
+  }
+
+  private signal(signal: EscalationSignal): void {
+    const change = this.escalation.add(signal);
+    if (change !== undefined) this.publishEscalation(change);
+  }
+
+  private publishEscalation(change: EscalationChange): void {
+    const { hub, callId, metrics, logger } = this.options;
+    const reasons = change.reasons.map(toReason);
+    metrics.escalationChanges.inc({ level: change.level, direction: change.rising ? 'up' : 'down' });
+    logger.info({ level: change.level, previous: change.previous, score: change.score }, 'escalation level changed');
+    hub.publish({ type: 'escalation', callId, level: change.level, previousLevel: change.previous, score: change.score, rising: change.rising, reasons, atMs: Math.round(change.atMs) });
+    if (change.rising) {
+      this.alert(change.level === 'critical' ? 'critical' : 'warning', 'escalation', `escalation ${change.previous} → ${change.level}`, reasons, change.atMs);
+    }
+  }
+
+  private alert(severity: 'warning' | 'critical', source: 'escalation' | 'intent', message: string, reasons: readonly EscalationReason[], atMs: number): void {
+    const { hub, callId, agentId, queue, metrics } = this.options;
+    metrics.alerts.inc({ source, severity });
+    hub.publish({ type: 'alert', callId, alertId: randomUUID(), severity, agentId, queue, source, message, reasons, atMs: Math.round(atMs) });
+  }
+
+  private redact(text: string): string {
+    if (this.options.redact.size === 0) return text;
+    const result = redactTranscript(text, this.options.language, { types: this.options.redact });
+    for (const { type, count } of result.found) this.options.metrics.redactions.inc({ type }, count);
+    return result.text;
+  }
+
+  /** The post-call record. */
+  summarize(endReason: string, endedAt: number): CallSummary {
+    const { callId, agentId, queue, language, startedAt } = this.options;
+    const customer = this.legs.customer;
+    const agent = this.legs.agent;
+    const talkMs = (leg: LegState): number => (leg.audioFrames > 0 ? leg.voice.talkMs : leg.transcriptTalkMs);
+    const talkTotal = talkMs(customer) + talkMs(agent);
+    const peak = this.escalation.peak;
+    const primary = this.primaryContactReason ?? [...this.intentCounts.values()].find((i) => i.kind === 'intent')?.intent ?? 'unknown';
+    return {
+      callId,
+      agentId,
+      queue,
+      language,
+      startedAt: new Date(startedAt).toISOString(),
+      endedAt: new Date(endedAt).toISOString(),
+      endReason,
+      durationMs: endedAt - startedAt,
+      primaryContactReason: primary,
+      intents: [...this.intentCounts.values()].sort((a, b) => a.firstAtMs - b.firstAtMs),
+      escalation: { peakLevel: peak.level, peakScore: Math.round(peak.score * 1000) / 1000, reasons: peak.reasons.map(toReason) },
+      talk: {
+        customerMs: Math.round(talkMs(customer)),
+        agentMs: Math.round(talkMs(agent)),
+        customerRatio: talkTotal === 0 ? 0 : Math.round((talkMs(customer) / talkTotal) * 1000) / 1000,
+        overtalkCount: this.overtalkCount,
+        overtalkMs: Math.round(this.overtalkMs),
+        longestSilenceMs: Math.round(this.longestSilenceMs),
+      },
+      sentiment: {
+        customer: customer.utterances === 0 ? null : Math.round((customer.sentimentSum / customer.utterances) * 1000) / 1000,
+        agent: agent.utterances === 0 ? null : Math.round((agent.sentimentSum / agent.utterances) * 1000) / 1000,
+      },
+      utterances: { customer: customer.utterances, agent: agent.utterances },
+    };
+  }
+}
+
+function toReason(signal: EscalationSignal): EscalationReason {
+  return { kind: signal.kind, detail: signal.detail, atMs: Math.round(signal.atMs) };
+}
+
+function dedupeEntities(entities: readonly EntityValue[]): EntityValue[] {
+  const seen = new Set<string>();
+  return entities.filter((e) => {
+    const key = `${e.type}=${e.value}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
