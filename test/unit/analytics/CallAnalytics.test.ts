@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { CallAnalytics } from '../../../src/analytics/CallAnalytics.js';
+import { GrammarSet } from '../../../src/analytics/grammar/GrammarSet.js';
+import { IntentMatcher } from '../../../src/analytics/intents/IntentMatcher.js';
+import type { RecognitionResult } from '../../../src/asr/types.js';
+import { PACKAGE_ROOT } from '../../../src/config.js';
+import { createLogger } from '../../../src/logger.js';
+import { GatewayMetrics } from '../../../src/metrics.js';
+import { EventHub } from '../../../src/push/EventHub.js';
+import type { GatewayEvent } from '../../../src/push/events.js';
+
+const grammars = await GrammarSet.load(path.join(PACKAGE_ROOT, 'grammars'));
+
+function setup(redact = new Set(['card', 'iban', 'bsn', 'phone', 'email'] as const)) {
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const hub = new EventHub(metrics, 1000);
+  const events: GatewayEvent[] = [];
+  hub.subscribe((e) => events.push(e));
+  const analytics = new CallAnalytics({
+    callId: 'c',
+    agentId: 'agent-1',
+    queue: 'q',
+    language: 'en-US',
+    startedAt: Date.now(),
+    matcher: new IntentMatcher(grammars.intents('en-US'), { language: 'en-US' }),
+    redact,
+    hub,
+    metrics,
+    logger: createLogger('silent'),
+  });
+  return { analytics, events };
+}
+
+const final = (utteranceId: number, text: string, startMs: number): RecognitionResult => ({ final: true, utteranceId, text, startMs, endMs: startMs + 2000, words: [] });
+
+/** Feeds `ms` of 20 ms frames at `db` on a leg, starting at `from`. */
+function frames(analytics: CallAnalytics, leg: 'customer' | 'agent', from: number, ms: number, db: number): number {
+  for (let t = from; t < from + ms; t += 20) analytics.onAudioFrame(leg, t, 20, db);
+  return from + ms;
+}
+
+describe('call analytics', () => {
+  test('an order-number intent gives a prompt with the number; transcripts are redacted', () => {
+    const { analytics, events } = setup();
+    analytics.onRecognition('customer', final(0, 'i want to cancel my order four five six seven', 1000));
+    analytics.onRecognition('customer', final(1, 'my phone number is oh six one two three four five six seven eight', 4000));
+    const intent = events.find((e) => e.type === 'intent');
+    assert.equal(intent?.type === 'intent' && intent.intent, 'cancel_order');
+    assert.ok(intent?.type === 'intent' && intent.entities.some((e) => e.type === 'order_number' && e.value === '4567'), JSON.stringify(intent));
+    const prompt = events.find((e) => e.type === 'prompt');
+    assert.ok(prompt?.type === 'prompt' && prompt.text.includes('4567'), JSON.stringify(prompt));
+    const phone = events.find((e) => e.type === 'transcript' && e.utteranceId === 1);
+    assert.ok(phone?.type === 'transcript' && phone.text.includes('[phone]') && !phone.text.includes('six seven eight'), JSON.stringify(phone));
+  });
+
+  test('with redaction off, text passes unchanged', () => {
+    const { analytics, events } = setup(new Set());
+    analytics.onRecognition('customer', final(0, 'my phone number is oh six one two three four five six seven eight', 0));
+    const t = events.find((e) => e.type === 'transcript');
+    assert.ok(t?.type === 'transcript' && t.text.endsWith('six seven eight'));
+  });
+
+  test('raised voice, overtalk and dead air escalate with reasons; an alert goes with the rise', () => {
+    const { analytics, events } = setup();
+    let t = 0;
+    // Ten seconds of a customer at their normal level, then the agent answers.
+    t = frames(analytics, 'customer', t, 10_000, -30);
+    frames(analytics, 'agent', 0, 10_000, -90);
+    // Both talking at once for two seconds, the customer 10 dB up.
+    for (let i = 0; i < 100; i++, t += 20) {
+      analytics.onAudioFrame('agent', t, 20, -28);
+      analytics.onAudioFrame('customer', t, 20, -20);
+    }
+    const kinds = () => events.flatMap((e) => (e.type === 'escalation' ? e.reasons.map((r) => r.kind) : []));
+    analytics.onRecognition('customer', final(1, 'this is unacceptable i am sick of waiting', t - 2000));
+    const escalation = events.find((e) => e.type === 'escalation');
+    assert.ok(escalation?.type === 'escalation' && escalation.rising, JSON.stringify(events.filter((e) => e.type !== 'transcript')));
+    assert.ok(kinds().includes('raised_voice'), kinds().join());
+    assert.ok(kinds().includes('overtalk'), kinds().join());
+    assert.ok(kinds().includes('anger'), kinds().join());
+    assert.ok(events.some((e) => e.type === 'alert' && e.source === 'escalation'));
+
+    // Twelve seconds of silence on both legs.
+    for (let i = 0; i < 600; i++, t += 20) {
+      analytics.onAudioFrame('agent', t, 20, -90);
+      analytics.onAudioFrame('customer', t, 20, -90);
+    }
+    const summary = analytics.summarize('ended-by-request', Date.now());
+    assert.ok(summary.talk.longestSilenceMs >= 11_000, JSON.stringify(summary.talk));
+    assert.equal(summary.talk.overtalkCount, 1);
+    assert.ok(summary.talk.customerMs >= 11_000 && summary.talk.agentMs >= 1500, JSON.stringify(summary.talk));
+    assert.notEqual(summary.escalation.peakLevel, 'calm');
+  });
+
+  test('a calm call stays calm and its summary names the contact reason', () => {
+    const { analytics, events } = setup();
+    let t = 0;
+    for (let turn = 0; turn < 6; turn++) {
+      const leg = turn % 2 === 0 ? 'customer' : 'agent';
+      const other = leg === 'customer' ? 'agent' : 'customer';
+      for (let i = 0; i < 150; i++, t += 20) {
+        analytics.onAudioFrame(leg, t, 20, -28 + (i % 5));
+        analytics.onAudioFrame(other, t, 20, -85);
+      }
+    }
+    analytics.onRecognition('agent', final(0, 'how can i help you today', 0));
+    analytics.onRecognition('customer', final(1, 'where is my package it has not arrived', 3000));
+    analytics.onRecognition('customer', final(2, 'okay thank you very much that is great', 9000));
+    assert.equal(events.filter((e) => e.type === 'escalation').length, 0);
+    const summary = analytics.summarize('rtcp-bye', Date.now());
+    assert.equal(summary.primaryContactReason, 'order_status');
+    assert.equal(summary.escalation.peakLevel, 'calm');
+    assert.ok(summary.sentiment.customer !== null && summary.sentiment.customer > 0);
+    assert.ok(Math.abs(summary.talk.customerRatio - 0.5) < 0.05, JSON.stringify(summary.talk));
+  });
+});
