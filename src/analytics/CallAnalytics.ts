@@ -220,7 +220,7 @@ export class CallAnalytics {
     state.lastFrameEndMs = atMs + durationMs;
     const frameIsSpeech = state.voice.lastSpeechAtMs === atMs + durationMs;
     if (frameIsSpeech && role === 'customer') {
-      const rise = state.loudness.pushSpeech(levelDb, durationMs);
+      const rise = state.loudness.pushSpeech(levelDb, durationMs, !wasTalking);
       if (rise !== undefined) {
         this.signal({ kind: 'raised_voice', atMs: atMs + durationMs, weight: WEIGHTS.raisedVoice, detail: `customer ${rise.toFixed(1)} dB above their own baseline` });
       }

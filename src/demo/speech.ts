@@ -129,7 +129,15 @@ export interface RenderedCall {
  */
 export async function renderCall(
   turns: readonly Turn[],
-  options: { rate: number; voices?: Partial<Record<Speaker, FliteVoice>>; leadMs?: number; gapMs?: number; tailMs?: number },
+  options: {
+    rate: number;
+    voices?: Partial<Record<Speaker, FliteVoice>>;
+    leadMs?: number;
+    gapMs?: number;
+    tailMs?: number;
+    /** Gain for every turn; flite speaks near full scale, telephone speech sits around -25 dBFS, which leaves room to shout. */
+    gainDb?: number;
+  },
 ): Promise<RenderedCall> {
   const { rate } = options;
   const voices = { customer: options.voices?.customer ?? 'slt', agent: options.voices?.agent ?? 'rms' } as const;
@@ -152,7 +160,7 @@ export async function renderCall(
   const tracks: Record<Speaker, Int16Array> = { customer: new Int16Array(cursor), agent: new Int16Array(cursor) };
   turns.forEach((turn, i) => {
     const audio = spoken[i] as Int16Array;
-    const gain = Math.pow(10, (turn.gainDb ?? 0) / 20);
+    const gain = Math.pow(10, ((options.gainDb ?? 0) + (turn.gainDb ?? 0)) / 20);
     const track = tracks[turn.speaker];
     const start = starts[i] as number;
     for (let j = 0; j < audio.length; j++) {

@@ -65,7 +65,8 @@ export const AUDIO_CALLS: readonly LabelledCall[] = [
       { speaker: 'customer', text: 'This is ridiculous. I want to speak to your manager.', gainDb: 9 },
       { speaker: 'agent', text: 'I will get my supervisor.' },
     ],
-    intents: ['speak_to_manager'],
+    // "This is ridiculous" is a complaint by the project's definition (docs/grammars.md).
+    intents: ['complaint', 'speak_to_manager'],
     escalates: true,
   },
   {
@@ -147,7 +148,8 @@ export const AUDIO_CALLS: readonly LabelledCall[] = [
       { speaker: 'agent', text: 'I am sorry, let me explain what happened with the delivery.' },
       { speaker: 'customer', text: 'No, listen to me, this is unacceptable, I am sick of waiting.', gainDb: 9, overlapMs: 1800 },
     ],
-    intents: ['order_status'],
+    // Voiced dissatisfaction is a complaint by the project's definition (docs/grammars.md).
+    intents: ['order_status', 'complaint'],
     escalates: true,
   },
 ];
@@ -182,7 +184,8 @@ export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS,
   const events = await EventRecorder.connect(addresses.http.port);
   const results: AudioCallResult[] = [];
   try {
-    const rendered = await Promise.all(calls.map((c) => renderCall(c.script, { rate })));
+    // At a telephone level (about -25 dBFS) so that a raised voice is louder, not clipped.
+    const rendered = await Promise.all(calls.map((c) => renderCall(c.script, { rate, gainDb: -10 })));
     let next = 0;
     const runners = Array.from({ length: Math.min(concurrency, calls.length) }, async () => {
       for (let i = next++; i < calls.length; i = next++) {
