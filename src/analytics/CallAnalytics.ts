@@ -50,6 +50,13 @@ interface LegState {
   lastFrameEndMs: number;
   utterances: number;
   sentimentSum: number;
+  /**
+   * Prompts given during the utterance in progress, by intent: when the final
+   * brings entities the partial lacked (the order number said after "cancel
+   * my order"), the prompt is given again, completed.
+   */
+  prompts: Map<string, { readonly promptId: string; readonly template: string; readonly slots: Readonly<Record<string, string>>; readonly text: string }>;
+  promptsUtteranceId: number;
   /** Sum of final utterance spans: talk time when there is no audio (pushed transcripts). */
   transcriptTalkMs: number;
   audioFrames: number;
@@ -83,6 +90,8 @@ export class CallAnalytics {
       sentimentSum: 0,
       transcriptTalkMs: 0,
       audioFrames: 0,
+      prompts: new Map(),
+      promptsUtteranceId: -1,
     });
     this.legs = { customer: leg('customer'), agent: leg('agent') };
   }
@@ -110,16 +119,18 @@ export class CallAnalytics {
     );
 
     const state = this.legs[role];
+    if (state.promptsUtteranceId !== result.utteranceId) {
+      state.promptsUtteranceId = result.utteranceId;
+      state.prompts.clear();
+    }
     const matches = state.intents.onResult(result, { callTimeMs: result.endMs });
-    if (matches.length > 0) {
-      const tokens = tokenize(result.text);
-      const entities = extractEntities(tokens, language)
-        .filter((e) => !(e.type === 'phone' && this.options.redact.has('phone')))
-        .map((e) => ({ type: e.type, value: e.value }));
+    if (matches.length > 0 || (result.final && state.prompts.size > 0)) {
+      const entities = this.entities(result.text);
       for (const match of matches) {
         metrics.intents.inc({ intent: match.intent.id, language });
         this.onIntent(role, match, entities, result, audioEndedAt === undefined ? undefined : audioEndedAt - (result.endMs - match.endMs));
       }
+      if (result.final) this.completePrompts(role, entities, matches);
     }
     if (result.final) this.onFinal(role, result);
   }
@@ -159,10 +170,10 @@ export class CallAnalytics {
     if (intent.kind === 'intent' && role === 'customer') this.primaryContactReason ??= intent.id;
 
     if (intent.prompt !== undefined) {
-      // Slots the phrase captured win; otherwise an entity of the slot's type from the utterance.
-      const values: Record<string, string> = {};
-      for (const e of [...allEntities].reverse()) values[e.type] = e.value;
-      hub.publish({ type: 'prompt', callId, agentId: this.options.agentId, intent: intent.id, text: renderPrompt(intent.prompt, { ...values, ...match.slots }), entities: allEntities });
+      const promptId = randomUUID();
+      const text = promptText(intent.prompt, match.slots, allEntities);
+      this.legs[role].prompts.set(intent.id, { promptId, template: intent.prompt, slots: match.slots, text });
+      hub.publish({ type: 'prompt', callId, promptId, agentId: this.options.agentId, intent: intent.id, text, entities: allEntities });
     }
     if (intent.kind === 'escalation') {
       const signal: EscalationSignal = {
@@ -175,6 +186,24 @@ export class CallAnalytics {
         this.alert('critical', 'intent', `${intent.id.replace(/_/g, ' ')} on the ${role} leg`, [toReason(signal)], match.endMs);
       }
       this.signal(signal);
+    }
+  }
+
+  private entities(text: string): EntityValue[] {
+    return extractEntities(tokenize(text), this.options.language)
+      .filter((e) => !(e.type === 'phone' && this.options.redact.has('phone')))
+      .map((e) => ({ type: e.type, value: e.value }));
+  }
+
+  /** Re-issues prompts of this utterance that the final's entities complete (same `promptId`). */
+  private completePrompts(role: LegRole, entities: readonly EntityValue[], firedNow: readonly IntentMatch[]): void {
+    const state = this.legs[role];
+    for (const [intentId, prompt] of state.prompts) {
+      if (firedNow.some((m) => m.intent.id === intentId)) continue;
+      const text = promptText(prompt.template, prompt.slots, entities);
+      if (text === prompt.text) continue;
+      state.prompts.set(intentId, { ...prompt, text });
+      this.options.hub.publish({ type: 'prompt', callId: this.options.callId, promptId: prompt.promptId, agentId: this.options.agentId, intent: intentId, text, entities: [...entities] });
     }
   }
 
@@ -337,4 +366,11 @@ function dedupeEntities(entities: readonly EntityValue[]): EntityValue[] {
     seen.add(key);
     return true;
   });
+}
+
+/** The prompt with slots the phrase captured, else an entity of the slot's type from the utterance. */
+function promptText(template: string, slots: Readonly<Record<string, string>>, entities: readonly EntityValue[]): string {
+  const values: Record<string, string> = {};
+  for (const e of [...entities].reverse()) values[e.type] = e.value;
+  return renderPrompt(template, { ...values, ...slots });
 }

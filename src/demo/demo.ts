@@ -27,10 +27,10 @@ const CALLS: readonly DemoCall[] = [
     startAfterMs: 0,
     script: [
       { speaker: 'agent', text: 'Thank you for calling. How can I help you today?' },
-      { speaker: 'customer', text: 'Hello. I would like to cancel my order.' },
-      { speaker: 'agent', text: 'Of course. Can I have your order number please?' },
-      { speaker: 'customer', text: 'It is four five six seven.' },
-      { speaker: 'agent', text: 'Thank you. That order has been cancelled.' },
+      { speaker: 'customer', text: 'Hello. I would like to cancel my order. The order number is four five six seven.' },
+      { speaker: 'agent', text: 'Of course. Let me check whether it has shipped.' },
+      { speaker: 'customer', text: 'Thank you.' },
+      { speaker: 'agent', text: 'That order has been cancelled.' },
     ],
   },
   {
@@ -44,6 +44,8 @@ const CALLS: readonly DemoCall[] = [
       { speaker: 'agent', text: 'Good morning, you are speaking with Sam.' },
       { speaker: 'customer', text: 'Where is my order? It has not arrived.' },
       { speaker: 'agent', text: 'Let me check the tracking for you.' },
+      { speaker: 'customer', text: 'This is the third time I am calling. I want to speak to your manager.', gainDb: 9 },
+      { speaker: 'agent', text: 'I understand. I will get my supervisor.' },
     ],
   },
 ];
@@ -58,7 +60,17 @@ function describe(event: GatewayEvent): string | undefined {
     case 'transcript':
       return event.final ? `[call ${id}] ${event.leg.padEnd(8)} ${(event.startMs / 1000).toFixed(1).padStart(5)}s  ${event.text}` : undefined;
     case 'intent':
-      return color(33, `[call ${id}] INTENT ${event.intent} (${event.leg}, "${event.text}", ${event.partial ? 'from partial' : 'final'}, at ${(event.endMs / 1000).toFixed(1)}s)`);
+      return color(33, `[call ${id}] INTENT ${event.intent} (${event.kind}, ${event.leg}, "${event.text}", ${event.partial ? 'from partial' : 'final'}, at ${(event.endMs / 1000).toFixed(1)}s)`);
+    case 'prompt':
+      return color(32, `[call ${id}] PROMPT for ${event.agentId}: ${event.text}`);
+    case 'escalation':
+      return color(31, `[call ${id}] ESCALATION ${event.previousLevel} -> ${event.level} (${event.reasons.map((r) => r.kind).join(', ')})`);
+    case 'alert':
+      return color(31, `[call ${id}] ALERT (${event.severity}) for supervisors of ${event.queue}: ${event.message}`);
+    case 'sentiment':
+      return undefined;
+    case 'call.summary':
+      return color(36, `[call ${id}] summary: contact reason ${event.summary.primaryContactReason}, escalation peak ${event.summary.escalation.peakLevel}, customer talk ${(event.summary.talk.customerRatio * 100).toFixed(0)}%`);
     case 'call.ended':
       return color(36, `[call ${id}] ended: ${event.reason}, ${(event.durationMs / 1000).toFixed(1)}s`);
   }
@@ -72,7 +84,7 @@ function describe(event: GatewayEvent): string | undefined {
  */
 export async function runDemo(config: GatewayConfig, logger: Logger): Promise<void> {
   console.log('Synthesizing two calls with flite ...');
-  const rendered = await Promise.all(CALLS.map((call) => renderCall(call.script, { rate: call.codec.clockRate, voices: { customer: 'slt', agent: 'rms' } })));
+  const rendered = await Promise.all(CALLS.map((call) => renderCall(call.script, { rate: call.codec.clockRate, voices: { customer: 'slt', agent: 'rms' }, gainDb: -10 })));
 
   const { gateway, addresses } = await Gateway.start(config, logger);
   const httpUrl = `http://127.0.0.1:${addresses.http.port}`;
@@ -89,7 +101,7 @@ export async function runDemo(config: GatewayConfig, logger: Logger): Promise<vo
       const event = JSON.parse(data.toString('utf8')) as GatewayEvent;
       const line = describe(event);
       if (line !== undefined) console.log(line);
-      if (event.type === 'call.ended') {
+      if (event.type === 'call.summary') {
         ended.add(event.callId);
         if (ended.size === CALLS.length) resolve();
       }

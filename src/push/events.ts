@@ -66,6 +66,8 @@ export interface IntentEvent extends EventBase {
 /** Next-best action for the call's agent, from the intent's grammar prompt with entities filled in. */
 export interface PromptEvent extends EventBase {
   readonly type: 'prompt';
+  /** A prompt given again with the same id replaces the earlier one (completed with entities heard later). */
+  readonly promptId: string;
   readonly agentId: string;
   readonly intent: string;
   readonly text: string;

@@ -55,6 +55,20 @@ describe('call analytics', () => {
     assert.ok(phone?.type === 'transcript' && phone.text.includes('[phone]') && !phone.text.includes('six seven eight'), JSON.stringify(phone));
   });
 
+  test('a prompt from a partial is completed by the final with the same promptId', () => {
+    const { analytics, events } = setup();
+    analytics.onRecognition('customer', { final: false, utteranceId: 4, text: 'i want to cancel my order', startMs: 0, endMs: 1500, words: [] });
+    analytics.onRecognition('customer', final(4, 'i want to cancel my order the order number is four five six seven', 0));
+    const prompts = events.filter((e) => e.type === 'prompt');
+    assert.equal(prompts.length, 2, JSON.stringify(prompts));
+    const [first, second] = prompts;
+    assert.ok(first?.type === 'prompt' && second?.type === 'prompt');
+    if (first?.type !== 'prompt' || second?.type !== 'prompt') return;
+    assert.equal(first.promptId, second.promptId);
+    assert.ok(!first.text.includes('4567') && second.text.includes('4567'), `${first.text} / ${second.text}`);
+    assert.equal(events.filter((e) => e.type === 'intent').length, 1, 'the intent itself fires once');
+  });
+
   test('with redaction off, text passes unchanged', () => {
     const { analytics, events } = setup(new Set());
     analytics.onRecognition('customer', final(0, 'my phone number is oh six one two three four five six seven eight', 0));
