@@ -5,6 +5,7 @@ import { parseCardinalAt, parseDigitRunAt, parseNumberAt, parseOrdinalAt } from 
 import { parseSlotAt, type SlotType } from '../../../src/analytics/entities/slots.js';
 import { tokenize } from '../../../src/analytics/grammar/phrase.js';
 import type { Language } from '../../../src/language.js';
+import { prng } from '../../helpers/prng.js';
 
 type NumberCase = [text: string, digits: string | undefined, value?: number, end?: number];
 
@@ -269,17 +270,6 @@ describe('extractEntities', () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FUZZ_WORDS = [
   ...'zero oh o one two three four five six seven eight nine ten eleven twelve twenty forty ninety hundred thousand million billion and a an point double triple'.split(' '),

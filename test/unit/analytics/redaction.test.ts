@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { bsnValid, ibanValid, isCardNumber, luhnValid, phoneNumber } from '../../../src/analytics/redaction/checks.js';
 import { PII_TYPES, redactForLog, redactTranscript, type PiiType } from '../../../src/analytics/redaction/redact.js';
 import type { Language } from '../../../src/language.js';
+import { prng } from '../../helpers/prng.js';
 
 type Case = [input: string, expected: string];
 
@@ -185,17 +186,6 @@ describe('redactTranscript', () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   ...'one four oh zero nine double plus at dot punt apenstaartje n l a b een nul zes vier twintig hundred point komma'.split(' '),

@@ -4,6 +4,7 @@ import { tokenize } from '../../../src/analytics/grammar/phrase.js';
 import { ANGER_LEXICON, SENTIMENT_LEXICON } from '../../../src/analytics/sentiment/lexicon.js';
 import { angerCues, scoreSentiment, type SentimentScore } from '../../../src/analytics/sentiment/sentiment.js';
 import type { Language } from '../../../src/language.js';
+import { prng } from '../../helpers/prng.js';
 
 const score = (text: string, language: Language): SentimentScore => scoreSentiment(tokenize(text), language);
 const label = (text: string, language: Language): SentimentScore['label'] => score(text, language).label;
@@ -145,17 +146,6 @@ describe('lexicons', () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fuzz: sentiment never throws', () => {
   test('20,000 random token arrays (bounded in time)', () => {
