@@ -4,6 +4,7 @@ import { GrammarStore } from './analytics/grammar/GrammarStore.js';
 import { CallRecordWriter } from './analytics/summary/CallRecordWriter.js';
 import { TRANSCRIPTS_PATH, TranscriptIngestServer } from './ingest/websocket/TranscriptIngestServer.js';
 import { resolveEngineConfig } from './asr/engines/select.js';
+import { AdmissionControl } from './asr/AdmissionControl.js';
 import { AsrWorkerPool } from './asr/pool/AsrWorkerPool.js';
 import { CallManager } from './calls/CallManager.js';
 import type { GatewayConfig } from './config.js';
@@ -40,6 +41,7 @@ export class Gateway {
   private grammars: GrammarStore | undefined;
   private records: CallRecordWriter | undefined;
   private closing: Promise<void> | undefined;
+  private admissionTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -74,10 +76,19 @@ export class Gateway {
     this.asr = await AsrWorkerPool.create({ engine, workers: config.asrWorkers, logger: logger.child({ component: 'asr' }), metrics });
     logger.info({ engine: engine.engine, workers: config.asrWorkers, languages: this.asr.supportedLanguages }, 'ASR ready');
 
+    const asr = this.asr;
+    const admission = new AdmissionControl({
+      stats: () => asr.stats(),
+      capacityCores: config.asrCapacityCores > 0 ? config.asrCapacityCores : config.asrWorkers * 0.85,
+      priorLegCost: config.asrLegCost,
+    });
+    this.admissionTimer = setInterval(() => admission.sample(), 5000);
+    this.admissionTimer.unref();
     const ports = new PortAllocator({ min: config.rtpPortMin, max: config.rtpPortMax, bindAddress: config.rtpBindHost, receiveBufferSize: config.rtpReceiveBufferBytes || undefined, logger });
     this.calls = new CallManager({
       ports,
       asr: this.asr,
+      admission,
       intentMatcher: (language) => grammars.matcher(language),
       redact: config.redact,
       records: this.records,
@@ -127,6 +138,7 @@ export class Gateway {
   /** Idempotent graceful shutdown. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.admissionTimer);
       const grpcServer = this.grpcServer;
       if (grpcServer !== undefined) {
         await new Promise<void>((resolve) => {

@@ -41,6 +41,10 @@ export interface GatewayConfig {
   readonly asr: AsrChoice;
   readonly voskModels: Partial<Record<Language, string>>;
   readonly asrWorkers: number;
+  /** Cores recognition may use before StartCall is refused; 0 means workers × 0.85. */
+  readonly asrCapacityCores: number;
+  /** Cores per leg assumed until measured (real-time factor). */
+  readonly asrLegCost: number;
   readonly grammarsDir: string;
   /** PII types redacted from transcripts, events and logs; empty disables redaction. */
   readonly redact: ReadonlySet<PiiType>;
@@ -74,6 +78,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'voskModel', flag: '--vosk-model', env: 'VOSK_MODEL', default: '', description: 'Vosk model directory for en-US' },
   { key: 'voskModelNl', flag: '--vosk-model-nl', env: 'VOSK_MODEL_NL', default: '', description: 'Vosk model directory for nl-NL' },
   { key: 'asrWorkers', flag: '--asr-workers', env: 'ASR_WORKERS', default: String(os.availableParallelism()), description: 'Recognition worker threads (default: one per core)' },
+  { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
+  { key: 'asrLegCost', flag: '--asr-leg-cost', env: 'ASR_LEG_COST', default: '0.2', description: 'Cores one leg is assumed to need until measured (its real-time factor)' },
   { key: 'grammarsDir', flag: '--grammars', env: 'GRAMMARS_DIR', default: path.join(PACKAGE_ROOT, 'grammars'), description: 'Directory with <language>/*.yaml intent grammars' },
   { key: 'redact', flag: '--redact', env: 'REDACT', default: PII_TYPES.join(','), description: 'PII redacted from transcripts, events and logs: a list of card, iban, bsn, phone, email, or none' },
   { key: 'callRecordsFile', flag: '--call-records', env: 'CALL_RECORDS_FILE', default: 'var/call-records.jsonl', description: 'JSON-lines file of post-call records (contact reason, intents, escalation, talk ratio), one per call' },
@@ -108,6 +114,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     return value;
   };
+  const num = (key: string, min: number, max: number): number => {
+    const option = OPTIONS.find((o) => o.key === key);
+    const value = Number(str(key));
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new GatewayError('SGW_CONFIG', `${option?.flag ?? key} / ${option?.env ?? key} must be a number in [${min}, ${max}], got '${str(key)}'`);
+    }
+    return value;
+  };
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx') {
     throw new GatewayError('SGW_CONFIG', `--asr / ASR must be auto, vosk or pocketsphinx, got '${asr}'`);
@@ -131,6 +145,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     asr,
     voskModels,
     asrWorkers: int('asrWorkers', 1, 256),
+    asrCapacityCores: num('asrCapacityCores', 0, 1024),
+    asrLegCost: num('asrLegCost', 0.001, 16),
     grammarsDir: path.resolve(str('grammarsDir')),
     redact: parseRedact(str('redact')),
     callRecordsFile: path.resolve(str('callRecordsFile')),

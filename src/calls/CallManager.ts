@@ -3,6 +3,7 @@ import type { IntentMatcher } from '../analytics/intents/IntentMatcher.js';
 import type { PiiType } from '../analytics/redaction/redact.js';
 import type { CallRecordWriter } from '../analytics/summary/CallRecordWriter.js';
 import type { RecognitionResult } from '../asr/types.js';
+import type { AdmissionControl } from '../asr/AdmissionControl.js';
 import type { AsrWorkerPool } from '../asr/pool/AsrWorkerPool.js';
 import type { SpeechStream } from '../asr/SpeechStream.js';
 import { createDecoder } from '../audio/codecs/index.js';
@@ -21,6 +22,8 @@ import type { CallSnapshot, StartCallParams } from './types.js';
 export interface CallManagerOptions {
   readonly ports: PortAllocator;
   readonly asr: AsrWorkerPool;
+  /** Refuses media calls the recognisers have no capacity for. */
+  readonly admission?: AdmissionControl;
   /** The intent matcher for new calls in a language (grammars may be reloaded in between). */
   readonly intentMatcher: (language: Language) => IntentMatcher;
   readonly redact: ReadonlySet<PiiType>;
@@ -54,6 +57,7 @@ export class CallManager {
         `language ${params.language} has no ASR model on this gateway (available: ${options.asr.supportedLanguages.join(', ') || 'none'})`,
       );
     }
+    if (!params.transcriptsOnly) options.admission?.admit(params.legs.length);
     // Reserve the id before the awaits below so a concurrent duplicate is refused.
     if (this.starting.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already starting`);
     this.starting.add(params.callId);

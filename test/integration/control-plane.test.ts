@@ -161,3 +161,27 @@ describe('control plane', () => {
     assert.match(body, /^sgw_grpc_requests_total\{method="StartCall",code="INVALID_ARGUMENT"\} \d+/m);
   });
 });
+
+describe('admission control', () => {
+  test('a call the recognisers have no capacity for is RESOURCE_EXHAUSTED; running calls and transcripts-only calls are unaffected', async () => {
+    const small = await startTestGateway({ rtpPortMin: 42220, rtpPortMax: 42239, asrWorkers: 1, asrCapacityCores: 0.6, asrLegCost: 0.2 });
+    try {
+      await small.control.startCall(pcmuCall('first'));
+      const refused = await rejection(small.control.startCall(pcmuCall('second')));
+      assert.equal(refused.code, status.RESOURCE_EXHAUSTED);
+      assert.match(refused.details, /capacity: 2 legs running at ~0\.20 cores each; 2 more would need 0\.80 of 0\.60 cores/);
+      assert.equal((await small.control.getCall('first')).state, 'active');
+      // A one-leg call still fits; a call without audio needs no recogniser.
+      await small.control.startCall(pcmuCall('one-leg', { legs: [{ role: 'LEG_ROLE_CUSTOMER', codec: 'CODEC_PCMU' }] }));
+      await small.control.startCall(pcmuCall('text-only', { transcripts_only: true }));
+      await small.control.endCall('first');
+      await small.control.endCall('one-leg');
+      await small.control.startCall(pcmuCall('second'));
+      await small.control.endCall('second');
+      await small.control.endCall('text-only');
+      assert.equal(await metricValue(small.metrics, 'sgw_grpc_requests_total', { method: 'StartCall', code: 'RESOURCE_EXHAUSTED' }), 1);
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { GatewayError } from '../errors.js';
+import type { AsrPoolStats } from './pool/AsrWorkerPool.js';
+
+export interface AdmissionControlOptions {
+  /** Reads the pool's cumulative accounting and open streams. */
+  readonly stats: () => AsrPoolStats;
+  /** CPU cores the recognisers may use in all (e.g. workers × 0.85). */
+  readonly capacityCores: number;
+  /**
+   * Cores one leg is assumed to need until measurements exist (its real-time
+   * factor): a leg produces one second of audio per second.
+   */
+  readonly priorLegCost: number;
+  /** Weight of a new measurement in the moving estimate (0..1). */
+  readonly smoothing?: number;
+  /** Audio a measurement must cover to count, seconds. */
+  readonly minAudioSeconds?: number;
+}
+
+/**
+ * Admission control for recognition: a new call is refused with
+ * RESOURCE_EXHAUSTED when its legs would push the predicted ASR load past
+ * capacity, so that the calls already running keep their latency.
+ *
+ * Predicted load = open streams × measured cost per leg, where the cost is a
+ * moving average of processing seconds per audio second (the real-time
+ * factor) from the pool's own accounting. Counting open streams rather than
+ * current CPU also covers calls that were admitted but whose RTP has not yet
+ * started.
+ */
+export class AdmissionControl {
+  private costPerLeg: number;
+  private last: { audio: number; processing: number } | undefined;
+  private readonly smoothing: number;
+  private readonly minAudioSeconds: number;
+
+  constructor(private readonly options: AdmissionControlOptions) {
+    this.costPerLeg = options.priorLegCost;
+    this.smoothing = options.smoothing ?? 0.2;
+    this.minAudioSeconds = options.minAudioSeconds ?? 5;
+  }
+
+  /** Cores one leg is currently estimated to need. */
+  get legCost(): number {
+    return this.costPerLeg;
+  }
+
+  /** Folds the pool's accounting since the last sample into the estimate; call periodically. */
+  sample(): void {
+    const { audioSeconds, processingSeconds } = this.options.stats();
+    if (this.last === undefined) {
+      this.last = { audio: audioSeconds, processing: processingSeconds };
+      return;
+    }
+    const audio = audioSeconds - this.last.audio;
+    if (audio < this.minAudioSeconds) return;
+    const measured = (processingSeconds - this.last.processing) / audio;
+    this.last = { audio: audioSeconds, processing: processingSeconds };
+    if (Number.isFinite(measured) && measured >= 0) this.costPerLeg += (measured - this.costPerLeg) * this.smoothing;
+  }
+
+  /** Predicted cores in use by the open streams. */
+  get load(): number {
+    return this.openStreams() * this.costPerLeg;
+  }
+
+  private openStreams(): number {
+    return this.options.stats().streamsPerWorker.reduce((a, b) => a + b, 0);
+  }
+
+  /** @throws GatewayError SGW_ASR_OVERLOADED when `legs` more would exceed capacity. */
+  admit(legs: number): void {
+    const open = this.openStreams();
+    const predicted = (open + legs) * this.costPerLeg;
+    if (predicted > this.options.capacityCores + 1e-9) {
+      throw new GatewayError(
+        'SGW_ASR_OVERLOADED',
+        `speech recognition is at capacity: ${open} legs running at ~${this.costPerLeg.toFixed(2)} cores each; ` +
+          `${legs} more would need ${predicted.toFixed(2)} of ${this.options.capacityCores.toFixed(2)} cores. Retry later or add gateway capacity`,
+      );
+    }
+  }
+}
