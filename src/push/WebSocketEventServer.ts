@@ -18,6 +18,8 @@ export const CloseCodes = {
   SLOW_CONSUMER: 4008,
   /** Bad query parameters. */
   BAD_REQUEST: 4400,
+  /** Too many event clients connected; retry later (RFC 6455 §7.4.1 "Try Again Later"). */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 export interface WebSocketEventServerOptions {
@@ -30,6 +32,8 @@ export interface WebSocketEventServerOptions {
    */
   readonly maxBufferedBytes?: number;
   readonly heartbeatIntervalMs?: number;
+  /** Connected clients at most; one more is closed with 1013 (default 1000). */
+  readonly maxClients?: number;
 }
 
 const EVENT_TYPES: ReadonlySet<string> = new Set<GatewayEventType>([
@@ -80,6 +84,11 @@ export class WebSocketEventServer {
       }
       if (this.closed) {
         ws.close(CloseCodes.GOING_AWAY, 'server shutting down');
+        return;
+      }
+      if (this.clients.size >= (this.options.maxClients ?? 1000)) {
+        this.options.metrics.wsClientsDropped.inc({ reason: 'too_many_clients' });
+        ws.close(CloseCodes.TRY_AGAIN_LATER, 'too many event clients');
         return;
       }
       this.accept(ws, subscription);

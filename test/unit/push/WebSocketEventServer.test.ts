@@ -102,6 +102,24 @@ describe('/v1/events', () => {
     fast.ws.close();
   });
 
+  test('past maxClients a new client is closed with 1013 and counted', async () => {
+    const limited = new WebSocketEventServer({ hub, metrics, logger, maxClients: 1 });
+    const server = new HttpServer({ host: '127.0.0.1', port: 0, metrics, logger, upgrades: new Map([[EVENTS_PATH, (req, socket, head, url) => limited.handleUpgrade(req, socket, head, url)]]), listCalls: () => [] });
+    const limitedPort = (await server.listen()).port;
+    try {
+      const first = new WebSocket(`ws://127.0.0.1:${limitedPort}/v1/events`);
+      await once(first, 'open');
+      const second = new WebSocket(`ws://127.0.0.1:${limitedPort}/v1/events`);
+      const [code] = (await once(second, 'close')) as [number];
+      assert.equal(code, CloseCodes.TRY_AGAIN_LATER);
+      assert.equal(await metricValue(metrics, 'sgw_ws_event_clients_dropped_total', { reason: 'too_many_clients' }), 1);
+      first.close();
+    } finally {
+      limited.close();
+      await server.close();
+    }
+  });
+
   test('other upgrade paths are refused with 404', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/other`);
     const [err] = (await once(ws, 'error')) as [Error];
