@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { GatewayError } from './errors.js';
 import type { Language } from './language.js';
 import { PII_TYPES, type PiiType } from './analytics/redaction/redact.js';
+import { defaultModelsDir, resolveModelPath } from './asr/models/catalog.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -75,8 +76,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'reorderDepth', flag: '--reorder-depth', env: 'RTP_REORDER_DEPTH', default: '4', description: 'Packets held to reorder before a gap is declared lost' },
   { key: 'rtpReceiveBufferBytes', flag: '--rtp-recv-buffer', env: 'RTP_RECV_BUFFER', default: String(1024 * 1024), description: 'SO_RCVBUF per RTP socket in bytes (capped by net.core.rmem_max)' },
   { key: 'asr', flag: '--asr', env: 'ASR', default: 'auto', description: 'auto | vosk | pocketsphinx (auto: vosk when a model is set, else pocketsphinx)' },
-  { key: 'voskModel', flag: '--vosk-model', env: 'VOSK_MODEL', default: '', description: 'Vosk model directory for en-US' },
-  { key: 'voskModelNl', flag: '--vosk-model-nl', env: 'VOSK_MODEL_NL', default: '', description: 'Vosk model directory for nl-NL' },
+  { key: 'voskModel', flag: '--vosk-model', env: 'VOSK_MODEL', default: '', description: 'Vosk model for en-US: a directory, or a model name from `models list` in the models cache' },
+  { key: 'voskModelNl', flag: '--vosk-model-nl', env: 'VOSK_MODEL_NL', default: '', description: 'Vosk model for nl-NL: a directory, or a model name from `models list` in the models cache' },
   { key: 'asrWorkers', flag: '--asr-workers', env: 'ASR_WORKERS', default: String(os.availableParallelism()), description: 'Recognition worker threads (default: one per core)' },
   { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
   { key: 'asrLegCost', flag: '--asr-leg-cost', env: 'ASR_LEG_COST', default: '0.2', description: 'Cores one leg is assumed to need until measured (its real-time factor)' },
@@ -127,8 +128,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new GatewayError('SGW_CONFIG', `--asr / ASR must be auto, vosk or pocketsphinx, got '${asr}'`);
   }
   const voskModels: Partial<Record<Language, string>> = {};
-  if (str('voskModel') !== '') voskModels['en-US'] = path.resolve(str('voskModel'));
-  if (str('voskModelNl') !== '') voskModels['nl-NL'] = path.resolve(str('voskModelNl'));
+  const modelsDir = defaultModelsDir(env);
+  if (str('voskModel') !== '') voskModels['en-US'] = resolveModelPath(str('voskModel'), modelsDir);
+  if (str('voskModelNl') !== '') voskModels['nl-NL'] = resolveModelPath(str('voskModelNl'), modelsDir);
 
   const config: GatewayConfig = {
     httpHost: str('httpHost'),
@@ -170,5 +172,5 @@ function parseRedact(value: string): ReadonlySet<PiiType> {
 
 export function helpText(): string {
   const rows = OPTIONS.map((o) => `  ${`${o.flag} <v>`.padEnd(22)} ${o.env.padEnd(18)} ${o.description} (default: ${o.default || 'unset'})`);
-  return ['Usage: speech-gateway [serve|demo] [options]', '', '  flag                   environment        meaning', ...rows].join('\n');
+  return ['Usage: speech-gateway [serve|demo|models] [options]   (models: list | download <name...> | verify <name...> [--cache DIR])', '', '  flag                   environment        meaning', ...rows].join('\n');
 }
