@@ -63,6 +63,11 @@ export class Gateway {
     }
   }
 
+  /** The recognition pool (operations and tests: stats, supervision). */
+  get asrPool(): AsrWorkerPool | undefined {
+    return this.asr;
+  }
+
   get engine(): string {
     return this.asr?.stats().engine ?? 'none';
   }

@@ -75,6 +75,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly asrVadSkippedSeconds = new Counter({
+    name: 'sgw_asr_vad_skipped_seconds_total',
+    help: 'Seconds of audio the voice-activity gate kept from recognisers (silence beyond pre-roll and hangover)',
+    labelNames: ['engine'] as const,
+    registers: [this.registry],
+  });
+
   readonly asrAudioDropped = new Counter({
     name: 'sgw_asr_audio_dropped_seconds_total',
     help: 'Seconds of audio dropped because a leg\'s recogniser queue was full',
@@ -84,6 +91,13 @@ export class GatewayMetrics {
   readonly asrWorkerRestarts = new Counter({
     name: 'sgw_asr_worker_restarts_total',
     help: 'ASR worker threads that exited unexpectedly and were replaced',
+    registers: [this.registry],
+  });
+
+  readonly transcriptGaps = new Counter({
+    name: 'sgw_transcript_gaps_total',
+    help: 'Stretches of a leg never transcribed (recogniser worker replaced mid-call)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

@@ -236,6 +236,14 @@ export class CallAnalytics {
     }
   }
 
+  /** Marks a stretch of the leg's audio that will never be transcribed; times on the call timeline. */
+  onGap(role: LegRole, startMs: number, endMs: number, reason: 'asr-worker-restart'): void {
+    const { hub, callId, metrics, logger } = this.options;
+    metrics.transcriptGaps.inc({ reason });
+    logger.warn({ leg: role, startMs: Math.round(startMs), endMs: Math.round(endMs), reason }, 'transcript gap');
+    hub.publish({ type: 'transcript.gap', callId, leg: role, startMs: Math.round(startMs), endMs: Math.round(endMs), reason });
+  }
+
   /**
    * One frame of a leg's audio: `atMs` is its start on the call timeline.
    * Drives talk time, overtalk, dead air and raised voice.

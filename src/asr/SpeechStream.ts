@@ -45,6 +45,13 @@ export interface SpeechStreamController {
   detach(): void;
 }
 
+/** Stream time (ms) the recogniser never heard, e.g. audio in flight to a worker that died. */
+export interface SpeechGap {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly reason: 'asr-worker-restart';
+}
+
 interface Breakpoint {
   /** Recogniser time (ms) from which `shiftMs` applies. */
   readonly atMs: number;
@@ -93,6 +100,7 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
 
   private droppedSamples = 0;
   private droppedPartials = 0;
+  private gapListener: ((gap: SpeechGap) => void) | undefined;
 
   private constructor(options: SpeechStreamOptions) {
     this.id = options.id;
@@ -118,6 +126,11 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
       fail: (error) => stream.fail(error),
       detach: () => stream.detach(),
     };
+  }
+
+  /** Called when part of the stream will never be recognised, so the transcript can mark it. */
+  onGap(listener: (gap: SpeechGap) => void): void {
+    this.gapListener = listener;
   }
 
   /** Audio dropped so far by the backlog bound, in ms. */
@@ -272,6 +285,12 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
 
   private rebind(): number {
     const lostMs = (this.pendingSamples * 1000) / this.inputSampleRate;
+    const endMs = (this.writtenSamples * 1000) / this.inputSampleRate;
+    try {
+      this.gapListener?.({ startMs: endMs - lostMs, endMs, reason: 'asr-worker-restart' });
+    } catch (err) {
+      this.logger.error({ streamId: this.id, err: errorMessage(err) }, 'gap listener failed');
+    }
     // The new recogniser's time 0 is "now" on the stream clock; unprocessed audio became a gap.
     this.breakpoints = [{ atMs: 0, shiftMs: (this.writtenSamples * 1000) / this.inputSampleRate }];
     this.fedSamples = 0;

@@ -50,6 +50,10 @@ export class Leg extends EventEmitter<LegEvents> {
     this.role = options.role;
     options.receiver.on('audio', (frame) => this.onAudio(frame));
     options.receiver.once('bye', () => this.emit('bye'));
+    options.speech.onGap((gap) => {
+      const offset = this.audioOffsetMs ?? 0;
+      options.analytics.onGap(this.role, offset + gap.startMs, offset + gap.endMs, gap.reason);
+    });
     this.results = this.consumeResults();
   }
 

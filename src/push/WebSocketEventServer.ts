@@ -39,6 +39,7 @@ export interface WebSocketEventServerOptions {
 const EVENT_TYPES: ReadonlySet<string> = new Set<GatewayEventType>([
   'call.started',
   'transcript',
+  'transcript.gap',
   'intent',
   'prompt',
   'sentiment',

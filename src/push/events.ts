@@ -38,6 +38,18 @@ export interface TranscriptEvent extends EventBase {
   readonly endMs: number;
 }
 
+/**
+ * Audio of a leg that was never transcribed (a recogniser worker died and was
+ * replaced); the transcript has a hole between these times.
+ */
+export interface TranscriptGapEvent extends EventBase {
+  readonly type: 'transcript.gap';
+  readonly leg: LegRole;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly reason: 'asr-worker-restart';
+}
+
 export interface EntityValue {
   readonly type: string;
   readonly value: string;
@@ -160,6 +172,7 @@ export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-tim
 export type GatewayEvent =
   | CallStartedEvent
   | TranscriptEvent
+  | TranscriptGapEvent
   | IntentEvent
   | PromptEvent
   | SentimentEvent

@@ -1,0 +1,85 @@
+/**
+ * A recognition worker dies mid-call (the thread exits for real, as on a
+ * native crash caught by the runtime or an OOM kill of the thread): the pool
+ * replaces it, the call's recognisers are re-created, the gap is marked in the
+ * transcript, and the call's later intent still arrives.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { CodecSpec } from '../../src/audio/codecs/Codec.js';
+import { renderCall } from '../../src/demo/speech.js';
+import { RtpSender } from '../../src/ingest/rtp/RtpSender.js';
+import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+const RATE = 16000;
+const CODEC: CodecSpec = { name: 'L16', clockRate: RATE, payloadType: 96 };
+
+let gw: TestGateway;
+let events: EventRecorder;
+
+before(async () => {
+  gw = await startTestGateway({ rtpPortMin: 42400, rtpPortMax: 42419, asrWorkers: 2 });
+  events = await EventRecorder.connect(gw.addresses.http.port);
+});
+
+after(async () => {
+  events.close();
+  await gw.close();
+});
+
+describe('ASR supervision', () => {
+  test('workers killed mid-call are replaced; the gap is marked and the later intent arrives', async () => {
+    const call = await renderCall(
+      [
+        { speaker: 'customer', text: 'Hello, I have a question about my invoice.' },
+        { speaker: 'agent', text: 'Sure, go ahead.' },
+        { speaker: 'customer', text: 'Actually, I want to cancel my order.' },
+      ],
+      { rate: RATE, gapMs: 3000 },
+    );
+    const reply = await gw.control.startCall({
+      call_id: 'crash',
+      agent_id: 'a',
+      queue: 'q',
+      language: 'en-US',
+      legs: [
+        { role: 'LEG_ROLE_CUSTOMER', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
+        { role: 'LEG_ROLE_AGENT', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
+      ],
+    });
+    const sending = Promise.all(
+      reply.legs.map((leg) =>
+        RtpSender.sendPcm({
+          codec: CODEC,
+          destination: { address: leg.host, port: leg.rtp_port },
+          rtcpPort: leg.rtcp_port,
+          pcm: call.legs[leg.role === 'LEG_ROLE_CUSTOMER' ? 'customer' : 'agent'],
+          sampleRate: RATE,
+          bye: true,
+        }),
+      ),
+    );
+
+    // After the first customer sentence, kill every recognition worker.
+    await events.waitFor((e) => e.event.callId === 'crash' && e.event.type === 'transcript' && e.event.leg === 'customer' && e.event.final, 15_000, 'first final');
+    const pool = gw.gateway.asrPool;
+    assert.ok(pool);
+    const restartsBefore = await metricValue(gw.metrics, 'sgw_asr_worker_restarts_total');
+    pool.simulateFailureForTest(0, 'exit');
+    pool.simulateFailureForTest(1, 'exit');
+
+    const gap = await events.waitFor((e) => e.event.callId === 'crash' && e.event.type === 'transcript.gap' && e.event.leg === 'customer', 10_000, 'gap marker');
+    assert.equal(gap.event.type === 'transcript.gap' && gap.event.reason, 'asr-worker-restart');
+    const intent = await events.waitFor((e) => e.event.callId === 'crash' && e.event.type === 'intent', 20_000, 'intent after the restart');
+    assert.equal(intent.event.type === 'intent' && intent.event.intent, 'cancel_order');
+    assert.ok(intent.receivedAt > gap.receivedAt);
+    const third = call.turns[2];
+    assert.ok(third && intent.event.type === 'intent' && Math.abs(intent.event.endMs - third.endMs) < 2000, 'times stay on the call timeline across the restart');
+
+    await sending;
+    const ended = await events.waitFor((e) => e.event.callId === 'crash' && e.event.type === 'call.ended', 10_000, 'call.ended');
+    assert.equal(ended.event.type === 'call.ended' && ended.event.reason, 'rtcp-bye', 'the call itself went on to its normal end');
+    assert.ok((await metricValue(gw.metrics, 'sgw_asr_worker_restarts_total')) >= restartsBefore + 2);
+    assert.ok((await metricValue(gw.metrics, 'sgw_transcript_gaps_total', { reason: 'asr-worker-restart' })) >= 1);
+  });
+});
