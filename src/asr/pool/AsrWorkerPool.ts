@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../../metrics.js';
 import { supportedLanguages } from '../engines/select.js';
 import { SpeechStream, type SpeechStreamController, type StreamTransport } from '../SpeechStream.js';
 import type { EngineConfig } from '../types.js';
+import type { SpeechGateTuning } from '../../audio/vad/SpeechGate.js';
 import type { FromWorker, RequestId, StreamId, ToWorker } from './protocol.js';
 
 export interface AsrWorkerPoolOptions {
@@ -21,6 +22,12 @@ export interface AsrWorkerPoolOptions {
   readonly maxQueuedResults?: number;
   /** Minimum audio between partial hypotheses. Default 150 ms. */
   readonly partialIntervalMs?: number;
+  /**
+   * Voice-activity gating in front of every recogniser (src/audio/vad/SpeechGate.ts):
+   * only speech plus pre-roll/hangover padding is decoded. Default on (`true` or
+   * tuning); `false` decodes all audio. A stream can opt out with `vad: false`.
+   */
+  readonly vad?: boolean | SpeechGateTuning;
   /** Ping period; default 2000 ms. */
   readonly heartbeatIntervalMs?: number;
   /**
@@ -39,6 +46,8 @@ export interface OpenStreamOptions {
   /** Rate of the PCM that will be written; resampled in the worker to the engine's rate. */
   readonly inputSampleRate: number;
   readonly logger?: Logger;
+  /** `false` disables the pool's voice-activity gate for this stream. Default: the pool's setting. */
+  readonly vad?: boolean;
 }
 
 export interface AsrPoolStats {
@@ -47,6 +56,8 @@ export interface AsrPoolStats {
   readonly streamsPerWorker: readonly number[];
   readonly audioSeconds: number;
   readonly processingSeconds: number;
+  /** Audio the voice-activity gates kept from recognisers (part of `audioSeconds`); always set by the pool. */
+  readonly vadSkippedSeconds?: number;
   readonly workerRestarts: number;
 }
 
@@ -60,6 +71,7 @@ interface StreamEntry {
   readonly language: Language;
   readonly inputSampleRate: number;
   readonly logger: Logger;
+  readonly vad: SpeechGateTuning | false;
   slot: WorkerSlot;
   open?: Deferred;
   end?: Deferred;
@@ -104,6 +116,7 @@ export class AsrWorkerPool {
   private windowProcessingSeconds = 0;
   private totalAudioSeconds = 0;
   private totalProcessingSeconds = 0;
+  private totalVadSkippedSeconds = 0;
   private restarts = 0;
   /** Set once create() succeeded; before that a dying worker fails create() instead of being replaced. */
   private started = false;
@@ -185,7 +198,9 @@ export class AsrWorkerPool {
       ...(this.options.maxBufferedAudioMs === undefined ? {} : { maxBufferedAudioMs: this.options.maxBufferedAudioMs }),
       ...(this.options.maxQueuedResults === undefined ? {} : { maxQueuedResults: this.options.maxQueuedResults }),
     });
-    const entry: StreamEntry = { controller, language, inputSampleRate, logger, slot };
+    const poolVad = this.options.vad ?? true;
+    const vad = options.vad === false || poolVad === false ? false : poolVad === true ? {} : poolVad;
+    const entry: StreamEntry = { controller, language, inputSampleRate, logger, vad, slot };
     this.streams.set(streamId, entry);
     slot.streams.set(streamId, entry);
     const opened = new Promise<void>((resolve, reject) => {
@@ -208,6 +223,7 @@ export class AsrWorkerPool {
       streamsPerWorker: this.slots.map((s) => s.streams.size),
       audioSeconds: this.totalAudioSeconds,
       processingSeconds: this.totalProcessingSeconds,
+      vadSkippedSeconds: this.totalVadSkippedSeconds,
       workerRestarts: this.restarts,
     };
   }
@@ -321,6 +337,10 @@ export class AsrWorkerPool {
         this.windowProcessingSeconds += processingSeconds;
         this.totalAudioSeconds += audioSeconds;
         this.totalProcessingSeconds += processingSeconds;
+        if (msg.vadSkippedSeconds !== undefined && msg.vadSkippedSeconds > 0) {
+          this.metrics.asrVadSkippedSeconds.inc({ engine: this.engineLabel }, msg.vadSkippedSeconds);
+          this.totalVadSkippedSeconds += msg.vadSkippedSeconds;
+        }
         return;
       }
       case 'error': {
@@ -464,6 +484,7 @@ export class AsrWorkerPool {
       streamId,
       language: entry.language,
       inputSampleRate: entry.inputSampleRate,
+      vad: entry.vad,
     });
   }
 

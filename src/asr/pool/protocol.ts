@@ -8,6 +8,7 @@
 import type { ErrorCode } from '../../errors.js';
 import type { Language } from '../../language.js';
 import type { EngineConfig, RecognitionResult } from '../types.js';
+import type { SpeechGateTuning } from '../../audio/vad/SpeechGate.js';
 
 export type StreamId = number;
 export type RequestId = number;
@@ -28,6 +29,11 @@ export interface OpenMessage {
   readonly streamId: StreamId;
   readonly language: Language;
   readonly inputSampleRate: number;
+  /**
+   * Voice-activity gate between resampler and recogniser (src/audio/vad/SpeechGate.ts):
+   * on by default (absent or tuning), `false` feeds the recogniser everything.
+   */
+  readonly vad?: SpeechGateTuning | false;
 }
 
 /** 16-bit mono PCM at the stream's input rate; `pcm` is transferred, not copied. */
@@ -127,6 +133,8 @@ export interface ProcessedMessage {
   readonly streamId: StreamId;
   readonly samples: number;
   readonly processingMs: number;
+  /** Audio (s) the voice-activity gate dropped while handling this message; absent without a gate. */
+  readonly vadSkippedSeconds?: number;
 }
 
 /** A non-fatal failure the worker handled (logged by the pool). */

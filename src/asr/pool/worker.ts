@@ -1,10 +1,12 @@
 /**
- * ASR worker thread entry. Owns one Engine and, per stream, a Recognizer and a
- * Resampler (input rate -> recogniser rate). Native recognition blocks, which
+ * ASR worker thread entry. Owns one Engine and, per stream, a Recognizer, a
+ * Resampler (input rate -> recogniser rate) and, unless disabled, a
+ * SpeechGate (voice activity: only speech plus padding reaches the recogniser,
+ * result times are mapped back to the stream's timeline). Native recognition blocks, which
  * is why it lives here and not on the main thread.
  *
  * Messages are handled strictly in arrival order through a promise chain
- * (opening a stream is async because the resampler loads wasm), and nothing
+ * (opening a stream is async because the resampler and the VAD load wasm), and nothing
  * escapes the handler: failures are reported as messages.
  */
 import { parentPort } from 'node:worker_threads';
@@ -14,6 +16,7 @@ import type { Engine, Recognizer } from '../engines/Engine.js';
 import { PocketsphinxEngine } from '../engines/pocketsphinx/PocketsphinxEngine.js';
 import { VoskEngine } from '../engines/vosk/VoskEngine.js';
 import { Resampler } from '../../audio/Resampler.js';
+import { SpeechGate } from '../../audio/vad/SpeechGate.js';
 import type { FromWorker, StreamId, ToWorker } from './protocol.js';
 
 if (parentPort === null) throw new Error('asr/pool/worker.js must be started as a worker thread');
@@ -22,6 +25,8 @@ const port = parentPort;
 interface StreamState {
   readonly recognizer: Recognizer;
   readonly resampler: Resampler;
+  /** Voice-activity gate in front of the recogniser; null when disabled for the stream. */
+  readonly gate: SpeechGate | null;
 }
 
 let engine: Engine | null = null;
@@ -50,8 +55,12 @@ function freeStream(streamId: StreamId): void {
   const stream = streams.get(streamId);
   if (!stream) return;
   streams.delete(streamId);
-  stream.recognizer.free();
-  stream.resampler.destroy();
+  try {
+    stream.recognizer.free();
+  } finally {
+    stream.resampler.destroy();
+    stream.gate?.free();
+  }
 }
 
 function freeAll(): void {
@@ -85,15 +94,18 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'open': {
       const { requestId, streamId } = msg;
       let recognizer: Recognizer | undefined;
+      let resampler: Resampler | undefined;
       try {
         if (engine === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'ASR worker has no engine');
         if (streams.has(streamId)) throw new GatewayError('SGW_INVALID_ARGUMENT', `stream ${streamId} already open`);
         recognizer = engine.createRecognizer(msg.language, partialIntervalMs === undefined ? {} : { partialIntervalMs });
-        const resampler = await Resampler.create(msg.inputSampleRate, recognizer.sampleRate);
-        streams.set(streamId, { recognizer, resampler });
+        resampler = await Resampler.create(msg.inputSampleRate, recognizer.sampleRate);
+        const gate = msg.vad === false ? null : await SpeechGate.create({ ...msg.vad, sampleRate: recognizer.sampleRate });
+        streams.set(streamId, { recognizer, resampler, gate });
         post({ type: 'opened', requestId, streamId, engineSampleRate: recognizer.sampleRate });
       } catch (err) {
         recognizer?.free();
+        resampler?.destroy();
         post({ type: 'openError', requestId, streamId, code: codeOf(err), message: errorMessage(err) });
       }
       return;
@@ -103,17 +115,21 @@ async function handle(msg: ToWorker): Promise<void> {
       const samples = msg.pcm.byteLength >> 1;
       const stream = streams.get(streamId);
       const start = performance.now();
+      const gate = stream?.gate ?? null;
+      const skippedBefore = gate?.skippedSamples ?? 0;
       if (stream) {
         try {
           const pcm = stream.resampler.process(new Int16Array(msg.pcm, 0, samples));
-          const results = stream.recognizer.accept(pcm);
+          const results = gate ? gate.process(pcm, stream.recognizer) : stream.recognizer.accept(pcm);
           if (results.length > 0) post({ type: 'results', streamId, results });
         } catch (err) {
           post({ type: 'error', streamId, message: `recognition failed: ${errorMessage(err)}` });
         }
       }
+      const processingMs = performance.now() - start;
       // Always acknowledged, even for an unknown stream, so the sender's backlog accounting drains.
-      post({ type: 'processed', streamId, samples, processingMs: performance.now() - start });
+      if (gate) post({ type: 'processed', streamId, samples, processingMs, vadSkippedSeconds: (gate.skippedSamples - skippedBefore) / gate.sampleRate });
+      else post({ type: 'processed', streamId, samples, processingMs });
       return;
     }
     case 'end': {
@@ -121,7 +137,7 @@ async function handle(msg: ToWorker): Promise<void> {
       const stream = streams.get(streamId);
       if (stream) {
         try {
-          const results = stream.recognizer.finish();
+          const results = stream.gate ? stream.gate.finish(stream.recognizer) : stream.recognizer.finish();
           if (results.length > 0) post({ type: 'results', streamId, results });
         } catch (err) {
           post({ type: 'error', streamId, message: `flushing the final result failed: ${errorMessage(err)}` });

@@ -1,0 +1,222 @@
+/**
+ * ASR benchmark: `npm run bench:asr`.
+ *
+ * Renders four flite two-leg calls (src/demo/speech.ts), then for every
+ * engine, VAD setting and input rate feeds all eight legs at once through a
+ * real AsrWorkerPool, as fast as the workers take it (20 ms chunks, a bounded
+ * backlog per stream, no real-time pacing), and prints one row each:
+ *
+ * - audio s: leg audio processed (both legs of every call);
+ * - CPU s: the pool's processing accounting (time inside resampler, VAD and
+ *   recogniser on the workers); `proc CPU s` is process.cpuUsage() over the
+ *   same run (all threads, including the main thread's bookkeeping);
+ * - RTF: CPU s / audio s (per stream); legs/core = 1 / RTF;
+ * - MB/leg: RSS growth while the eight streams run, divided by eight;
+ * - VAD saving: CPU saved with the gate versus the same input without it;
+ * - words: words in finals (a sanity check that gating keeps the speech).
+ *
+ * Vosk rows only when VOSK_MODEL points at an en-US model directory.
+ * The whole run is bounded (it exits by itself after at most 5 minutes).
+ */
+import { availableParallelism } from 'node:os';
+import { pino } from 'pino';
+import { AsrWorkerPool } from '../src/asr/pool/AsrWorkerPool.js';
+import type { SpeechStream } from '../src/asr/SpeechStream.js';
+import type { EngineConfig, RecognitionResult } from '../src/asr/types.js';
+import { DEBIAN_MODEL } from '../src/asr/engines/pocketsphinx/paths.js';
+import { renderCall, type RenderedCall, type Turn } from '../src/demo/speech.js';
+import { GatewayMetrics } from '../src/metrics.js';
+
+const HARD_LIMIT_MS = 5 * 60_000;
+const CHUNK_MS = 20;
+/** Per-stream backlog the feeder keeps queued on the workers (keeps them busy without hitting the 5 s drop bound). */
+const MAX_BACKLOG_MS = 1500;
+
+const SCRIPTS: readonly (readonly Turn[])[] = [
+  [
+    { speaker: 'agent', text: 'Thank you for calling. How can I help you today?' },
+    { speaker: 'customer', text: 'Hello. I would like to cancel my order. The order number is four five six seven.' },
+    { speaker: 'agent', text: 'Of course. Let me check whether it has shipped.' },
+    { speaker: 'customer', text: 'Thank you.' },
+    { speaker: 'agent', text: 'That order has been cancelled. Is there anything else?' },
+    { speaker: 'customer', text: 'No, that is all. Goodbye.' },
+  ],
+  [
+    { speaker: 'agent', text: 'Good morning, you are speaking with Sam.' },
+    { speaker: 'customer', text: 'Where is my order? It has not arrived.' },
+    { speaker: 'agent', text: 'Let me check the tracking for you.' },
+    { speaker: 'customer', text: 'This is the third time I am calling. I want to speak to your manager.' },
+    { speaker: 'agent', text: 'I understand. I will get my supervisor.' },
+  ],
+  [
+    { speaker: 'agent', text: 'Hello, how can I help?' },
+    { speaker: 'customer', text: 'I was charged twice for the same order and I would like a refund.' },
+    { speaker: 'agent', text: 'I am sorry about that. Can you give me the order number?' },
+    { speaker: 'customer', text: 'It is one two three four.' },
+    { speaker: 'agent', text: 'Thank you. The refund will be on your card in three days.' },
+  ],
+  [
+    { speaker: 'agent', text: 'Thanks for calling, this is Alex.' },
+    { speaker: 'customer', text: 'I need to change the delivery address for my order.' },
+    { speaker: 'agent', text: 'Sure, what is the new address?' },
+    { speaker: 'customer', text: 'Ten Main Street, please.' },
+    { speaker: 'agent', text: 'Done. Your order will go to the new address.' },
+  ],
+];
+
+interface Row {
+  readonly engine: string;
+  readonly vad: boolean;
+  readonly rate: number;
+  readonly legs: number;
+  readonly audioSeconds: number;
+  readonly cpuSeconds: number;
+  readonly processCpuSeconds: number;
+  readonly wallSeconds: number;
+  readonly mbPerLeg: number;
+  readonly skippedSeconds: number;
+  readonly words: number;
+}
+
+const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'silent' });
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function feed(stream: SpeechStream, pcm: Int16Array, rate: number): Promise<void> {
+  const size = (rate * CHUNK_MS) / 1000;
+  for (let i = 0; i < pcm.length; i += size) {
+    while (stream.bufferedAudioMs > MAX_BACKLOG_MS) await sleep(2);
+    stream.write(pcm.slice(i, i + size));
+  }
+}
+
+async function collect(stream: SpeechStream): Promise<RecognitionResult[]> {
+  const out: RecognitionResult[] = [];
+  for await (const r of stream) if (r.final) out.push(r);
+  return out;
+}
+
+async function measure(engine: EngineConfig, vad: boolean, calls: readonly RenderedCall[], rate: number): Promise<Row> {
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const workers = Math.min(2, availableParallelism());
+  const pool = await AsrWorkerPool.create({ engine, workers, logger, metrics, vad });
+  try {
+    // Warm-up: one short stream per worker so wasm/model pages are loaded before the baseline.
+    const warm = await Promise.all(Array.from({ length: workers }, () => pool.openStream({ language: 'en-US', inputSampleRate: rate })));
+    const first = calls[0]?.legs.agent.subarray(0, rate) ?? new Int16Array(rate);
+    await Promise.all(warm.map(async (s) => {
+      const done = collect(s);
+      await feed(s, first, rate);
+      await s.end();
+      s.close();
+      await done;
+    }));
+    const before = pool.stats();
+    const rssBefore = process.memoryUsage.rss();
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 50);
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
+
+    const legs = calls.flatMap((c) => [c.legs.customer, c.legs.agent]);
+    const streams = await Promise.all(legs.map(() => pool.openStream({ language: 'en-US', inputSampleRate: rate })));
+    const finals = streams.map(collect);
+    await Promise.all(streams.map(async (s, i) => {
+      await feed(s, legs[i] as Int16Array, rate);
+      await s.end();
+    }));
+    const results = await Promise.all(streams.map(async (s, i) => {
+      s.close();
+      return finals[i] as Promise<RecognitionResult[]>;
+    }));
+
+    const wallSeconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    clearInterval(sampler);
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    const after = pool.stats();
+    return {
+      engine: engine.engine,
+      vad,
+      rate,
+      legs: legs.length,
+      audioSeconds: after.audioSeconds - before.audioSeconds,
+      cpuSeconds: after.processingSeconds - before.processingSeconds,
+      processCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      wallSeconds,
+      mbPerLeg: (rssPeak - rssBefore) / legs.length / 2 ** 20,
+      skippedSeconds: (after.vadSkippedSeconds ?? 0) - (before.vadSkippedSeconds ?? 0),
+      words: results.flat().reduce((n, r) => n + r.words.length, 0),
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+function table(rows: readonly Row[]): string {
+  const head = ['engine', 'mode', 'input Hz', 'legs', 'audio s', 'CPU s', 'proc CPU s', 'wall s', 'RTF', 'legs/core', 'MB/leg', 'VAD skipped', 'VAD saving', 'words'];
+  const body = rows.map((r) => {
+    const off = rows.find((o) => o.engine === r.engine && o.rate === r.rate && !o.vad);
+    const saving = r.vad && off ? `${((1 - r.cpuSeconds / off.cpuSeconds) * 100).toFixed(1)}%` : '-';
+    const rtf = r.cpuSeconds / r.audioSeconds;
+    return [
+      r.engine,
+      r.vad ? 'vad' : 'no-vad',
+      String(r.rate),
+      String(r.legs),
+      r.audioSeconds.toFixed(1),
+      r.cpuSeconds.toFixed(2),
+      r.processCpuSeconds.toFixed(2),
+      r.wallSeconds.toFixed(1),
+      rtf.toFixed(4),
+      (1 / rtf).toFixed(1),
+      r.mbPerLeg.toFixed(1),
+      r.vad ? `${((r.skippedSeconds / r.audioSeconds) * 100).toFixed(1)}%` : '-',
+      saving,
+      String(r.words),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const engines: EngineConfig[] = [{ engine: 'pocketsphinx', ...DEBIAN_MODEL }];
+  const voskModel = process.env['VOSK_MODEL'];
+  if (voskModel) engines.push({ engine: 'vosk', models: { 'en-US': voskModel } });
+
+  const rates = [16000, 8000];
+  const rendered = new Map<number, RenderedCall[]>();
+  for (const rate of rates) {
+    rendered.set(rate, await Promise.all(SCRIPTS.map((script) => renderCall(script, { rate, gainDb: -10 }))));
+  }
+  const calls16 = rendered.get(16000) ?? [];
+  const callSeconds = calls16.reduce((n, c) => n + c.legs.agent.length / c.sampleRate, 0);
+  console.log(`bench:asr: ${calls16.length} flite two-leg calls, ${callSeconds.toFixed(1)} s of call audio (${(2 * callSeconds).toFixed(1)} s of leg audio), all legs concurrently, ${CHUNK_MS} ms chunks, as fast as possible, ${Math.min(2, availableParallelism())} workers on ${availableParallelism()} cores`);
+
+  const rows: Row[] = [];
+  for (const engine of engines) {
+    for (const rate of rates) {
+      for (const vad of [false, true]) {
+        const row = await measure(engine, vad, rendered.get(rate) ?? [], rate);
+        rows.push(row);
+        console.error(`  done: ${engine.engine} ${vad ? 'vad' : 'no-vad'} ${rate} Hz in ${row.wallSeconds.toFixed(1)} s`);
+      }
+    }
+  }
+  console.log(table(rows));
+  console.log('CPU s = worker processing time (pool accounting); RTF = CPU s / audio s; legs/core = 1/RTF; MB/leg = peak RSS growth / legs; VAD saving = CPU saved vs no-vad at the same rate.');
+}
+
+const limit = setTimeout(() => {
+  console.error(`bench:asr: still running after ${HARD_LIMIT_MS / 1000} s; giving up`);
+  process.exit(2);
+}, HARD_LIMIT_MS).unref();
+
+main().then(
+  () => clearTimeout(limit),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
