@@ -78,7 +78,7 @@ export class Gateway {
     const grammars = this.grammars;
     this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
     const engine = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
-    this.asr = await AsrWorkerPool.create({ engine, workers: config.asrWorkers, logger: logger.child({ component: 'asr' }), metrics });
+    this.asr = await AsrWorkerPool.create({ engine, workers: config.asrWorkers, vad: config.asrVad, logger: logger.child({ component: 'asr' }), metrics });
     logger.info({ engine: engine.engine, workers: config.asrWorkers, languages: this.asr.supportedLanguages }, 'ASR ready');
 
     const asr = this.asr;

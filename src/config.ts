@@ -42,6 +42,8 @@ export interface GatewayConfig {
   readonly asr: AsrChoice;
   readonly voskModels: Partial<Record<Language, string>>;
   readonly asrWorkers: number;
+  /** WebRTC VAD gate in front of each recogniser (speech plus padding is recognised, not silence). */
+  readonly asrVad: boolean;
   /** Cores recognition may use before StartCall is refused; 0 means workers × 0.85. */
   readonly asrCapacityCores: number;
   /** Cores per leg assumed until measured (real-time factor). */
@@ -79,6 +81,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'voskModel', flag: '--vosk-model', env: 'VOSK_MODEL', default: '', description: 'Vosk model for en-US: a directory, or a model name from `models list` in the models cache' },
   { key: 'voskModelNl', flag: '--vosk-model-nl', env: 'VOSK_MODEL_NL', default: '', description: 'Vosk model for nl-NL: a directory, or a model name from `models list` in the models cache' },
   { key: 'asrWorkers', flag: '--asr-workers', env: 'ASR_WORKERS', default: String(os.availableParallelism()), description: 'Recognition worker threads (default: one per core)' },
+  { key: 'asrVad', flag: '--asr-vad', env: 'ASR_VAD', default: 'on', description: 'on | off: WebRTC VAD gate in front of each recogniser (300 ms pre-roll, 600 ms hangover)' },
   { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
   { key: 'asrLegCost', flag: '--asr-leg-cost', env: 'ASR_LEG_COST', default: '0.2', description: 'Cores one leg is assumed to need until measured (its real-time factor)' },
   { key: 'grammarsDir', flag: '--grammars', env: 'GRAMMARS_DIR', default: path.join(PACKAGE_ROOT, 'grammars'), description: 'Directory with <language>/*.yaml intent grammars' },
@@ -123,6 +126,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     return value;
   };
+  const onOff = (key: string): boolean => {
+    const value = str(key);
+    if (value !== 'on' && value !== 'off') {
+      const option = OPTIONS.find((o) => o.key === key);
+      throw new GatewayError('SGW_CONFIG', `${option?.flag ?? key} / ${option?.env ?? key} must be on or off, got '${value}'`);
+    }
+    return value === 'on';
+  };
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx') {
     throw new GatewayError('SGW_CONFIG', `--asr / ASR must be auto, vosk or pocketsphinx, got '${asr}'`);
@@ -147,6 +158,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     asr,
     voskModels,
     asrWorkers: int('asrWorkers', 1, 256),
+    asrVad: onOff('asrVad'),
     asrCapacityCores: num('asrCapacityCores', 0, 1024),
     asrLegCost: num('asrLegCost', 0.001, 16),
     grammarsDir: path.resolve(str('grammarsDir')),
