@@ -150,6 +150,8 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
 
   /**
    * Queues PCM for recognition. Never throws; ignored after end()/close().
+   * With `transfer: true` the caller gives up `pcm`: its buffer is moved to
+   * the worker without a copy and is detached afterwards.
    *
    * Backpressure policy: if the worker has not yet processed more than
    * `maxBufferedAudioMs` (default 5 s) of this stream's audio, the new chunk
@@ -158,7 +160,7 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
    * worthless to an agent) and memory bounded; result times still count the
    * dropped audio, so they stay aligned with the call.
    */
-  write(pcm: Int16Array): void {
+  write(pcm: Int16Array, options: { readonly transfer?: boolean } = {}): void {
     try {
       if (this.state !== 'open' || pcm.length === 0) return;
       const n = pcm.length;
@@ -167,9 +169,11 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
         this.drop(n);
         return;
       }
-      // Copy: the caller may reuse its buffer, and the copy can be transferred without cloning.
-      const copy = pcm.slice();
-      if (!this.transport.sendAudio(this.id, copy.buffer)) {
+      // A caller that hands the buffer over (fresh decoder output) saves a copy per frame;
+      // otherwise copy, since the caller may reuse its buffer or pass a view into a larger one.
+      const whole = options.transfer === true && pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength && pcm.buffer instanceof ArrayBuffer;
+      const buffer = whole ? pcm.buffer : pcm.slice().buffer;
+      if (!this.transport.sendAudio(this.id, buffer)) {
         this.drop(n);
         return;
       }

@@ -82,7 +82,8 @@ export class Leg extends EventEmitter<LegEvents> {
     const atMs = this.audioOffsetMs + (this.samples / frame.sampleRate) * 1000;
     this.samples += frame.pcm.length;
     this.options.analytics.onAudioFrame(this.role, atMs, frameMs, frame.concealed ? -100 : frameLevelDb(frame.pcm));
-    this.options.speech.write(frame.pcm);
+    // The frame is ours (fresh decoder output) and nothing reads it after this: hand it over.
+    this.options.speech.write(frame.pcm, { transfer: true });
   }
 
   private async consumeResults(): Promise<void> {

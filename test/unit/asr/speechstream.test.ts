@@ -146,3 +146,21 @@ test('breaking out of for-await closes the stream', async () => {
   }
   assert.equal(transport.closed, 1);
 });
+
+void test('write with transfer hands a whole buffer over without a copy; views and plain writes are copied', () => {
+  const { transport, stream } = setup();
+  const owned = new Int16Array(160).fill(7);
+  stream.write(owned, { transfer: true });
+  assert.equal(transport.sent[0], owned.buffer, 'the same buffer, not a copy');
+
+  const big = new Int16Array(320).fill(3);
+  const view = big.subarray(160);
+  stream.write(view, { transfer: true });
+  assert.notEqual(transport.sent[1], big.buffer, 'a view into a larger buffer is copied');
+  assert.equal(transport.sent[1]?.byteLength, 320);
+
+  const reused = new Int16Array(160).fill(5);
+  stream.write(reused);
+  assert.notEqual(transport.sent[2], reused.buffer, 'without transfer the caller keeps its buffer');
+  assert.deepEqual(new Int16Array(transport.sent[2] ?? new ArrayBuffer(0)), reused);
+});
