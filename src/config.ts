@@ -6,6 +6,7 @@ import { GatewayError } from './errors.js';
 import type { Language } from './language.js';
 import { PII_TYPES, type PiiType } from './analytics/redaction/redact.js';
 import { defaultModelsDir, resolveModelPath } from './asr/models/catalog.js';
+import type { AsrChoice } from './asr/engines/select.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -20,7 +21,6 @@ function findPackageRoot(start: string): string {
   return dir;
 }
 
-export type AsrChoice = 'auto' | 'vosk' | 'pocketsphinx';
 
 export interface GatewayConfig {
   readonly httpHost: string;
@@ -110,33 +110,25 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     raw.set(option.key, value);
   }
   const str = (key: string): string => raw.get(key) ?? '';
-  const int = (key: string, min: number, max: number): number => {
+  const invalid = (key: string, expected: string): GatewayError => {
     const option = OPTIONS.find((o) => o.key === key);
+    return new GatewayError('SGW_CONFIG', `${option?.flag ?? key} / ${option?.env ?? key} must be ${expected}, got '${str(key)}'`);
+  };
+  const num = (key: string, min: number, max: number, integer = false): number => {
     const value = Number(str(key));
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new GatewayError('SGW_CONFIG', `${option?.flag ?? key} / ${option?.env ?? key} must be an integer in [${min}, ${max}], got '${str(key)}'`);
+    if (!(integer ? Number.isInteger(value) : Number.isFinite(value)) || value < min || value > max) {
+      throw invalid(key, `${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
     }
     return value;
   };
-  const num = (key: string, min: number, max: number): number => {
-    const option = OPTIONS.find((o) => o.key === key);
-    const value = Number(str(key));
-    if (!Number.isFinite(value) || value < min || value > max) {
-      throw new GatewayError('SGW_CONFIG', `${option?.flag ?? key} / ${option?.env ?? key} must be a number in [${min}, ${max}], got '${str(key)}'`);
-    }
-    return value;
-  };
+  const int = (key: string, min: number, max: number): number => num(key, min, max, true);
   const onOff = (key: string): boolean => {
-    const value = str(key);
-    if (value !== 'on' && value !== 'off') {
-      const option = OPTIONS.find((o) => o.key === key);
-      throw new GatewayError('SGW_CONFIG', `${option?.flag ?? key} / ${option?.env ?? key} must be on or off, got '${value}'`);
-    }
-    return value === 'on';
+    if (str(key) !== 'on' && str(key) !== 'off') throw invalid(key, 'on or off');
+    return str(key) === 'on';
   };
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx') {
-    throw new GatewayError('SGW_CONFIG', `--asr / ASR must be auto, vosk or pocketsphinx, got '${asr}'`);
+    throw invalid('asr', 'auto, vosk or pocketsphinx');
   }
   const voskModels: Partial<Record<Language, string>> = {};
   const modelsDir = defaultModelsDir(env);

@@ -167,7 +167,7 @@ export interface CallEndedEvent extends EventBase {
   readonly durationMs: number;
 }
 
-export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'shutdown' | 'error';
+export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'shutdown';
 
 export type GatewayEvent =
   | CallStartedEvent
