@@ -7,14 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CodecSpec } from '../../src/audio/codecs/Codec.js';
-import { loadConfig } from '../../src/config.js';
 import { renderCall, type Turn } from '../../src/demo/speech.js';
-import { Gateway } from '../../src/Gateway.js';
-import { CallControl } from '../../src/ingest/grpc/client.js';
 import { RtpSender } from '../../src/ingest/rtp/RtpSender.js';
-import { createLogger } from '../../src/logger.js';
 import type { CallSummary } from '../../src/push/events.js';
-import { EventRecorder } from '../helpers/gateway.js';
+import { EventRecorder, startTestGateway } from '../helpers/gateway.js';
 
 export interface LabelledCall {
   readonly name: string;
@@ -167,21 +163,13 @@ export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS,
   const rate = 16000;
   const codec: CodecSpec = { name: 'L16', clockRate: rate, payloadType: 96 };
   const scratch = await mkdtemp(path.join(tmpdir(), 'sgw-eval-'));
-  const config = loadConfig([], process.env, {
-    httpHost: '127.0.0.1',
-    httpPort: 0,
-    grpcHost: '127.0.0.1',
-    grpcPort: 0,
-    rtpBindHost: '127.0.0.1',
-    rtpAdvertisedHost: '127.0.0.1',
-    rtpPortMin: 43000,
-    rtpPortMax: 43199,
-    callRecordsFile: path.join(scratch, 'records.jsonl'),
-    logLevel: process.env['LOG_LEVEL'] ?? 'silent',
-  });
-  const { gateway, addresses } = await Gateway.start(config, createLogger(config.logLevel));
-  const control = new CallControl(`127.0.0.1:${addresses.grpcPort}`);
-  const events = await EventRecorder.connect(addresses.http.port);
+  // The configured engine (VOSK_MODEL etc. from the environment), else pocketsphinx.
+  const gw = await startTestGateway(
+    { rtpPortMin: 43000, rtpPortMax: 43199, asr: 'auto', callRecordsFile: path.join(scratch, 'records.jsonl'), logLevel: process.env['LOG_LEVEL'] ?? 'silent' },
+    process.env,
+  );
+  const control = gw.control;
+  const events = await EventRecorder.connect(gw.addresses.http.port);
   const results: AudioCallResult[] = [];
   try {
     // At a telephone level (about -25 dBFS) so that a raised voice is louder, not clipped.
@@ -235,8 +223,7 @@ export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS,
     await Promise.all(runners);
   } finally {
     events.close();
-    control.close();
-    await gateway.close();
+    await gw.close();
     await rm(scratch, { recursive: true, force: true });
   }
   return results;

@@ -14,9 +14,16 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** A real gateway on 127.0.0.1, HTTP and gRPC on port 0, RTP on the given range. */
-export async function startTestGateway(overrides: Partial<GatewayConfig> & { rtpPortMin: number; rtpPortMax: number }): Promise<TestGateway> {
-  const config = loadConfig([], {}, {
+/**
+ * A real gateway on 127.0.0.1, HTTP and gRPC on port 0, RTP on the given range,
+ * pocketsphinx unless the overrides say otherwise. `env` is empty by default so
+ * that the developer's own environment does not change what tests run against.
+ */
+export async function startTestGateway(
+  overrides: Partial<GatewayConfig> & { rtpPortMin: number; rtpPortMax: number },
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestGateway> {
+  const config = loadConfig([], env, {
     httpHost: '127.0.0.1',
     httpPort: 0,
     grpcHost: '127.0.0.1',
