@@ -34,6 +34,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY proto ./proto
 COPY grammars ./grammars
+# The agent and supervisor pages (static files served as they are).
+COPY src/web ./src/web
 COPY --from=models /models /models
 ENV NODE_ENV=production \
     VOSK_MODEL=/models/en-US \
@@ -43,7 +45,7 @@ ENV NODE_ENV=production \
     RTP_PORT_MIN=40000 \
     RTP_PORT_MAX=40999
 USER node
-# HTTP (/v1/events, /metrics, /healthz), gRPC control plane, RTP/RTCP range.
+# HTTP (pages, /v1/events, /v1/calls, /v1/alerts, /metrics, /healthz), gRPC control plane, RTP/RTCP range.
 EXPOSE 8080/tcp 50051/tcp 40000-40999/udp
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/cli.js"]

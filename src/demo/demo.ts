@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
 import { WebSocket } from 'ws';
+import { TokenIssuer } from '../auth/TokenIssuer.js';
+import { GatewayError } from '../errors.js';
 import type { CodecSpec } from '../audio/codecs/Codec.js';
 import type { GatewayConfig } from '../config.js';
 import { Gateway } from '../Gateway.js';
@@ -67,6 +71,8 @@ function describe(event: GatewayEvent): string | undefined {
       return color(31, `[call ${id}] ESCALATION ${event.previousLevel} -> ${event.level} (${event.reasons.map((r) => r.kind).join(', ')})`);
     case 'alert':
       return color(31, `[call ${id}] ALERT (${event.severity}) for supervisors of ${event.queue}: ${event.message}`);
+    case 'alert.ack':
+      return color(36, `[call ${id}] alert acknowledged by ${event.ackedBy}`);
     case 'sentiment':
       return undefined;
     case 'call.summary':
@@ -76,21 +82,71 @@ function describe(event: GatewayEvent): string | undefined {
   }
 }
 
+/** Seconds from an environment variable (0 when unset). */
+function seconds(env: NodeJS.ProcessEnv, name: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 0;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 86_400) throw new GatewayError('SGW_CONFIG', `${name} must be seconds in [0, 86400], got '${raw}'`);
+  return value;
+}
+
+/** Resolves after `s` seconds or at Ctrl-C / SIGTERM, whichever is first. */
+function pause(s: number): Promise<void> {
+  if (s <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    const timer = setTimeout(done, s * 1000);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
 /**
  * The README's first command: starts the gateway on the default engine and
  * plays two synthesized calls into it exactly as a PBX would (gRPC StartCall,
  * then both legs as real-time RTP, RTCP BYE at the end), printing what a
- * client of /v1/events receives.
+ * client of /v1/events receives, and the agent and supervisor pages' URLs
+ * (with tokens) to watch the calls arrive.
+ *
+ * Authentication is on: with no JWT key configured the demo makes a random
+ * HS256 secret for this run and issues the tokens itself. `DEMO_WAIT_S` waits
+ * before the first call (time to open the pages), `DEMO_HOLD_S` keeps the
+ * gateway up after the calls; both default to 0, so the demo ends by itself.
  */
-export async function runDemo(config: GatewayConfig, logger: Logger): Promise<void> {
+export async function runDemo(config: GatewayConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const waitS = seconds(env, 'DEMO_WAIT_S');
+  const holdS = seconds(env, 'DEMO_HOLD_S');
+  if (config.jwtSecret === undefined && config.jwtPublicKeyFile === undefined) config = { ...config, jwtSecret: randomBytes(32).toString('base64url') };
+  if (config.jwtPublicKeyFile !== undefined && config.jwtPrivateKeyFile === undefined) {
+    throw new GatewayError('SGW_CONFIG', 'the demo issues its own tokens: with JWT_PUBLIC_KEY_FILE set it needs JWT_PRIVATE_KEY_FILE too');
+  }
+  const issuer = await TokenIssuer.create({ secret: config.jwtSecret, privateKeyFile: config.jwtPrivateKeyFile, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const adminToken = await issuer.issue({ role: 'admin', subject: 'demo', ttl: '12h' });
+  const supervisorToken = await issuer.issue({ role: 'supervisor', subject: 'supervisor-1', queues: [...new Set(CALLS.map((c) => c.queue))], ttl: '12h' });
+  const agentTokens = await Promise.all(CALLS.map(async (call) => [call.agentId, await issuer.issue({ role: 'agent', agentId: call.agentId, ttl: '12h' })] as const));
+
   console.log('Synthesizing two calls with flite ...');
   const rendered = await Promise.all(CALLS.map((call) => renderCall(call.script, { rate: call.codec.clockRate, voices: { customer: 'slt', agent: 'rms' }, gainDb: -10 })));
 
   const { gateway, addresses } = await Gateway.start(config, logger);
-  const httpUrl = `http://127.0.0.1:${addresses.http.port}`;
-  console.log(`Gateway up: engine ${gateway.engine}; events ws://127.0.0.1:${addresses.http.port}/v1/events, metrics ${httpUrl}/metrics, gRPC 127.0.0.1:${addresses.grpcPort}`);
+  const scheme = addresses.tls ? 'https' : 'http';
+  const httpUrl = `${scheme}://127.0.0.1:${addresses.http.port}`;
+  const wsUrl = `${addresses.tls ? 'wss' : 'ws'}://127.0.0.1:${addresses.http.port}`;
+  console.log(`Gateway up: engine ${gateway.engine}; events ${wsUrl}/v1/events, metrics ${httpUrl}/metrics, gRPC 127.0.0.1:${addresses.grpcPort}`);
+  console.log(color(1, `Supervisor wall: ${httpUrl}/supervisor#token=${supervisorToken}`));
+  for (const [agentId, token] of agentTokens) console.log(color(1, `Agent ${agentId}: ${httpUrl}/agent#token=${token}`));
+  if (waitS > 0) {
+    console.log(`Waiting ${waitS} s before the first call (DEMO_WAIT_S) ...`);
+    await pause(waitS);
+  }
 
-  const ws = new WebSocket(`ws://127.0.0.1:${addresses.http.port}/v1/events`);
+  const ws = new WebSocket(`${wsUrl}/v1/events?access_token=${encodeURIComponent(adminToken)}`);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
@@ -108,7 +164,7 @@ export async function runDemo(config: GatewayConfig, logger: Logger): Promise<vo
     });
   });
 
-  const control = new CallControl(`127.0.0.1:${addresses.grpcPort}`);
+  const control = new CallControl(`127.0.0.1:${addresses.grpcPort}`, addresses.tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(), { token: adminToken });
   try {
     await Promise.all(
       CALLS.map(async (call, i) => {
@@ -146,6 +202,10 @@ export async function runDemo(config: GatewayConfig, logger: Logger): Promise<vo
     const metrics = await gateway.metrics.registry.getSingleMetricAsString('sgw_asr_real_time_factor');
     const rtf = /sgw_asr_real_time_factor\{[^}]*\} ([0-9.e+-]+)/.exec(metrics)?.[1];
     console.log(`Done. ASR real-time factor ${rtf === undefined ? 'n/a' : Number(rtf).toFixed(3)} (processing s per audio s, per stream).`);
+    if (holdS > 0) {
+      console.log(`The pages stay up for ${holdS} s (DEMO_HOLD_S); Ctrl-C stops.`);
+      await pause(holdS);
+    }
   } finally {
     control.close();
     ws.close();

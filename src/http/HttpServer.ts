@@ -1,11 +1,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AccessControl, bearerToken } from '../auth/AccessControl.js';
+import { ANONYMOUS_ADMIN, type Principal } from '../auth/Principal.js';
+import { canAcknowledge } from '../auth/scope.js';
+import { AuthError } from '../auth/TokenVerifier.js';
+import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { Duplex } from 'node:stream';
+import type { AlertStore } from '../push/AlertStore.js';
+import { CONTENT_SECURITY_POLICY, type StaticFiles } from './StaticFiles.js';
 
-/** Takes over an HTTP upgrade for one path. */
-export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void;
+/** Takes over an HTTP upgrade for one path, for an authenticated principal; may throw a GatewayError to refuse it before upgrading. */
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, principal: Principal) => void;
+
+/** Takes over an HTTP upgrade for one path and checks the client's credentials itself; throws a GatewayError to refuse. */
+export type SelfAuthenticatedUpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void;
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -14,31 +25,62 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** WebSocket endpoints by path. */
   readonly upgrades: ReadonlyMap<string, UpgradeHandler>;
-  /** JSON snapshot of active calls for GET /v1/calls. */
-  readonly listCalls: () => unknown;
+  /**
+   * WebSocket endpoints that authenticate the upgrade themselves (AudioHook's
+   * X-API-KEY, a Twilio stream token): matched on the exact path or a path
+   * below it (`/v1/twilio/<token>`); the handler may throw a GatewayError to
+   * refuse before upgrading, answered like a token refusal.
+   */
+  readonly selfAuthenticatedUpgrades?: ReadonlyMap<string, SelfAuthenticatedUpgradeHandler>;
+  /** JSON snapshot of the active calls `principal` may see, for GET /v1/calls. */
+  readonly listCalls: (principal: Principal) => unknown;
+  /** Authentication; default off (every request acts as an admin). */
+  readonly access?: AccessControl;
+  /** Recent alerts for GET /v1/alerts and POST /v1/alerts/{id}/ack; absent: 404. */
+  readonly alerts?: AlertStore;
+  /** The event hub's cursor, returned with snapshots so a client can resume /v1/events after them. */
+  readonly eventCursor?: () => number;
+  /** The agent and supervisor pages; absent: 404. */
+  readonly pages?: StaticFiles;
+  /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
-/** The gateway's HTTP port: /metrics, /healthz, /v1/calls and the /v1/events WebSocket. */
+/** Header carrying the hub's eventId at the time of a snapshot: resume /v1/events with `since=` it. */
+export const EVENT_CURSOR_HEADER = 'x-sgw-event-cursor';
+
+const ACK_PATH = /^\/v1\/alerts\/([A-Za-z0-9-]{1,64})\/ack$/;
+
+/**
+ * The gateway's HTTP(S) port: /metrics and /healthz (open), the pages (static,
+ * no data in them), /v1/calls and /v1/alerts (bearer token, scoped), and the
+ * WebSocket endpoints (token checked before the upgrade).
+ */
 export class HttpServer {
   private readonly server: Server;
+  private readonly access: AccessControl;
   private closed = false;
 
   constructor(private readonly options: HttpServerOptions) {
-    this.server = createServer((req, res) => {
+    this.access = options.access ?? new AccessControl(undefined, options.metrics);
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => {
+        if (err instanceof GatewayError) {
+          this.sendError(res, err);
+          return;
+        }
         options.logger.error({ err }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('internal error\n');
       });
-    });
-    this.server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const handler = options.upgrades.get(url.pathname);
-      if (handler !== undefined) {
-        handler(req, socket, head, url);
-      } else {
-        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      }
+    };
+    this.server = options.tls === undefined ? createServer(handler) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', (err) => options.logger.debug({ err: err.message }, 'upgrade socket error'));
+      this.upgrade(req, socket, head).catch((err: unknown) => {
+        options.logger.error({ err }, 'upgrade failed');
+        socket.destroy();
+      });
     });
     this.server.on('clientError', (_err, socket) => {
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -56,12 +98,60 @@ export class HttpServer {
     return this.server.address() as AddressInfo;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+    const selfAuthenticated = this.selfAuthenticatedHandler(url.pathname);
+    const handler = this.options.upgrades.get(url.pathname);
+    if (handler === undefined && selfAuthenticated === undefined) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
+    try {
+      if (selfAuthenticated !== undefined) {
+        selfAuthenticated(req, socket, head, url);
+        return;
+      }
+      if (handler === undefined) return;
+      // Browsers cannot set headers on a WebSocket: they send the token as `access_token`.
+      const principal = await this.access.authenticate(bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token') ?? undefined, 'websocket');
+      handler(req, socket, head, url, principal);
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+      const headers = [
+        `HTTP/1.1 ${err.httpStatus} ${err.httpStatus === 401 ? 'Unauthorized' : err.httpStatus === 403 ? 'Forbidden' : 'Error'}`,
+        'connection: close',
+        'content-type: application/json',
+        `content-length: ${Buffer.byteLength(body)}`,
+        ...(err.httpStatus === 401 ? [`www-authenticate: ${wwwAuthenticate(err)}`] : []),
+      ];
+      socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+    }
+  }
+
+  private selfAuthenticatedHandler(pathname: string): SelfAuthenticatedUpgradeHandler | undefined {
+    const handlers = this.options.selfAuthenticatedUpgrades;
+    if (handlers === undefined) return undefined;
+    const exact = handlers.get(pathname);
+    if (exact !== undefined) return exact;
+    for (const [path, handler] of handlers) if (pathname.startsWith(`${path}/`)) return handler;
+    return undefined;
+  }
+
+  private async principal(req: IncomingMessage): Promise<Principal> {
+    if (!this.access.enabled) return ANONYMOUS_ADMIN;
+    return this.access.authenticate(bearerToken(req.headers.authorization), 'http');
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const ack = ACK_PATH.exec(url.pathname);
+    if (ack !== null) {
+      if (req.method !== 'POST') return this.methodNotAllowed(res, 'POST');
+      await this.acknowledge(req, res, ack[1] ?? '');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.methodNotAllowed(res, 'GET, HEAD');
     switch (url.pathname) {
       case '/metrics': {
         const body = await this.options.metrics.registry.metrics();
@@ -71,12 +161,73 @@ export class HttpServer {
       case '/healthz':
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}\n');
         return;
-      case '/v1/calls':
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.options.listCalls()));
+      case '/v1/calls': {
+        const principal = await this.principal(req);
+        const cursor = this.options.eventCursor?.() ?? 0;
+        this.sendJson(res, 200, this.options.listCalls(principal), { [EVENT_CURSOR_HEADER]: String(cursor) });
         return;
-      default:
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
+      case '/v1/alerts': {
+        const alerts = this.options.alerts;
+        if (alerts === undefined) break;
+        const principal = await this.principal(req);
+        const cursor = this.options.eventCursor?.() ?? 0;
+        const unackedOnly = url.searchParams.get('unacked') === '1' || url.searchParams.get('unacked') === 'true';
+        this.sendJson(res, 200, { cursor, alerts: alerts.list(principal, { unackedOnly }) }, { [EVENT_CURSOR_HEADER]: String(cursor) });
+        return;
+      }
+      default: {
+        const file = this.options.pages?.get(url.pathname);
+        if (file === undefined) break;
+        const headers = {
+          'content-type': file.contentType,
+          etag: file.etag,
+          // Revalidated every time (cheap 304s), so a new version is never mixed with a cached old one.
+          'cache-control': 'no-cache',
+          'content-security-policy': CONTENT_SECURITY_POLICY,
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+          'x-frame-options': 'DENY',
+        };
+        if (req.headers['if-none-match'] === file.etag) {
+          res.writeHead(304, headers).end();
+          return;
+        }
+        res.writeHead(200, { ...headers, 'content-length': file.body.length }).end(req.method === 'HEAD' ? undefined : file.body);
+        return;
+      }
     }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+
+  private async acknowledge(req: IncomingMessage, res: ServerResponse, alertId: string): Promise<void> {
+    const alerts = this.options.alerts;
+    if (alerts === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    req.resume();
+    const principal = await this.principal(req);
+    const alert = alerts.get(alertId);
+    if (!canAcknowledge(principal, alert.queue)) throw this.access.forbidden('http', `alert ${alertId} is not in a queue this token supervises`);
+    this.sendJson(res, 200, alerts.acknowledge(alertId, principal));
+  }
+
+  private methodNotAllowed(res: ServerResponse, allow: string): void {
+    res.writeHead(405, { allow, 'content-type': 'text/plain' }).end('method not allowed\n');
+  }
+
+  private sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+  }
+
+  private sendError(res: ServerResponse, err: GatewayError): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const headers: Record<string, string> = err.httpStatus === 401 ? { 'www-authenticate': wwwAuthenticate(err) } : {};
+    this.sendJson(res, err.httpStatus, { error: { code: err.code, message: err.message } }, headers);
   }
 
   /** Idempotent. Stops accepting and closes idle keep-alive sockets. */
@@ -88,4 +239,10 @@ export class HttpServer {
     setTimeout(() => this.server.closeAllConnections(), 2000).unref();
     await done;
   }
+}
+
+/** RFC 6750 §3: the challenge of a 401. */
+function wwwAuthenticate(err: GatewayError): string {
+  if (err instanceof AuthError && err.reason !== 'missing') return `Bearer realm="speech-gateway", error="invalid_token", error_description="${err.message.replace(/["\\]/g, "'").slice(0, 200)}"`;
+  return 'Bearer realm="speech-gateway"';
 }
