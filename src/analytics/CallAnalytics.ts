@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { RecognitionResult } from '../asr/types.js';
+import type { RecognitionResult, SpotHit } from '../asr/types.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub } from '../push/EventHub.js';
-import type { CallSummary, EntityValue, EscalationReason, LegRole } from '../push/events.js';
+import type { CallSummary, EntityValue, EscalationReason, LegRole, TranscriptGapEvent } from '../push/events.js';
 import { VoiceActivity } from './conversation/VoiceActivity.js';
 import { extractEntities } from './entities/extract.js';
 import { EscalationTracker, type EscalationChange, type EscalationSignal } from './escalation/EscalationTracker.js';
 import { Loudness } from './escalation/Loudness.js';
 import { tokenize } from './grammar/phrase.js';
-import { type IntentMatch, type IntentMatcher, UtteranceIntentTracker, renderPrompt } from './intents/IntentMatcher.js';
+import { type IntentMatch, type IntentMatcher, type TimedToken, UtteranceIntentTracker, renderPrompt, timedTokens } from './intents/IntentMatcher.js';
 import { redactTranscript, type PiiType } from './redaction/redact.js';
 import { angerCues, scoreSentiment } from './sentiment/sentiment.js';
 
@@ -27,7 +27,21 @@ export interface CallAnalyticsOptions {
   readonly hub: EventHub;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /**
+   * Whether the legs also produce a free transcript (ASR_MODE transcribe+spot).
+   * Then a spotted phrase waits for the transcript to reach its end (at most
+   * {@link SPOT_HOLD_MS}) so that the transcript, which hears words in context,
+   * can overrule it. Without a transcript spots are decided at once. Default true.
+   */
+  readonly spotsWaitForTranscript?: boolean;
 }
+
+/** Longest a spotted phrase waits for the transcript to catch up before it is decided without it. */
+export const SPOT_HOLD_MS = 1000;
+/** How far past a spotted phrase a partial transcript must reach before it is taken as the transcript's word on it. */
+const SPOT_LOOKAHEAD_MS = 300;
+/** Spotted phrases waiting per leg at most; one more decides the oldest at once. */
+const MAX_PENDING_SPOTS = 8;
 
 /** Signal weights: how much one occurrence moves the escalation score (0..1). */
 const WEIGHTS = {
@@ -40,6 +54,12 @@ const WEIGHTS = {
   negativeSentiment: 0.1,
 } as const;
 const OVERTALK_MIN_MS = 1500;
+/** Transcript words this far before a spotted phrase are its context (negation, "unless", slots). */
+const SPOT_CONTEXT_MS = 6000;
+/** Two detections of one intent this close (ms) on a leg are the same saying, from spotter and transcript. */
+const SAME_SAYING_MS = 2000;
+/** Intents remembered per leg for that comparison. */
+const RECENT_INTENTS = 16;
 const LONG_SILENCE_MS = 10_000;
 
 interface LegState {
@@ -60,6 +80,12 @@ interface LegState {
   /** Sum of final utterance spans: talk time when there is no audio (pushed transcripts). */
   transcriptTalkMs: number;
   audioFrames: number;
+  /** Latest transcript result (partial or final): the context of spotted phrases. */
+  lastResult: RecognitionResult | undefined;
+  /** Recent intents (newest last, bounded), to publish a saying once whichever source hears it first. */
+  recentIntents: { readonly id: string; readonly startMs: number; readonly endMs: number; readonly source: 'transcript' | 'spotter' }[];
+  /** Spotted phrases waiting for the transcript to reach them (bounded by MAX_PENDING_SPOTS). */
+  pendingSpots: { readonly hit: SpotHit; readonly audioEndedAt: number | undefined; readonly timer: NodeJS.Timeout }[];
 }
 
 /**
@@ -92,6 +118,9 @@ export class CallAnalytics {
       audioFrames: 0,
       prompts: new Map(),
       promptsUtteranceId: -1,
+      lastResult: undefined,
+      recentIntents: [],
+      pendingSpots: [],
     });
     this.legs = { customer: leg('customer'), agent: leg('agent') };
   }
@@ -123,22 +152,108 @@ export class CallAnalytics {
       state.promptsUtteranceId = result.utteranceId;
       state.prompts.clear();
     }
-    const matches = state.intents.onResult(result, { callTimeMs: result.endMs });
+    state.lastResult = result;
+    // The tracker still records them as fired, so the utterance's later partials and final stay quiet too.
+    const matches = state.intents.onResult(result, { callTimeMs: result.endMs }).filter((m) => !this.heardBefore(state, m, 'spotter'));
     if (matches.length > 0 || (result.final && state.prompts.size > 0)) {
       const entities = this.entities(result.text);
       for (const match of matches) {
         metrics.intents.inc({ intent: match.intent.id, language });
-        this.onIntent(role, match, entities, result, audioEndedAt === undefined ? undefined : audioEndedAt - (result.endMs - match.endMs));
+        this.remember(state, match, 'transcript');
+        this.onIntent(role, match, entities, result, audioEndedAt === undefined ? undefined : audioEndedAt - (result.endMs - match.endMs), 'transcript');
       }
       if (result.final) this.completePrompts(role, entities, matches);
     }
     if (result.final) this.onFinal(role, result);
+    // The transcript has had its say on these phrases: a final that reaches them, or a partial a
+    // little past them (its last word may still be changing: "cancel my" before "order").
+    const reached = (p: LegState['pendingSpots'][number]): boolean => (result.final ? result.endMs >= p.hit.startMs : result.endMs >= p.hit.endMs + SPOT_LOOKAHEAD_MS);
+    for (const pending of state.pendingSpots.filter(reached)) this.decidePending(role, pending);
   }
 
-  private onIntent(role: LegRole, match: IntentMatch, entities: readonly EntityValue[], result: RecognitionResult, audioEndedAt: number | undefined): void {
+  /**
+   * A grammar phrase the leg's keyword spotter heard, times on the call's
+   * timeline. The spotter has no context, so the phrase is put after the
+   * transcript's words that precede it and given to the same intent matcher:
+   * "i don't want to" + "cancel my order" is rejected as the transcript would
+   * be. Confirmed and not already heard in the transcript: an intent event
+   * with `source: 'spotter'`. With a transcript running, the decision waits
+   * until the transcript has reached the phrase (see `spotsWaitForTranscript`).
+   */
+  onSpot(role: LegRole, hit: SpotHit, audioEndedAt?: number): void {
+    const state = this.legs[role];
+    if (this.options.spotsWaitForTranscript === false) {
+      this.decideSpot(role, hit, audioEndedAt);
+      return;
+    }
+    if (state.pendingSpots.length >= MAX_PENDING_SPOTS) {
+      const oldest = state.pendingSpots[0];
+      if (oldest) this.decidePending(role, oldest);
+    }
+    const pending = { hit, audioEndedAt, timer: setTimeout(() => this.decidePending(role, pending), SPOT_HOLD_MS) };
+    pending.timer.unref();
+    state.pendingSpots.push(pending);
+  }
+
+  private decidePending(role: LegRole, pending: LegState['pendingSpots'][number]): void {
+    const state = this.legs[role];
+    const index = state.pendingSpots.indexOf(pending);
+    if (index < 0) return;
+    state.pendingSpots.splice(index, 1);
+    clearTimeout(pending.timer);
+    this.decideSpot(role, pending.hit, pending.audioEndedAt);
+  }
+
+  private decideSpot(role: LegRole, hit: SpotHit, audioEndedAt: number | undefined): void {
+    const { metrics, language, logger } = this.options;
+    const state = this.legs[role];
+    // The transcript found an intent in these very words: it heard them in context, so it wins
+    // (the spotter hearing "cancel my account" where the transcript has "cancel my order").
+    const overruled = state.recentIntents.find((r) => r.source === 'transcript' && r.startMs < hit.endMs && r.endMs > hit.startMs);
+    if (overruled) {
+      metrics.spotHits.inc({ outcome: 'duplicate', language });
+      logger.debug({ leg: role, phrase: hit.phrase, transcriptIntent: overruled.id }, 'spotted phrase overlaps an intent of the transcript');
+      return;
+    }
+    const context: TimedToken[] = state.lastResult === undefined ? [] : timedTokens(state.lastResult).filter((t) => t.endMs <= hit.startMs + 150 && t.startMs >= hit.startMs - SPOT_CONTEXT_MS);
+    const words = tokenize(hit.phrase);
+    const span = Math.max(1, hit.endMs - hit.startMs) / Math.max(1, words.length);
+    const phrase: TimedToken[] = words.map((text, i) => ({ text, startMs: hit.startMs + i * span, endMs: hit.startMs + (i + 1) * span, confidence: undefined }));
+    const matcher = typeof this.options.matcher === 'function' ? this.options.matcher() : this.options.matcher;
+    const matches = matcher.match([...context, ...phrase], role, { final: true }).filter((m) => m.endMs > hit.startMs && m.startMs < hit.endMs);
+    if (matches.length === 0) {
+      metrics.spotHits.inc({ outcome: 'unconfirmed', language });
+      logger.debug({ leg: role, phrase: hit.phrase, context: context.length }, 'spotted phrase not confirmed in context');
+      return;
+    }
+    const synthetic: RecognitionResult = { final: true, utteranceId: -1, text: [...context, ...phrase].map((t) => t.text).join(' '), startMs: hit.startMs, endMs: hit.endMs, words: [] };
+    for (const match of matches) {
+      if (this.heardBefore(state, match, 'any')) {
+        metrics.spotHits.inc({ outcome: 'duplicate', language });
+        continue;
+      }
+      metrics.spotHits.inc({ outcome: 'intent', language });
+      metrics.intents.inc({ intent: match.intent.id, language });
+      this.remember(state, match, 'spotter');
+      this.onIntent(role, match, this.entities(synthetic.text), synthetic, audioEndedAt, 'spotter');
+    }
+  }
+
+  private heardBefore(state: LegState, match: IntentMatch, source: 'spotter' | 'any'): boolean {
+    return state.recentIntents.some(
+      (r) => r.id === match.intent.id && (source === 'any' || r.source === source) && match.startMs < r.endMs + SAME_SAYING_MS && match.endMs > r.startMs - SAME_SAYING_MS,
+    );
+  }
+
+  private remember(state: LegState, match: IntentMatch, source: 'transcript' | 'spotter'): void {
+    state.recentIntents.push({ id: match.intent.id, startMs: match.startMs, endMs: match.endMs, source });
+    if (state.recentIntents.length > RECENT_INTENTS) state.recentIntents.shift();
+  }
+
+  private onIntent(role: LegRole, match: IntentMatch, entities: readonly EntityValue[], result: RecognitionResult, audioEndedAt: number | undefined, source: 'transcript' | 'spotter'): void {
     const { hub, callId, logger } = this.options;
     const { intent } = match;
-    logger.info({ leg: role, intent: intent.id, kind: intent.kind, partial: !result.final, fuzzy: match.fuzzy }, 'intent detected');
+    logger.info({ leg: role, intent: intent.id, kind: intent.kind, partial: !result.final, fuzzy: match.fuzzy, source }, 'intent detected');
     const slotEntities: EntityValue[] = Object.entries(match.slots).map(([type, value]) => ({ type, value }));
     const allEntities = dedupeEntities([...slotEntities, ...entities]);
     hub.publish(
@@ -154,6 +269,7 @@ export class CallAnalytics {
         startMs: Math.round(match.startMs),
         endMs: Math.round(match.endMs),
         partial: !result.final,
+        source,
         slots: match.slots,
         entities: allEntities,
       },
@@ -237,7 +353,14 @@ export class CallAnalytics {
   }
 
   /** Marks a stretch of the leg's audio that will never be transcribed; times on the call timeline. */
-  onGap(role: LegRole, startMs: number, endMs: number, reason: 'asr-worker-restart'): void {
+  /** A DTMF press; `digit` undefined while masked by a secure pause. Counted, never transcribed. */
+  onDtmf(role: LegRole, digit: string | undefined, atMs: number, durationMs?: number): void {
+    const { hub, callId, metrics } = this.options;
+    metrics.dtmfDigits.inc({ masked: digit === undefined ? 'yes' : 'no' });
+    hub.publish({ type: 'dtmf', callId, leg: role, digit: digit ?? null, atMs: Math.round(atMs), ...(durationMs === undefined ? {} : { durationMs: Math.round(durationMs) }) });
+  }
+
+  onGap(role: LegRole, startMs: number, endMs: number, reason: TranscriptGapEvent['reason']): void {
     const { hub, callId, metrics, logger } = this.options;
     metrics.transcriptGaps.inc({ reason });
     logger.warn({ leg: role, startMs: Math.round(startMs), endMs: Math.round(endMs), reason }, 'transcript gap');
@@ -326,6 +449,10 @@ export class CallAnalytics {
 
   /** The post-call record. */
   summarize(endReason: string, endedAt: number): CallSummary {
+    // Nothing heard is lost: phrases still waiting for the transcript are decided now.
+    for (const role of ['customer', 'agent'] as const) {
+      for (const pending of [...this.legs[role].pendingSpots]) this.decidePending(role, pending);
+    }
     const { callId, agentId, queue, language, startedAt } = this.options;
     const customer = this.legs.customer;
     const agent = this.legs.agent;

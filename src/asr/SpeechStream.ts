@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Language } from '../language.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { errorMessage } from '../errors.js';
-import type { RecognitionResult, WordTiming } from './types.js';
+import type { RecognitionResult, SpotHit, WordTiming } from './types.js';
 
 /** How the pool carries a stream's traffic; implemented by AsrWorkerPool. */
 export interface StreamTransport {
@@ -32,6 +32,8 @@ export interface SpeechStreamController {
   readonly stream: SpeechStream;
   /** Results from the current worker, in recogniser time. */
   deliver(results: readonly RecognitionResult[]): void;
+  /** Spot hits from the current worker, in recogniser time. */
+  deliverSpots(hits: readonly SpotHit[]): void;
   /** The worker consumed `samples` input samples. */
   acknowledge(samples: number): void;
   /**
@@ -101,6 +103,7 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
   private droppedSamples = 0;
   private droppedPartials = 0;
   private gapListener: ((gap: SpeechGap) => void) | undefined;
+  private spotListener: ((hit: SpotHit) => void) | undefined;
 
   private constructor(options: SpeechStreamOptions) {
     this.id = options.id;
@@ -119,6 +122,7 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
     return {
       stream,
       deliver: (results) => stream.deliver(results),
+      deliverSpots: (hits) => stream.deliverSpots(hits),
       acknowledge: (samples) => {
         stream.pendingSamples = Math.max(0, stream.pendingSamples - samples);
       },
@@ -233,6 +237,27 @@ export class SpeechStream implements AsyncIterable<RecognitionResult> {
     }
     if (this.finished) return Promise.resolve({ done: true, value: undefined });
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Phrases the stream's spotter heard (streams opened with a spotting mode),
+   * in stream time. Called synchronously on arrival: hits are few and their
+   * value is latency, so they do not queue behind transcripts.
+   */
+  onSpot(listener: (hit: SpotHit) => void): void {
+    this.spotListener = listener;
+  }
+
+  private deliverSpots(hits: readonly SpotHit[]): void {
+    if (this.finished) return;
+    for (const hit of hits) {
+      const mapped: SpotHit = { phrase: hit.phrase, startMs: Math.round(hit.startMs + this.shiftAt(hit.startMs)), endMs: Math.round(hit.endMs + this.shiftAt(hit.endMs)) };
+      try {
+        this.spotListener?.(mapped);
+      } catch (err) {
+        this.logger.error({ streamId: this.id, err: errorMessage(err) }, 'spot listener failed');
+      }
+    }
   }
 
   private deliver(results: readonly RecognitionResult[]): void {

@@ -40,3 +40,21 @@ export interface RecognitionResult {
   readonly endMs: number;
   readonly words: readonly WordTiming[];
 }
+
+/**
+ * A grammar phrase heard by a keyword spotter (pocketsphinx `-kws`, a Vosk
+ * grammar recogniser), independently of the free transcript.
+ * Times are milliseconds from the first sample written to the stream.
+ */
+export interface SpotHit {
+  /** The phrase as it was given to the spotter (lower-case words separated by single spaces). */
+  readonly phrase: string;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/**
+ * What a stream's recognition runs: the free transcript, phrase spotting
+ * beside it, or spotting alone (cheap: no language model search).
+ */
+export type RecognitionMode = 'transcribe' | 'transcribe+spot' | 'spot';

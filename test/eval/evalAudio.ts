@@ -3,6 +3,7 @@
  * a real gateway as real-time RTP (L16 16 kHz, both legs), recognised by the
  * real engine; the post-call summary is compared with the labels.
  */
+import type { RecognitionMode } from '../../src/asr/types.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -158,14 +159,33 @@ export interface AudioCallResult {
   readonly transcript: string;
 }
 
+/** How the calls reach the gateway and what recognition runs. */
+export interface AudioProfile {
+  /** `L16` at 16 kHz (wideband), or `PCMU` at 8 kHz (a telephone line). Default L16. */
+  readonly codec?: 'L16' | 'PCMU';
+  /** Default: the gateway's default (transcribe+spot). */
+  readonly mode?: RecognitionMode;
+  /** Telephone-profile fill for narrowband legs; default: the gateway's (`auto`). */
+  readonly narrowbandFill?: 'off' | number;
+}
+
 /** Runs every labelled call through a real gateway, `concurrency` calls at a time. */
-export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS, concurrency = 3): Promise<AudioCallResult[]> {
-  const rate = 16000;
-  const codec: CodecSpec = { name: 'L16', clockRate: rate, payloadType: 96 };
+export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS, concurrency = 3, profile: AudioProfile = {}): Promise<AudioCallResult[]> {
+  const narrowband = profile.codec === 'PCMU';
+  const rate = narrowband ? 8000 : 16000;
+  const codec: CodecSpec = narrowband ? { name: 'PCMU', clockRate: rate, payloadType: 0 } : { name: 'L16', clockRate: rate, payloadType: 96 };
   const scratch = await mkdtemp(path.join(tmpdir(), 'sgw-eval-'));
   // The configured engine (VOSK_MODEL etc. from the environment), else pocketsphinx.
   const gw = await startTestGateway(
-    { rtpPortMin: 43000, rtpPortMax: 43199, asr: 'auto', callRecordsFile: path.join(scratch, 'records.jsonl'), logLevel: process.env['LOG_LEVEL'] ?? 'silent' },
+    {
+      rtpPortMin: 43000,
+      rtpPortMax: 43199,
+      asr: 'auto',
+      callRecordsFile: path.join(scratch, 'records.jsonl'),
+      logLevel: process.env['LOG_LEVEL'] ?? 'silent',
+      ...(profile.mode === undefined ? {} : { asrMode: profile.mode }),
+      asrNarrowbandFillDbfs: profile.narrowbandFill === undefined || profile.narrowbandFill === 'off' ? undefined : profile.narrowbandFill,
+    },
     process.env,
   );
   const control = gw.control;
@@ -187,8 +207,8 @@ export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS,
           queue: 'eval',
           language: 'en-US',
           legs: [
-            { role: 'LEG_ROLE_CUSTOMER', codec: 'CODEC_L16', clock_rate: rate, payload_type: codec.payloadType },
-            { role: 'LEG_ROLE_AGENT', codec: 'CODEC_L16', clock_rate: rate, payload_type: codec.payloadType },
+            { role: 'LEG_ROLE_CUSTOMER', codec: narrowband ? 'CODEC_PCMU' : 'CODEC_L16', clock_rate: rate, payload_type: codec.payloadType },
+            { role: 'LEG_ROLE_AGENT', codec: narrowband ? 'CODEC_PCMU' : 'CODEC_L16', clock_rate: rate, payload_type: codec.payloadType },
           ],
         });
         await Promise.all(

@@ -51,6 +51,12 @@ export interface IntentDefinition {
   readonly unlessPatterns: readonly string[];
   /** Element sequences of the `unless` patterns (matched exactly, never approximately). */
   readonly unless: readonly (readonly string[])[];
+  /**
+   * `spot:` phrases for keyword spotters (docs/asr.md): word sequences, each
+   * (part of) one of the intent's own phrase expansions. Empty: spotters use the shortest
+   * expansions (`compileSpotPhrases`).
+   */
+  readonly spot: readonly (readonly string[])[];
   /** `file:line` of the definition, for log lines and errors. */
   readonly source: string;
 }
@@ -72,7 +78,7 @@ const ID_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 const KINDS: readonly IntentKind[] = ['intent', 'escalation'];
 const SPEAKERS: readonly SpeakerScope[] = ['customer', 'agent', 'either'];
 const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
-const KNOWN_KEYS = new Set(['id', 'kind', 'speaker', 'severity', 'prompt', 'window', 'fuzzy', 'phrases', 'unless']);
+const KNOWN_KEYS = new Set(['id', 'kind', 'speaker', 'severity', 'prompt', 'window', 'fuzzy', 'phrases', 'unless', 'spot']);
 const WINDOW_KEYS = new Set(['after', 'before']);
 /** Ten hours: a window bound beyond any call is a typo (milliseconds written as seconds). */
 const MAX_WINDOW_SECONDS = 36_000;
@@ -146,6 +152,25 @@ export class GrammarSet {
     for (const list of this.byLanguage.values()) n += list.length;
     return n;
   }
+}
+
+/**
+ * Whether `words` match a contiguous stretch of `elements` (a compiled phrase),
+ * a wildcard there standing for zero to N of the words.
+ */
+function containsRun(elements: readonly string[], words: readonly string[]): boolean {
+  const matchFrom = (e: number, w: number): boolean => {
+    if (w === words.length) return true;
+    const element = elements[e];
+    if (element === undefined) return false;
+    const parsed = parseElement(element);
+    if (parsed.kind === 'word') return parsed.text === words[w] && matchFrom(e + 1, w + 1);
+    if (parsed.kind === 'slot') return false;
+    for (let skip = 0; skip <= parsed.max && w + skip <= words.length; skip++) if (matchFrom(e + 1, w + skip)) return true;
+    return false;
+  };
+  for (let start = 0; start < elements.length; start++) if (matchFrom(start, 0)) return true;
+  return false;
 }
 
 function splitSource(source: string): [string, number] {
@@ -223,6 +248,17 @@ export function parseGrammarFile(text: string, file: string, language: Language,
     const phrasesComplete = phrases !== undefined && problems.length === beforePhrases;
     if (phrases === undefined) problem(item.get('phrases', true) ?? item, '"phrases" must be a non-empty list');
     const unless = compilePhrases(item.get('unless', true), false, '"unless" must be a list of phrases', problem);
+    const spot = compilePhrases(item.get('spot', true), false, '"spot" must be a list of phrases', problem);
+    const spotNode = item.get('spot', true);
+    if (spot !== undefined && phrasesComplete) {
+      // A spotted phrase is confirmed by this intent's matcher, so it must be (part of) one of its phrases.
+      const own = phrases?.sequences ?? [];
+      for (const seq of spot.sequences) {
+        if (seq.some((el) => parseElement(el).kind !== 'word')) problem(spotNode, `spot phrase "${seq.join(' ')}" has a slot or wildcard; spotters hear plain words only`);
+        else if (seq.length < 2) problem(spotNode, `spot phrase "${seq.join(' ')}" is one word; spotters need two at least`);
+        else if (!own.some((elements) => containsRun(elements, seq))) problem(spotNode, `spot phrase "${seq.join(' ')}" is not part of any of this intent's phrases`);
+      }
+    }
     const patterns = phrases?.patterns ?? [];
     const sequences = phrases?.sequences ?? [];
     const slots = phrases?.slots ?? new Set<SlotName>();
@@ -252,6 +288,7 @@ export function parseGrammarFile(text: string, file: string, language: Language,
       slots: [...slots],
       unlessPatterns: unless?.patterns ?? [],
       unless: unless?.sequences ?? [],
+      spot: spot?.sequences ?? [],
       source: `${file}:${line}`,
     });
   }

@@ -5,6 +5,7 @@ import type { Language } from '../../language.js';
 import type { Logger } from '../../logger.js';
 import { errorMessage } from '../../errors.js';
 import { IntentMatcher } from '../intents/IntentMatcher.js';
+import { compileSpotPhrases, type SpotPhrase } from './spotPhrases.js';
 import { GrammarError, GrammarSet, type GrammarSource } from './GrammarSet.js';
 
 export interface GrammarStoreOptions {
@@ -37,6 +38,7 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
   private set: GrammarSet;
   private fingerprint: string;
   private matchers = new Map<Language, IntentMatcher>();
+  private spotLists = new Map<Language, SpotPhrase[]>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Reloads run one at a time, in order. */
@@ -69,6 +71,16 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
   }
 
   /** The compiled matcher of `language` for the current set (built once per set). */
+  /** Keyword-spotter phrases of the current grammars (`compileSpotPhrases`), cached like matchers. */
+  spotPhrases(language: Language): readonly SpotPhrase[] {
+    let list = this.spotLists.get(language);
+    if (list === undefined) {
+      list = compileSpotPhrases(this.set.intents(language));
+      this.spotLists.set(language, list);
+    }
+    return list;
+  }
+
   matcher(language: Language): IntentMatcher {
     let matcher = this.matchers.get(language);
     if (matcher === undefined) {
@@ -116,6 +128,7 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
     this.set = set;
     this.fingerprint = fingerprint;
     this.matchers = new Map();
+    this.spotLists = new Map();
     logger.info({ dir: this.dir, intents: set.size }, 'grammars reloaded');
     this.emit('reloaded', set);
     return { ok: true, changed: true };

@@ -1,5 +1,5 @@
 import type { Language } from '../../language.js';
-import type { RecognitionResult } from '../types.js';
+import type { RecognitionResult, SpotHit } from '../types.js';
 
 /**
  * A speech recogniser as used inside an ASR worker thread. Implementations
@@ -13,6 +13,12 @@ export interface Engine {
   supports(language: Language): boolean;
   /** Throws a `GatewayError` (SGW_LANGUAGE_UNSUPPORTED / SGW_ASR_UNAVAILABLE) when it cannot. */
   createRecognizer(language: Language, options?: RecognizerOptions): Recognizer;
+  /**
+   * A keyword spotter for `phrases` (lower-case words; phrases with words the
+   * engine cannot recognise are left out and listed in `Spotter.skipped`).
+   * Throws like `createRecognizer`, and SGW_INVALID_ARGUMENT when no phrase is left.
+   */
+  createSpotter(language: Language, phrases: readonly string[], options?: SpotterOptions): Spotter;
   /** Frees every native resource, including recognisers not yet freed. Idempotent. */
   free(): void;
 }
@@ -24,6 +30,16 @@ export interface RecognizerOptions {
    * would dominate CPU. Default 150.
    */
   readonly partialIntervalMs?: number;
+  /**
+   * The audio was band-limited to 4 kHz (8 kHz telephone audio upsampled):
+   * engines with a telephone profile use it (pocketsphinx: docs/asr.md).
+   */
+  readonly narrowband?: boolean;
+}
+
+export interface SpotterOptions {
+  /** As {@link RecognizerOptions.narrowband}. */
+  readonly narrowband?: boolean;
 }
 
 /**
@@ -46,4 +62,19 @@ export const DEFAULT_PARTIAL_INTERVAL_MS = 150;
 /** Recognisers emit dictionary variants like `read(2)`; the "(2)" is not part of the word. */
 export function stripVariant(word: string): string {
   return word.replace(/\(\d+\)$/, '');
+}
+
+/**
+ * Keyword spotting over one continuous stream: reports each phrase it hears,
+ * once, with its time span. Same threading and time base as {@link Recognizer}.
+ */
+export interface Spotter {
+  readonly sampleRate: number;
+  /** Phrases given but not spotted for, because a word is unknown to the model. */
+  readonly skipped: readonly string[];
+  accept(pcm: Int16Array): SpotHit[];
+  /** End of a stretch of speech: reports what is pending and resets the search. */
+  finish(): SpotHit[];
+  /** Idempotent. */
+  free(): void;
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { supportedLanguages } from '../engines/select.js';
 import { SpeechStream, type SpeechStreamController, type StreamTransport } from '../SpeechStream.js';
-import type { EngineConfig } from '../types.js';
+import type { EngineConfig, RecognitionMode } from '../types.js';
 import type { SpeechGateTuning } from '../../audio/vad/SpeechGate.js';
 import type { FromWorker, RequestId, StreamId, ToWorker } from './protocol.js';
 
@@ -28,6 +28,13 @@ export interface AsrWorkerPoolOptions {
    * tuning); `false` decodes all audio. A stream can opt out with `vad: false`.
    */
   readonly vad?: boolean | SpeechGateTuning;
+  /**
+   * Telephone profile: on narrowband streams (input rate below the engine's)
+   * the spotter's audio gets the upper band filled with noise at this level,
+   * dBFS (src/audio/HighBandFill.ts).
+   * Absent: no fill.
+   */
+  readonly narrowbandFillDbfs?: number;
   /** Ping period; default 2000 ms. */
   readonly heartbeatIntervalMs?: number;
   /**
@@ -48,6 +55,10 @@ export interface OpenStreamOptions {
   readonly logger?: Logger;
   /** `false` disables the pool's voice-activity gate for this stream. Default: the pool's setting. */
   readonly vad?: boolean;
+  /** Default `transcribe`. Spotting modes need `spotPhrases`. */
+  readonly mode?: RecognitionMode;
+  /** Phrases to spot (lower-case words), e.g. from `compileSpotPhrases`. */
+  readonly spotPhrases?: readonly string[];
 }
 
 export interface AsrPoolStats {
@@ -72,6 +83,8 @@ interface StreamEntry {
   readonly inputSampleRate: number;
   readonly logger: Logger;
   readonly vad: SpeechGateTuning | false;
+  readonly mode: RecognitionMode;
+  readonly spotPhrases: readonly string[];
   slot: WorkerSlot;
   open?: Deferred;
   end?: Deferred;
@@ -200,7 +213,10 @@ export class AsrWorkerPool {
     });
     const poolVad = this.options.vad ?? true;
     const vad = options.vad === false || poolVad === false ? false : poolVad === true ? {} : poolVad;
-    const entry: StreamEntry = { controller, language, inputSampleRate, logger, vad, slot };
+    const mode = options.mode ?? 'transcribe';
+    const spotPhrases = options.spotPhrases ?? [];
+    if (mode !== 'transcribe' && spotPhrases.length === 0) throw invalidArgument('spotPhrases', `mode ${mode} needs at least one phrase`);
+    const entry: StreamEntry = { controller, language, inputSampleRate, logger, vad, mode, spotPhrases, slot };
     this.streams.set(streamId, entry);
     slot.streams.set(streamId, entry);
     const opened = new Promise<void>((resolve, reject) => {
@@ -302,6 +318,9 @@ export class AsrWorkerPool {
         const waiter = entry.open;
         entry.open = undefined;
         if (msg.type === 'opened') {
+          if (msg.spotSkipped !== undefined && msg.spotSkipped.length > 0) {
+            entry.logger.debug({ skipped: msg.spotSkipped.length, examples: msg.spotSkipped.slice(0, 5) }, 'spot phrases with words the model does not know were left out');
+          }
           waiter?.resolve();
           return;
         }
@@ -324,6 +343,9 @@ export class AsrWorkerPool {
       }
       case 'results':
         this.streams.get(msg.streamId)?.controller.deliver(msg.results);
+        return;
+      case 'spots':
+        this.streams.get(msg.streamId)?.controller.deliverSpots(msg.hits);
         return;
       case 'processed': {
         const entry = this.streams.get(msg.streamId);
@@ -485,6 +507,9 @@ export class AsrWorkerPool {
       language: entry.language,
       inputSampleRate: entry.inputSampleRate,
       vad: entry.vad,
+      mode: entry.mode,
+      ...(entry.mode === 'transcribe' ? {} : { spotPhrases: entry.spotPhrases }),
+      ...(this.options.narrowbandFillDbfs === undefined ? {} : { narrowbandFillDbfs: this.options.narrowbandFillDbfs }),
     });
   }
 

@@ -7,7 +7,7 @@
  */
 import type { ErrorCode } from '../../errors.js';
 import type { Language } from '../../language.js';
-import type { EngineConfig, RecognitionResult } from '../types.js';
+import type { EngineConfig, RecognitionMode, RecognitionResult, SpotHit } from '../types.js';
 import type { SpeechGateTuning } from '../../audio/vad/SpeechGate.js';
 
 export type StreamId = number;
@@ -34,6 +34,17 @@ export interface OpenMessage {
    * on by default (absent or tuning), `false` feeds the recogniser everything.
    */
   readonly vad?: SpeechGateTuning | false;
+  /** Free transcript, spotting beside it, or spotting alone. */
+  readonly mode: RecognitionMode;
+  /** Phrases for the spotter (lower-case words); required unless mode is `transcribe`. */
+  readonly spotPhrases?: readonly string[];
+  /**
+   * Telephone profile (src/audio/HighBandFill.ts): when the input rate is below
+   * the engine's, noise at this level (dBFS) fills the empty upper band of the
+   * spotter's audio (the free transcript gets the audio as it is).
+   * Absent: no fill.
+   */
+  readonly narrowbandFillDbfs?: number;
 }
 
 /** 16-bit mono PCM at the stream's input rate; `pcm` is transferred, not copied. */
@@ -105,6 +116,8 @@ export interface OpenedMessage {
   readonly streamId: StreamId;
   /** Rate the recogniser runs at (input is resampled to it). */
   readonly engineSampleRate: number;
+  /** Spot phrases left out because the model does not know a word of them. */
+  readonly spotSkipped?: readonly string[];
 }
 
 export interface OpenErrorMessage {
@@ -125,6 +138,13 @@ export interface ResultsMessage {
   readonly type: 'results';
   readonly streamId: StreamId;
   readonly results: RecognitionResult[];
+}
+
+/** Phrases the stream's spotter heard, in stream time (the gate's skips mapped back). */
+export interface SpotsMessage {
+  readonly type: 'spots';
+  readonly streamId: StreamId;
+  readonly hits: SpotHit[];
 }
 
 /** One audio message consumed: input samples and wall time spent resampling + recognising. */
@@ -156,6 +176,7 @@ export type FromWorker =
   | OpenErrorMessage
   | EndedMessage
   | ResultsMessage
+  | SpotsMessage
   | ProcessedMessage
   | WorkerErrorMessage
   | PongMessage;

@@ -12,18 +12,22 @@
 import { parentPort } from 'node:worker_threads';
 import { GatewayError, errorMessage, type ErrorCode } from '../../errors.js';
 import type { EngineConfig } from '../types.js';
-import type { Engine, Recognizer } from '../engines/Engine.js';
+import type { Engine, Recognizer, Spotter } from '../engines/Engine.js';
 import { PocketsphinxEngine } from '../engines/pocketsphinx/PocketsphinxEngine.js';
 import { VoskEngine } from '../engines/vosk/VoskEngine.js';
 import { Resampler } from '../../audio/Resampler.js';
 import { SpeechGate } from '../../audio/vad/SpeechGate.js';
-import type { FromWorker, StreamId, ToWorker } from './protocol.js';
+import { HighBandFill } from '../../audio/HighBandFill.js';
+import type { FromWorker, OpenMessage, StreamId, ToWorker } from './protocol.js';
+import { StreamSink } from './StreamSink.js';
+import type { SpotHit } from '../types.js';
 
 if (parentPort === null) throw new Error('asr/pool/worker.js must be started as a worker thread');
 const port = parentPort;
 
 interface StreamState {
-  readonly recognizer: Recognizer;
+  /** Recogniser and/or spotter. */
+  readonly recognizer: StreamSink;
   readonly resampler: Resampler;
   /** Voice-activity gate in front of the recogniser; null when disabled for the stream. */
   readonly gate: SpeechGate | null;
@@ -75,6 +79,22 @@ function freeAll(): void {
   engine = null;
 }
 
+/** The telephone profile's fill, when asked for and the input is narrower than the recogniser. */
+function narrowbandFill(msg: OpenMessage, recognizerRate: number): HighBandFill | null {
+  if (msg.narrowbandFillDbfs === undefined || msg.inputSampleRate >= recognizerRate) return null;
+  return new HighBandFill({ sampleRate: recognizerRate, sourceSampleRate: msg.inputSampleRate, levelDbfs: msg.narrowbandFillDbfs });
+}
+
+function postSpots(streamId: StreamId, stream: StreamState): void {
+  const raw = stream.recognizer.takeHits();
+  if (raw.length === 0) return;
+  const gate = stream.gate;
+  const hits: SpotHit[] = gate
+    ? raw.map((h) => ({ phrase: h.phrase, startMs: Math.round(gate.toStreamMs(h.startMs)), endMs: Math.round(gate.toStreamMs(h.endMs, true)) }))
+    : raw;
+  post({ type: 'spots', streamId, hits });
+}
+
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'init': {
@@ -94,17 +114,26 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'open': {
       const { requestId, streamId } = msg;
       let recognizer: Recognizer | undefined;
+      let spotter: Spotter | undefined;
       let resampler: Resampler | undefined;
       try {
         if (engine === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'ASR worker has no engine');
         if (streams.has(streamId)) throw new GatewayError('SGW_INVALID_ARGUMENT', `stream ${streamId} already open`);
-        recognizer = engine.createRecognizer(msg.language, partialIntervalMs === undefined ? {} : { partialIntervalMs });
-        resampler = await Resampler.create(msg.inputSampleRate, recognizer.sampleRate);
-        const gate = msg.vad === false ? null : await SpeechGate.create({ ...msg.vad, sampleRate: recognizer.sampleRate });
-        streams.set(streamId, { recognizer, resampler, gate });
-        post({ type: 'opened', requestId, streamId, engineSampleRate: recognizer.sampleRate });
+        // Telephone audio (8 kHz) reaching a wideband engine gets the engine's telephone profile
+        // (docs/asr.md). The spotter's audio may instead get the high-band fill, which makes it
+        // wideband-like again, so a filled spotter keeps the wideband profile.
+        const narrowband = msg.inputSampleRate < engine.sampleRate && msg.inputSampleRate <= 8000;
+        const fill = narrowbandFill(msg, engine.sampleRate);
+        if (msg.mode !== 'spot') recognizer = engine.createRecognizer(msg.language, { narrowband, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
+        if (msg.mode !== 'transcribe') spotter = engine.createSpotter(msg.language, msg.spotPhrases ?? [], { narrowband: narrowband && fill === null });
+        const sink = new StreamSink(recognizer ?? null, spotter ?? null, fill);
+        resampler = await Resampler.create(msg.inputSampleRate, sink.sampleRate);
+        const gate = msg.vad === false ? null : await SpeechGate.create({ ...msg.vad, sampleRate: sink.sampleRate });
+        streams.set(streamId, { recognizer: sink, resampler, gate });
+        post({ type: 'opened', requestId, streamId, engineSampleRate: sink.sampleRate, ...(spotter ? { spotSkipped: spotter.skipped } : {}) });
       } catch (err) {
         recognizer?.free();
+        spotter?.free();
         resampler?.destroy();
         post({ type: 'openError', requestId, streamId, code: codeOf(err), message: errorMessage(err) });
       }
@@ -122,6 +151,7 @@ async function handle(msg: ToWorker): Promise<void> {
           const pcm = stream.resampler.process(new Int16Array(msg.pcm, 0, samples));
           const results = gate ? gate.process(pcm, stream.recognizer) : stream.recognizer.accept(pcm);
           if (results.length > 0) post({ type: 'results', streamId, results });
+          postSpots(streamId, stream);
         } catch (err) {
           post({ type: 'error', streamId, message: `recognition failed: ${errorMessage(err)}` });
         }
@@ -139,6 +169,7 @@ async function handle(msg: ToWorker): Promise<void> {
         try {
           const results = stream.gate ? stream.gate.finish(stream.recognizer) : stream.recognizer.finish();
           if (results.length > 0) post({ type: 'results', streamId, results });
+          postSpots(streamId, stream);
         } catch (err) {
           post({ type: 'error', streamId, message: `flushing the final result failed: ${errorMessage(err)}` });
         }

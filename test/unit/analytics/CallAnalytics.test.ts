@@ -13,7 +13,7 @@ import type { GatewayEvent } from '../../../src/push/events.js';
 
 const grammars = await GrammarSet.load(path.join(PACKAGE_ROOT, 'grammars'));
 
-function setup(redact = new Set(['card', 'iban', 'bsn', 'phone', 'email'] as const)) {
+function setup(redact = new Set(['card', 'iban', 'bsn', 'phone', 'email'] as const), spotsWaitForTranscript = true) {
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const hub = new EventHub(metrics, 1000);
   const events: GatewayEvent[] = [];
@@ -29,6 +29,7 @@ function setup(redact = new Set(['card', 'iban', 'bsn', 'phone', 'email'] as con
     hub,
     metrics,
     logger: createLogger('silent'),
+    spotsWaitForTranscript,
   });
   return { analytics, events };
 }
@@ -128,5 +129,79 @@ describe('call analytics', () => {
     assert.equal(summary.escalation.peakLevel, 'calm');
     assert.ok(summary.sentiment.customer !== null && summary.sentiment.customer > 0);
     assert.ok(Math.abs(summary.talk.customerRatio - 0.5) < 0.05, JSON.stringify(summary.talk));
+  });
+});
+
+describe('CallAnalytics: spotted phrases', () => {
+  /** A result with one timed word per token, `stepMs` apart from `startMs`. */
+  const timed = (utteranceId: number, text: string, startMs: number, final: boolean, stepMs = 300): RecognitionResult => {
+    const words = text.split(' ').map((word, i) => ({ word, startMs: startMs + i * stepMs, endMs: startMs + (i + 1) * stepMs }));
+    return { final, utteranceId, text, startMs, endMs: startMs + words.length * stepMs, words };
+  };
+  const intents = (events: GatewayEvent[]) => events.filter((e) => e.type === 'intent');
+
+  test('a phrase the transcript garbled becomes an intent with source spotter, and the later transcript does not repeat it', () => {
+    const { analytics, events } = setup();
+    analytics.onRecognition('customer', timed(0, 'hello i want to', 0, false));
+    analytics.onSpot('customer', { phrase: 'speak to your manager', startMs: 1200, endMs: 2300 }, Date.now());
+    assert.deepEqual(intents(events), [], 'held until the transcript reaches the phrase');
+    analytics.onRecognition('customer', timed(0, 'hello i want to beat or my', 0, false));
+    assert.deepEqual(intents(events), [], 'a partial that only just reaches the phrase may still change its last words');
+    analytics.onRecognition('customer', timed(0, 'hello i want to beat or my amateur right now', 0, false));
+    const spotted = intents(events);
+    assert.equal(spotted.length, 1);
+    assert.equal(spotted[0]?.type === 'intent' && spotted[0].intent, 'speak_to_manager');
+    assert.equal(spotted[0]?.type === 'intent' && spotted[0].source, 'spotter');
+    assert.ok(events.some((e) => e.type === 'prompt' && e.intent === 'speak_to_manager'), 'the agent gets the prompt');
+    // The transcript's final gets the words right after all: one saying, one intent.
+    analytics.onRecognition('customer', timed(0, 'hello i want to speak to your manager', 0, true));
+    assert.equal(intents(events).length, 1);
+  });
+
+  test('the transcript overrules a spotted phrase where it heard other words', () => {
+    const { analytics, events } = setup();
+    analytics.onRecognition('customer', timed(0, 'i would like to', 0, false));
+    analytics.onSpot('customer', { phrase: 'cancel my account', startMs: 1200, endMs: 2100 });
+    analytics.onRecognition('customer', timed(0, 'i would like to cancel my order please', 0, false));
+    analytics.summarize('ended-by-request', Date.now());
+    assert.deepEqual(intents(events).map((e) => e.type === 'intent' && `${e.intent}/${e.source}`), ['cancel_order/transcript']);
+  });
+
+  test('without a transcript (ASR_MODE=spot) a phrase is decided at once; with one, at the latest when the call ends', () => {
+    const alone = setup(undefined, false);
+    alone.analytics.onSpot('customer', { phrase: 'cancel my order', startMs: 1000, endMs: 1800 });
+    assert.equal(intents(alone.events).length, 1);
+
+    const waiting = setup();
+    waiting.analytics.onSpot('customer', { phrase: 'cancel my order', startMs: 1000, endMs: 1800 });
+    assert.equal(intents(waiting.events).length, 0);
+    waiting.analytics.summarize('ended-by-request', Date.now());
+    assert.equal(intents(waiting.events).length, 1, 'a pending phrase is not lost at hang-up');
+  });
+
+  test('the transcript context vetoes a spotted phrase: negation', () => {
+    const { analytics, events } = setup();
+    analytics.onRecognition('customer', timed(0, 'no no i do not want to', 0, false));
+    analytics.onSpot('customer', { phrase: 'cancel my order', startMs: 1850, endMs: 2700 });
+    analytics.summarize('ended-by-request', Date.now());
+    assert.deepEqual(intents(events), []);
+  });
+
+  test('a phrase the transcript already produced is not published twice', () => {
+    const { analytics, events } = setup();
+    analytics.onRecognition('customer', timed(0, 'please cancel my order', 0, true));
+    analytics.onSpot('customer', { phrase: 'cancel my order', startMs: 320, endMs: 1150 });
+    analytics.summarize('ended-by-request', Date.now());
+    const found = intents(events);
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.type === 'intent' && found[0].source, 'transcript');
+  });
+
+  test('a spotted phrase on the wrong leg for its intent is not confirmed', () => {
+    const { analytics, events } = setup();
+    // speak_to_manager is a customer intent; the agent saying it is not an escalation.
+    analytics.onSpot('agent', { phrase: 'speak to your manager', startMs: 0, endMs: 1000 });
+    analytics.summarize('ended-by-request', Date.now());
+    assert.deepEqual(intents(events), []);
   });
 });

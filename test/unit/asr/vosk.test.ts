@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../../src/errors.js';
-import type { RecognitionResult } from '../../../src/asr/types.js';
+import type { RecognitionResult, SpotHit } from '../../../src/asr/types.js';
 import { VoskEngine, parseVoskResult } from '../../../src/asr/engines/vosk/VoskEngine.js';
 import { chunks, concat, silence, synthesize } from '../../helpers/speech.js';
 
@@ -81,6 +81,24 @@ test('full recognition with a real model', model ? {} : { skip: 'VOSK_MODEL not 
         previous = w.startMs;
       }
     }
+  } finally {
+    engine.free();
+  }
+});
+
+test('phrase spotting with a grammar recogniser and a real model', model ? {} : { skip: 'VOSK_MODEL not set' }, async () => {
+  const engine = new VoskEngine({ 'en-US': model ?? '' });
+  try {
+    const spotter = engine.createSpotter('en-US', ['cancel my order', 'speak to your manager']);
+    const rate = spotter.sampleRate;
+    const audio = concat(silence(500, rate), await synthesize('hello I want to cancel my order today', { rate }), silence(1500, rate));
+    const hits: SpotHit[] = [];
+    for (const chunk of chunks(audio, rate, 20)) hits.push(...spotter.accept(chunk));
+    hits.push(...spotter.finish());
+    spotter.free();
+    assert.deepEqual(hits.map((h) => h.phrase), ['cancel my order'], 'reported once, though partials and the final repeat it');
+    assert.ok(hits[0]!.startMs > 500 && hits[0]!.endMs <= (audio.length * 1000) / rate);
+    assert.throws(() => engine.createSpotter('en-US', ['  ']), /no spotting phrases/);
   } finally {
     engine.free();
   }

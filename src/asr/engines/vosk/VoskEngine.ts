@@ -2,8 +2,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayError } from '../../../errors.js';
 import type { Language } from '../../../language.js';
-import type { RecognitionResult, WordTiming } from '../../types.js';
-import { DEFAULT_PARTIAL_INTERVAL_MS, type Engine, type Recognizer, type RecognizerOptions } from '../Engine.js';
+import type { RecognitionResult, SpotHit, WordTiming } from '../../types.js';
+import { PhraseFinder } from '../../spotting/PhraseFinder.js';
+import { DEFAULT_PARTIAL_INTERVAL_MS, type Engine, type Recognizer, type RecognizerOptions, type Spotter } from '../Engine.js';
 import { vosk, type ModelHandle, type RecognizerHandle, type VoskApi } from './bindings.js';
 
 const DEFAULT_SAMPLE_RATE = 16000;
@@ -78,6 +79,29 @@ export class VoskEngine implements Engine {
     });
     this.live.add(recognizer);
     return recognizer;
+  }
+
+  /**
+   * A grammar recogniser over `phrases` plus `[unk]` (Vosk's documented way to
+   * spot phrases): it can only output phrase words or `[unk]`, so a garbled
+   * free transcript does not hide a phrase. Words the model does not know are
+   * dropped by Vosk itself (it logs them), so `skipped` is empty.
+   */
+  createSpotter(language: Language, phrases: readonly string[]): Spotter {
+    if (this.freed) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'Vosk engine already freed');
+    const model = this.models.get(language);
+    if (!model) throw new GatewayError('SGW_LANGUAGE_UNSUPPORTED', `no Vosk model configured for ${language}`);
+    const unique = [...new Set(phrases.map((p) => p.trim()).filter((p) => p !== ''))];
+    if (unique.length === 0) throw new GatewayError('SGW_INVALID_ARGUMENT', 'no spotting phrases given');
+    const handle = this.api.vosk_recognizer_new_grm(model.handle, model.sampleRate, JSON.stringify([...unique, '[unk]']));
+    if (handle === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', `Vosk could not create a grammar recogniser for ${language}`);
+    this.api.vosk_recognizer_set_words(handle, 1);
+    this.api.vosk_recognizer_set_partial_words(handle, 1);
+    const recognizer = new VoskRecognizer(this.api, handle, model.sampleRate, DEFAULT_PARTIAL_INTERVAL_MS, () => {
+      this.live.delete(recognizer);
+    });
+    this.live.add(recognizer);
+    return new RecognizerSpotter(recognizer, new PhraseFinder(unique));
   }
 
   /** Frees recognisers first: they reference the models. */
@@ -229,5 +253,55 @@ class VoskRecognizer implements Recognizer {
       endMs: last ? last.endMs : Math.round((this.samplesFed * 1000) / this.sampleRate),
       words,
     };
+  }
+}
+
+/**
+ * Spotting on a grammar recogniser: phrases found in its partials are
+ * reported at once (latency), each occurrence once per utterance, even when
+ * the final repeats it.
+ */
+class RecognizerSpotter implements Spotter {
+  readonly skipped: readonly string[] = [];
+  private utteranceId = -1;
+  /** `phrase@startMs` reported in the current utterance; partial times can move a little, hence the tolerance below. */
+  private reported: SpotHit[] = [];
+
+  constructor(
+    private readonly recognizer: Recognizer,
+    private readonly finder: PhraseFinder,
+  ) {}
+
+  get sampleRate(): number {
+    return this.recognizer.sampleRate;
+  }
+
+  accept(pcm: Int16Array): SpotHit[] {
+    return this.collect(this.recognizer.accept(pcm));
+  }
+
+  finish(): SpotHit[] {
+    return this.collect(this.recognizer.finish());
+  }
+
+  free(): void {
+    this.recognizer.free();
+  }
+
+  private collect(results: readonly RecognitionResult[]): SpotHit[] {
+    const fresh: SpotHit[] = [];
+    for (const result of results) {
+      if (result.utteranceId !== this.utteranceId) {
+        this.utteranceId = result.utteranceId;
+        this.reported = [];
+      }
+      for (const hit of this.finder.find(result.words)) {
+        const seen = this.reported.some((r) => r.phrase === hit.phrase && Math.abs(r.startMs - hit.startMs) < 500);
+        if (seen) continue;
+        this.reported.push(hit);
+        fresh.push(hit);
+      }
+    }
+    return fresh;
   }
 }

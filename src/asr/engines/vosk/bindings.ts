@@ -18,6 +18,8 @@ export interface VoskApi {
   vosk_model_new(path: string): ModelHandle | null;
   vosk_model_free(model: ModelHandle): void;
   vosk_recognizer_new(model: ModelHandle, sampleRate: number): RecognizerHandle | null;
+  /** A recogniser restricted to `grammar`, a JSON list of phrases (`"[unk]"` absorbs everything else). */
+  vosk_recognizer_new_grm(model: ModelHandle, sampleRate: number, grammar: string): RecognizerHandle | null;
   vosk_recognizer_set_words(rec: RecognizerHandle, words: number): void;
   vosk_recognizer_set_partial_words(rec: RecognizerHandle, words: number): void;
   /** 1 at an endpoint (read `vosk_recognizer_result`), 0 otherwise, -1 on error. */
@@ -61,6 +63,7 @@ export function vosk(): VoskApi {
     vosk_model_new: bind(lib, 'VoskModel *vosk_model_new(const char *model_path)'),
     vosk_model_free: bind(lib, 'void vosk_model_free(VoskModel *model)'),
     vosk_recognizer_new: bind(lib, 'VoskRecognizer *vosk_recognizer_new(VoskModel *model, float sample_rate)'),
+    vosk_recognizer_new_grm: bind(lib, 'VoskRecognizer *vosk_recognizer_new_grm(VoskModel *model, float sample_rate, const char *grammar)'),
     vosk_recognizer_set_words: bind(lib, 'void vosk_recognizer_set_words(VoskRecognizer *recognizer, int words)'),
     vosk_recognizer_set_partial_words: bind(lib, 'void vosk_recognizer_set_partial_words(VoskRecognizer *recognizer, int partial_words)'),
     vosk_recognizer_accept_waveform_s: bind(lib, 'int vosk_recognizer_accept_waveform_s(VoskRecognizer *recognizer, const int16_t *data, int length)'),
