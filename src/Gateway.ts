@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { AccessControl } from './auth/AccessControl.js';
+import { canControlCalls, canSeeCallMetadata } from './auth/scope.js';
+import { TokenVerifier } from './auth/TokenVerifier.js';
+import { GatewayError } from './errors.js';
+import { StaticFiles } from './http/StaticFiles.js';
+import { AlertStore } from './push/AlertStore.js';
+import { CallBoard } from './push/CallBoard.js';
 import { GrammarStore } from './analytics/grammar/GrammarStore.js';
 import { CallRecordWriter } from './analytics/summary/CallRecordWriter.js';
 import { TRANSCRIPTS_PATH, TranscriptIngestServer } from './ingest/websocket/TranscriptIngestServer.js';
@@ -11,7 +19,10 @@ import type { GatewayConfig } from './config.js';
 import { createCallControlHandlers } from './ingest/grpc/CallControlService.js';
 import { loadGatewayProto } from './ingest/grpc/protoPackage.js';
 import { PortAllocator } from './ingest/rtp/PortAllocator.js';
+import { AudioSocketServer } from './ingest/audiosocket/AudioSocketServer.js';
 import { HttpServer } from './http/HttpServer.js';
+import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/AudioHookServer.js';
+import { TWILIO_PATH, TwilioStreamServer } from './ingest/websocket/twilio/TwilioStreamServer.js';
 import type { Logger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { EventHub } from './push/EventHub.js';
@@ -20,6 +31,10 @@ import { EVENTS_PATH, WebSocketEventServer } from './push/WebSocketEventServer.j
 export interface GatewayAddresses {
   readonly http: AddressInfo;
   readonly grpcPort: number;
+  /** HTTPS/WSS and gRPC over TLS. */
+  readonly tls: boolean;
+  /** Asterisk AudioSocket TCP port; undefined when AUDIOSOCKET_PORT is off. */
+  readonly audioSocketPort?: number | undefined;
 }
 
 /**
@@ -38,10 +53,16 @@ export class Gateway {
   private http: HttpServer | undefined;
   private events: WebSocketEventServer | undefined;
   private transcripts: TranscriptIngestServer | undefined;
+  private audioSocket: AudioSocketServer | undefined;
+  private audioHook: AudioHookServer | undefined;
+  private twilio: TwilioStreamServer | undefined;
   private grammars: GrammarStore | undefined;
   private records: CallRecordWriter | undefined;
   private closing: Promise<void> | undefined;
   private admissionTimer: NodeJS.Timeout | undefined;
+  private alertStore: AlertStore | undefined;
+  private board: CallBoard | undefined;
+  private accessControl: AccessControl | undefined;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -72,14 +93,43 @@ export class Gateway {
     return this.asr?.stats().engine ?? 'none';
   }
 
+  /** Whether requests need a token (a JWT key is configured). */
+  get authEnabled(): boolean {
+    return this.accessControl?.enabled ?? false;
+  }
+
   private async startParts(): Promise<GatewayAddresses> {
     const { config, logger, metrics, hub } = this;
+    const verifier =
+      config.jwtSecret === undefined && config.jwtPublicKeyFile === undefined
+        ? undefined
+        : await TokenVerifier.fromFiles({ secret: config.jwtSecret, publicKeyFile: config.jwtPublicKeyFile, issuer: config.jwtIssuer, audience: config.jwtAudience });
+    const access = new AccessControl(verifier, metrics);
+    this.accessControl = access;
+    if (verifier === undefined) {
+      logger.warn('authentication is OFF: no JWT_SECRET or JWT_PUBLIC_KEY_FILE is set, so every client of HTTP, WebSocket and gRPC acts as admin and sees every call');
+    } else {
+      logger.info({ algorithms: verifier.algorithms, issuer: config.jwtIssuer, audience: config.jwtAudience }, 'authentication on: bearer tokens required');
+    }
+    const tls = readTls(config);
+    this.alertStore = new AlertStore(hub, metrics, config.alertsKept);
+    this.board = new CallBoard(hub);
+    const board = this.board;
     this.grammars = await GrammarStore.open(config.grammarsDir, { logger: logger.child({ component: 'grammars' }), watch: true });
     const grammars = this.grammars;
     this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
     const engine = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
-    this.asr = await AsrWorkerPool.create({ engine, workers: config.asrWorkers, vad: config.asrVad, logger: logger.child({ component: 'asr' }), metrics });
-    logger.info({ engine: engine.engine, workers: config.asrWorkers, languages: this.asr.supportedLanguages }, 'ASR ready');
+    // Telephone profile (docs/asr.md): measured for pocketsphinx's wideband model only.
+    const fill = config.asrNarrowbandFillDbfs;
+    this.asr = await AsrWorkerPool.create({
+      engine,
+      workers: config.asrWorkers,
+      vad: config.asrVad,
+      ...(fill === undefined ? {} : { narrowbandFillDbfs: fill }),
+      logger: logger.child({ component: 'asr' }),
+      metrics,
+    });
+    logger.info({ engine: engine.engine, workers: config.asrWorkers, languages: this.asr.supportedLanguages, mode: config.asrMode, narrowbandFillDbfs: fill ?? 'off' }, 'ASR ready');
 
     const asr = this.asr;
     const admission = new AdmissionControl({
@@ -95,6 +145,8 @@ export class Gateway {
       asr: this.asr,
       admission,
       intentMatcher: (language) => grammars.matcher(language),
+      recognitionMode: config.asrMode,
+      spotPhrases: (language) => grammars.spotPhrases(language),
       redact: config.redact,
       records: this.records,
       hub,
@@ -103,35 +155,93 @@ export class Gateway {
       advertisedHost: config.rtpAdvertisedHost,
       rtpTimeoutMs: config.rtpTimeoutMs,
       reorderDepth: config.reorderDepth,
+      securePause: config.securePauseDtmf,
     });
 
-    this.events = new WebSocketEventServer({ hub, metrics, logger: logger.child({ component: 'events' }) });
+    this.events = new WebSocketEventServer({ hub, metrics, access, logger: logger.child({ component: 'events' }) });
     const calls = this.calls;
     this.transcripts = new TranscriptIngestServer(this.calls, metrics, logger.child({ component: 'transcripts' }));
     const events = this.events;
     const transcripts = this.transcripts;
+    // Genesys and Twilio cannot send a JWT: their endpoints check their own credentials (docs/integrations/).
+    const audioHook = new AudioHookServer({
+      calls,
+      metrics,
+      logger: logger.child({ component: 'audiohook' }),
+      apiKeys: config.audiohookApiKeys,
+      allowWithoutKey: config.audiohookApiKeys.length === 0 && !access.enabled,
+      defaultLanguage: 'en-US',
+    });
+    this.audioHook = audioHook;
+    const twilio = new TwilioStreamServer({
+      calls,
+      metrics,
+      logger: logger.child({ component: 'twilio' }),
+      streamTokens: config.twilioStreamTokens,
+      authToken: config.twilioAuthToken,
+      publicUrl: config.twilioPublicUrl,
+      allowUnauthenticated: config.twilioStreamTokens.length === 0 && config.twilioAuthToken === undefined && !access.enabled,
+      defaultLanguage: 'en-US',
+    });
+    this.twilio = twilio;
     this.http = new HttpServer({
       host: config.httpHost,
       port: config.httpPort,
       metrics,
       logger,
+      access,
+      alerts: this.alertStore,
+      eventCursor: () => hub.cursor,
+      pages: new StaticFiles(),
+      tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       upgrades: new Map([
-        [EVENTS_PATH, (req, socket, head, url) => events.handleUpgrade(req, socket, head, url)],
-        [TRANSCRIPTS_PATH, (req, socket, head) => transcripts.handleUpgrade(req, socket, head)],
+        [EVENTS_PATH, (req, socket, head, url, principal) => events.handleUpgrade(req, socket, head, url, principal)],
+        [
+          TRANSCRIPTS_PATH,
+          (req, socket, head, _url, principal) => {
+            if (!canControlCalls(principal)) throw access.forbidden('websocket', `transcript ingest needs role admin or pbx, not ${principal.role}`);
+            transcripts.handleUpgrade(req, socket, head);
+          },
+        ],
       ]),
-      listCalls: () => calls.list(),
+      selfAuthenticatedUpgrades: new Map([
+        [AUDIOHOOK_PATH, (req, socket, head) => audioHook.handleUpgrade(req, socket, head)],
+        [TWILIO_PATH, (req, socket, head, url) => twilio.handleUpgrade(req, socket, head, url)],
+      ]),
+      listCalls: (principal) =>
+        calls
+          .list()
+          .filter((call) => canSeeCallMetadata(principal, call))
+          .map((call) => ({ ...call, ...(board.get(call.callId) ?? { contactReason: undefined, escalationLevel: 'calm', alerts: 0 }) })),
     });
     const http = await this.http.listen();
 
     const proto = loadGatewayProto();
     this.grpcServer = new grpc.Server();
-    this.grpcServer.addService(proto.speechgateway.v1.CallControl.service, createCallControlHandlers(this.calls, metrics, logger.child({ component: 'grpc' })));
+    this.grpcServer.addService(proto.speechgateway.v1.CallControl.service, createCallControlHandlers(this.calls, metrics, logger.child({ component: 'grpc' }), access, hub));
     const grpcServer = this.grpcServer;
+    const credentials =
+      tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
     const grpcPort = await new Promise<number>((resolve, reject) => {
-      grpcServer.bindAsync(`${config.grpcHost}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      grpcServer.bindAsync(`${config.grpcHost}:${config.grpcPort}`, credentials, (err, port) => (err ? reject(err) : resolve(port)));
     });
-    logger.info({ http: `${http.address}:${http.port}`, grpcPort }, 'gateway listening');
-    return { http, grpcPort };
+    let audioSocketPort: number | undefined;
+    if (config.audioSocketPort !== undefined) {
+      this.audioSocket = new AudioSocketServer({
+        host: config.grpcHost,
+        port: config.audioSocketPort,
+        calls: this.calls,
+        hub,
+        defaults: { agentId: config.audioSocketAgentId, queue: config.audioSocketQueue, language: config.audioSocketLanguage },
+        legMode: config.audioSocketLegs,
+        metrics,
+        logger: logger.child({ component: 'audiosocket' }),
+        idleTimeoutMs: config.rtpTimeoutMs,
+      });
+      audioSocketPort = (await this.audioSocket.listen()).port;
+    }
+    logger.info({ http: `${http.address}:${http.port}`, grpcPort, audioSocketPort, tls: tls !== undefined, clientCertificates: tls?.clientCa !== undefined }, 'gateway listening');
+    return { http, grpcPort, tls: tls !== undefined, audioSocketPort };
   }
 
   /** Re-reads the grammars (SIGHUP); a broken file keeps the running set and is reported. */
@@ -158,11 +268,16 @@ export class Gateway {
         });
       }
       this.transcripts?.close();
+      this.audioHook?.close();
+      this.twilio?.close();
+      await this.audioSocket?.close();
       await this.calls?.close();
       // Every call has ended and queued its record: write them before anything else stops.
       await this.records?.close();
       this.grammars?.close();
       this.events?.close();
+      this.alertStore?.close();
+      this.board?.close();
       await this.http?.close();
       await this.asr?.close();
       this.logger.info('gateway stopped');
@@ -170,4 +285,21 @@ export class Gateway {
     })();
     return this.closing;
   }
+}
+
+/** Certificate, key and client CA files, read at start so a bad path stops start-up with its name. */
+function readTls(config: GatewayConfig): { cert: Buffer; key: Buffer; clientCa: Buffer | undefined } | undefined {
+  if (config.tlsCertFile === undefined || config.tlsKeyFile === undefined) return undefined;
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new GatewayError('SGW_CONFIG', `${what}: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
+    }
+  };
+  return {
+    cert: read(config.tlsCertFile, 'TLS certificate'),
+    key: read(config.tlsKeyFile, 'TLS key'),
+    clientCa: config.tlsClientCaFile === undefined ? undefined : read(config.tlsClientCaFile, 'TLS client CA'),
+  };
 }

@@ -1,12 +1,14 @@
+import { parseSecurePauseSequences, type SecurePauseSequences } from './calls/SecurePausePolicy.js';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GatewayError } from './errors.js';
-import type { Language } from './language.js';
+import { LANGUAGES, isLanguage, type Language } from './language.js';
 import { PII_TYPES, type PiiType } from './analytics/redaction/redact.js';
 import { defaultModelsDir, resolveModelPath } from './asr/models/catalog.js';
 import type { AsrChoice } from './asr/engines/select.js';
+import type { RecognitionMode } from './asr/types.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -37,6 +39,8 @@ export interface GatewayConfig {
   readonly rtpTimeoutMs: number;
   /** Packets the reorder buffer may hold while waiting for a missing one. */
   readonly reorderDepth: number;
+  /** DTMF sequences that start and stop a secure pause (PCI card entry); undefined: off. */
+  readonly securePauseDtmf: SecurePauseSequences | undefined;
   /** SO_RCVBUF of each RTP socket: absorbs bursts (and floods) while the event loop is busy. */
   readonly rtpReceiveBufferBytes: number;
   readonly asr: AsrChoice;
@@ -44,6 +48,10 @@ export interface GatewayConfig {
   readonly asrWorkers: number;
   /** WebRTC VAD gate in front of each recogniser (speech plus padding is recognised, not silence). */
   readonly asrVad: boolean;
+  /** What recognition runs per leg: free transcript, phrase spotting beside it, or spotting alone. */
+  readonly asrMode: RecognitionMode;
+  /** Telephone profile fill level (dBFS) for narrowband legs; `undefined`: off. */
+  readonly asrNarrowbandFillDbfs: number | undefined;
   /** Cores recognition may use before StartCall is refused; 0 means workers × 0.85. */
   readonly asrCapacityCores: number;
   /** Cores per leg assumed until measured (real-time factor). */
@@ -54,6 +62,39 @@ export interface GatewayConfig {
   /** JSON-lines file of post-call records. */
   readonly callRecordsFile: string;
   readonly logLevel: string;
+  /** HS256 shared secret; with `jwtPublicKeyFile` unset too, authentication is off. */
+  readonly jwtSecret: string | undefined;
+  /** RS256 public key (or certificate) PEM file tokens are verified with. */
+  readonly jwtPublicKeyFile: string | undefined;
+  /** RS256 private key (PKCS#8 PEM) the `token` command and the demo sign with; the gateway never needs it. */
+  readonly jwtPrivateKeyFile: string | undefined;
+  /** Required `iss` claim (and set by the token command) when set. */
+  readonly jwtIssuer: string | undefined;
+  /** Required `aud` claim (and set by the token command) when set. */
+  readonly jwtAudience: string | undefined;
+  /** Certificate chain (PEM): with `tlsKeyFile`, HTTP becomes HTTPS/WSS and gRPC uses TLS. */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** CA (PEM) gRPC clients' certificates must be signed by (mutual TLS on the control plane). */
+  readonly tlsClientCaFile: string | undefined;
+  /** Recent alerts kept for GET /v1/alerts; the oldest is dropped first. */
+  readonly alertsKept: number;
+  /** Asterisk AudioSocket TCP port on `grpcHost`; `undefined`: off. 0 picks a free one. */
+  readonly audioSocketPort: number | undefined;
+  /** Agent, queue and language of AudioSocket calls (the protocol carries only a UUID). */
+  readonly audioSocketAgentId: string;
+  readonly audioSocketQueue: string;
+  readonly audioSocketLanguage: Language;
+  /** `customer`: one connection per call; `paired`: UUIDs ending in 0/1 are the customer/agent legs of one call. */
+  readonly audioSocketLegs: 'customer' | 'paired';
+  /** Accepted X-API-KEY values of Genesys AudioHook; empty: refused, unless authentication is off altogether. */
+  readonly audiohookApiKeys: readonly string[];
+  /** Shared secrets of Twilio Media Streams (`/v1/twilio/<token>`); empty with no auth token: refused, unless authentication is off altogether. */
+  readonly twilioStreamTokens: readonly string[];
+  /** Twilio account auth token: X-Twilio-Signature on the stream's upgrade is verified with it. */
+  readonly twilioAuthToken: string | undefined;
+  /** Public base URL Twilio connects to (wss://host), for the signature; default wss://<Host header>. */
+  readonly twilioPublicUrl: string | undefined;
 }
 
 interface OptionSpec {
@@ -76,18 +117,39 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'rtpPortMax', flag: '--rtp-port-max', env: 'RTP_PORT_MAX', default: '40999', description: 'Last port of the RTP range' },
   { key: 'rtpTimeoutMs', flag: '--rtp-timeout-ms', env: 'RTP_TIMEOUT_MS', default: '30000', description: 'End a call after this long without RTP on any leg' },
   { key: 'reorderDepth', flag: '--reorder-depth', env: 'RTP_REORDER_DEPTH', default: '4', description: 'Packets held to reorder before a gap is declared lost' },
+  { key: 'securePauseDtmf', flag: '--secure-pause-dtmf', env: 'SECURE_PAUSE_DTMF', default: 'off', description: 'off, or <start>,<stop> DTMF sequences (e.g. *7,#): keying the start suspends recognition on every leg of the call (PCI card entry; digits masked), the stop resumes it and marks a transcript.gap' },
   { key: 'rtpReceiveBufferBytes', flag: '--rtp-recv-buffer', env: 'RTP_RECV_BUFFER', default: String(1024 * 1024), description: 'SO_RCVBUF per RTP socket in bytes (capped by net.core.rmem_max)' },
   { key: 'asr', flag: '--asr', env: 'ASR', default: 'auto', description: 'auto | vosk | pocketsphinx (auto: vosk when a model is set, else pocketsphinx)' },
   { key: 'voskModel', flag: '--vosk-model', env: 'VOSK_MODEL', default: '', description: 'Vosk model for en-US: a directory, or a model name from `models list` in the models cache' },
   { key: 'voskModelNl', flag: '--vosk-model-nl', env: 'VOSK_MODEL_NL', default: '', description: 'Vosk model for nl-NL: a directory, or a model name from `models list` in the models cache' },
   { key: 'asrWorkers', flag: '--asr-workers', env: 'ASR_WORKERS', default: String(os.availableParallelism()), description: 'Recognition worker threads (default: one per core)' },
   { key: 'asrVad', flag: '--asr-vad', env: 'ASR_VAD', default: 'on', description: 'on | off: WebRTC VAD gate in front of each recogniser (300 ms pre-roll, 600 ms hangover)' },
+  { key: 'asrMode', flag: '--asr-mode', env: 'ASR_MODE', default: 'transcribe+spot', description: 'transcribe | transcribe+spot | spot: free transcript, grammar phrase spotting beside it, or spotting alone (cheapest; no transcript)' },
+  { key: 'asrNarrowbandFillDbfs', flag: '--asr-narrowband-fill', env: 'ASR_NARROWBAND_FILL', default: 'off', description: 'Experimental: noise level (dBFS, e.g. -48) filling the empty upper band of 8 kHz legs before a 16 kHz keyword spotter (docs/asr.md: it lowered recall at telephone level); off' },
   { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
   { key: 'asrLegCost', flag: '--asr-leg-cost', env: 'ASR_LEG_COST', default: '0.2', description: 'Cores one leg is assumed to need until measured (its real-time factor)' },
   { key: 'grammarsDir', flag: '--grammars', env: 'GRAMMARS_DIR', default: path.join(PACKAGE_ROOT, 'grammars'), description: 'Directory with <language>/*.yaml intent grammars' },
   { key: 'redact', flag: '--redact', env: 'REDACT', default: PII_TYPES.join(','), description: 'PII redacted from transcripts, events and logs: a list of card, iban, bsn, phone, email, or none' },
   { key: 'callRecordsFile', flag: '--call-records', env: 'CALL_RECORDS_FILE', default: 'var/call-records.jsonl', description: 'JSON-lines file of post-call records (contact reason, intents, escalation, talk ratio), one per call' },
   { key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', description: 'pino level: trace, debug, info, warn, error' },
+  { key: 'jwtSecret', flag: '--jwt-secret', env: 'JWT_SECRET', default: '', description: 'HS256 secret (32+ bytes) tokens are verified with; no secret and no public key: authentication off (prefer the environment variable: flags show in ps)' },
+  { key: 'jwtPublicKeyFile', flag: '--jwt-public-key', env: 'JWT_PUBLIC_KEY_FILE', default: '', description: 'RS256 public key or certificate (PEM file) tokens are verified with' },
+  { key: 'jwtPrivateKeyFile', flag: '--jwt-private-key', env: 'JWT_PRIVATE_KEY_FILE', default: '', description: 'RS256 private key (PKCS#8 PEM file) the token command and the demo sign with' },
+  { key: 'jwtIssuer', flag: '--jwt-issuer', env: 'JWT_ISSUER', default: '', description: 'Required iss claim of tokens (unset: not checked)' },
+  { key: 'jwtAudience', flag: '--jwt-audience', env: 'JWT_AUDIENCE', default: '', description: 'Required aud claim of tokens (unset: not checked)' },
+  { key: 'tlsCertFile', flag: '--tls-cert', env: 'TLS_CERT_FILE', default: '', description: 'TLS certificate chain (PEM file); with --tls-key: HTTPS/WSS and gRPC over TLS' },
+  { key: 'tlsKeyFile', flag: '--tls-key', env: 'TLS_KEY_FILE', default: '', description: 'TLS private key (PEM file)' },
+  { key: 'tlsClientCaFile', flag: '--tls-client-ca', env: 'TLS_CLIENT_CA_FILE', default: '', description: 'CA (PEM file) gRPC clients must present a certificate from (mutual TLS on the control plane)' },
+  { key: 'alertsKept', flag: '--alerts-kept', env: 'ALERTS_KEPT', default: '1000', description: 'Recent supervisor alerts kept for GET /v1/alerts (oldest dropped first)' },
+  { key: 'audioSocketPort', flag: '--audiosocket-port', env: 'AUDIOSOCKET_PORT', default: 'off', description: 'Asterisk AudioSocket TCP port (e.g. 9092), bound on the gRPC host; off: no listener (the protocol has no authentication: open it on a trusted network only, docs/integrations/asterisk.md); 0 picks a free one' },
+  { key: 'audioSocketAgentId', flag: '--audiosocket-agent', env: 'AUDIOSOCKET_AGENT', default: 'unknown', description: 'Agent id given to AudioSocket calls' },
+  { key: 'audioSocketQueue', flag: '--audiosocket-queue', env: 'AUDIOSOCKET_QUEUE', default: 'audiosocket', description: 'Queue given to AudioSocket calls (supervisors of it see them)' },
+  { key: 'audioSocketLanguage', flag: '--audiosocket-language', env: 'AUDIOSOCKET_LANGUAGE', default: 'en-US', description: 'Language of AudioSocket calls: en-US or nl-NL' },
+  { key: 'audioSocketLegs', flag: '--audiosocket-legs', env: 'AUDIOSOCKET_LEGS', default: 'customer', description: 'customer: each AudioSocket connection is the customer leg of its own call (id = UUID); paired: a UUID ending in 0 is the customer leg, 1 the agent leg, of the call named by the other 35 characters' },
+  { key: 'audiohookApiKeys', flag: '--audiohook-api-keys', env: 'AUDIOHOOK_API_KEYS', default: '', description: 'Genesys AudioHook: comma list of accepted X-API-KEY values for /v1/audiohook; empty: every AudioHook connection is refused (401) unless authentication is off (no JWT key)' },
+  { key: 'twilioStreamTokens', flag: '--twilio-stream-tokens', env: 'TWILIO_STREAM_TOKENS', default: '', description: 'Twilio Media Streams: comma list of shared secrets accepted as wss://host/v1/twilio/<token>; none and no TWILIO_AUTH_TOKEN: refused (401) unless authentication is off' },
+  { key: 'twilioAuthToken', flag: '--twilio-auth-token', env: 'TWILIO_AUTH_TOKEN', default: '', description: 'Twilio account auth token: a stream whose X-Twilio-Signature verifies with it is accepted (prefer the environment variable)' },
+  { key: 'twilioPublicUrl', flag: '--twilio-public-url', env: 'TWILIO_PUBLIC_URL', default: '', description: 'Base URL Twilio connects to, e.g. wss://gw.example.com, for X-Twilio-Signature behind a proxy (default: wss://<Host header>)' },
 ];
 
 /**
@@ -122,10 +184,23 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return value;
   };
   const int = (key: string, min: number, max: number): number => num(key, min, max, true);
+  const optional = (key: string): string | undefined => (str(key) === '' ? undefined : str(key));
+  const optionalPath = (key: string): string | undefined => (str(key) === '' ? undefined : path.resolve(str(key)));
   const onOff = (key: string): boolean => {
     if (str(key) !== 'on' && str(key) !== 'off') throw invalid(key, 'on or off');
     return str(key) === 'on';
   };
+  const label = (key: string): string => {
+    if (str(key).length > 128) throw invalid(key, 'at most 128 characters');
+    return str(key);
+  };
+  const language = (key: string): Language => {
+    const value = str(key);
+    if (!isLanguage(value)) throw invalid(key, LANGUAGES.join(' or '));
+    return value;
+  };
+  const audioSocketLegs = str('audioSocketLegs');
+  if (audioSocketLegs !== 'customer' && audioSocketLegs !== 'paired') throw invalid('audioSocketLegs', 'customer or paired');
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx') {
     throw invalid('asr', 'auto, vosk or pocketsphinx');
@@ -146,23 +221,55 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     rtpPortMax: int('rtpPortMax', 1025, 65535),
     rtpTimeoutMs: int('rtpTimeoutMs', 100, 3_600_000),
     reorderDepth: int('reorderDepth', 0, 64),
+    securePauseDtmf: securePauseDtmf(str('securePauseDtmf'), (problem) => invalid('securePauseDtmf', problem)),
     rtpReceiveBufferBytes: int('rtpReceiveBufferBytes', 0, 256 * 1024 * 1024),
     asr,
     voskModels,
     asrWorkers: int('asrWorkers', 1, 256),
     asrVad: onOff('asrVad'),
+    asrMode: recognitionMode(str('asrMode'), () => invalid('asrMode', 'transcribe, transcribe+spot or spot')),
+    asrNarrowbandFillDbfs: str('asrNarrowbandFillDbfs') === 'off' ? undefined : num('asrNarrowbandFillDbfs', -90, -10),
     asrCapacityCores: num('asrCapacityCores', 0, 1024),
     asrLegCost: num('asrLegCost', 0.001, 16),
     grammarsDir: path.resolve(str('grammarsDir')),
     redact: parseRedact(str('redact')),
     callRecordsFile: path.resolve(str('callRecordsFile')),
     logLevel: str('logLevel'),
+    jwtSecret: optional('jwtSecret'),
+    jwtPublicKeyFile: optionalPath('jwtPublicKeyFile'),
+    jwtPrivateKeyFile: optionalPath('jwtPrivateKeyFile'),
+    jwtIssuer: optional('jwtIssuer'),
+    jwtAudience: optional('jwtAudience'),
+    tlsCertFile: optionalPath('tlsCertFile'),
+    tlsKeyFile: optionalPath('tlsKeyFile'),
+    tlsClientCaFile: optionalPath('tlsClientCaFile'),
+    alertsKept: int('alertsKept', 1, 1_000_000),
+    audiohookApiKeys: list(str('audiohookApiKeys')),
+    twilioStreamTokens: list(str('twilioStreamTokens')),
+    twilioAuthToken: optional('twilioAuthToken'),
+    twilioPublicUrl: optional('twilioPublicUrl'),
+    audioSocketPort: str('audioSocketPort') === 'off' ? undefined : int('audioSocketPort', 0, 65535),
+    audioSocketAgentId: label('audioSocketAgentId'),
+    audioSocketQueue: label('audioSocketQueue'),
+    audioSocketLanguage: language('audioSocketLanguage'),
+    audioSocketLegs,
     ...overrides,
   };
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new GatewayError('SGW_CONFIG', '--tls-cert / TLS_CERT_FILE and --tls-key / TLS_KEY_FILE go together: set both or neither');
+  }
+  if (config.tlsClientCaFile !== undefined && config.tlsCertFile === undefined) {
+    throw new GatewayError('SGW_CONFIG', '--tls-client-ca / TLS_CLIENT_CA_FILE needs --tls-cert and --tls-key');
+  }
   if (config.rtpPortMax - config.rtpPortMin < 1) {
     throw new GatewayError('SGW_CONFIG', `RTP port range ${config.rtpPortMin}-${config.rtpPortMax} holds no RTP/RTCP pair`);
   }
   return config;
+}
+
+/** A comma list, blanks dropped. */
+function list(value: string): string[] {
+  return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
 }
 
 function parseRedact(value: string): ReadonlySet<PiiType> {
@@ -176,5 +283,18 @@ function parseRedact(value: string): ReadonlySet<PiiType> {
 
 export function helpText(): string {
   const rows = OPTIONS.map((o) => `  ${`${o.flag} <v>`.padEnd(22)} ${o.env.padEnd(18)} ${o.description} (default: ${o.default || 'unset'})`);
-  return ['Usage: speech-gateway [serve|demo|models] [options]   (models: list | download <name...> | verify <name...> [--cache DIR])', '', '  flag                   environment        meaning', ...rows].join('\n');
+  return [
+    'Usage: speech-gateway [serve|demo|models|token] [options]   (models: list | download <name...> | verify <name...> [--cache DIR])',
+    '       speech-gateway token --role agent|supervisor|admin|pbx [--agent ID] [--queues a,b] [--sub NAME] [--ttl 8h] [options]', '', '  flag                   environment        meaning', ...rows].join('\n');
+}
+
+function recognitionMode(value: string, invalid: () => GatewayError): RecognitionMode {
+  if (value === 'transcribe' || value === 'transcribe+spot' || value === 'spot') return value;
+  throw invalid();
+}
+
+function securePauseDtmf(value: string, invalid: (expected: string) => GatewayError): SecurePauseSequences | undefined {
+  const parsed = parseSecurePauseSequences(value);
+  if (typeof parsed === 'string') throw invalid(parsed);
+  return parsed;
 }

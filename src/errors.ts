@@ -12,9 +12,18 @@ export const ErrorCodes = {
   SGW_CALL_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS },
   SGW_LANGUAGE_UNSUPPORTED: { grpc: GrpcStatus.FAILED_PRECONDITION },
   SGW_NOT_TRANSCRIPTS_ONLY: { grpc: GrpcStatus.FAILED_PRECONDITION },
+  /** Suspending or resuming recognition on a call without audio legs (transcripts only). */
+  SGW_NO_AUDIO: { grpc: GrpcStatus.FAILED_PRECONDITION },
   SGW_ASR_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE },
   SGW_CONFIG: { grpc: GrpcStatus.INTERNAL },
   SGW_SHUTTING_DOWN: { grpc: GrpcStatus.UNAVAILABLE },
+  /** No token, or one that does not verify (bad signature, wrong algorithm, expired, missing claims). HTTP 401. */
+  SGW_UNAUTHENTICATED: { grpc: GrpcStatus.UNAUTHENTICATED },
+  /** A valid token whose role or scope does not cover the request. HTTP 403. */
+  SGW_PERMISSION_DENIED: { grpc: GrpcStatus.PERMISSION_DENIED },
+  SGW_ALERT_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND },
+  /** A frame or message over the protocol's size limit (StreamAudio chunk > 64 KiB). */
+  SGW_PAYLOAD_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -32,7 +41,24 @@ export class GatewayError extends Error {
   get grpcStatus(): number {
     return ErrorCodes[this.code].grpc;
   }
+
+  get httpStatus(): number {
+    return HTTP_STATUS_OF_GRPC[this.grpcStatus] ?? 500;
+  }
 }
+
+/** The HTTP status of each gRPC status the catalog uses (the usual gRPC-HTTP mapping). */
+const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = {
+  [GrpcStatus.INVALID_ARGUMENT]: 400,
+  [GrpcStatus.FAILED_PRECONDITION]: 400,
+  [GrpcStatus.UNAUTHENTICATED]: 401,
+  [GrpcStatus.PERMISSION_DENIED]: 403,
+  [GrpcStatus.NOT_FOUND]: 404,
+  [GrpcStatus.ALREADY_EXISTS]: 409,
+  [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
+  [GrpcStatus.UNAVAILABLE]: 503,
+  [GrpcStatus.INTERNAL]: 500,
+};
 
 /** Invalid client input; `field` is the request path it concerns, e.g. `legs[1].codec`. */
 export function invalidArgument(field: string, problem: string): GatewayError {

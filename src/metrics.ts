@@ -54,6 +54,27 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly rtpJitterEvents = new Counter({
+    name: 'sgw_rtp_jitter_events_total',
+    help: 'RTP jitter buffer events: duplicate, late, out_of_range, reordered (filled a hole in time), lost (packets), resync, silence_fill, timestamp_jump, ssrc_change',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rtpConcealedSeconds = new Counter({
+    name: 'sgw_rtp_concealed_seconds_total',
+    help: 'Seconds of silence inserted on RTP legs, by cause: loss (packets never received), sender_silence (timestamp gaps), undecodable',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rtpTelephoneEvents = new Counter({
+    name: 'sgw_rtp_telephone_events_total',
+    help: 'RFC 4733 telephone-event packets, by outcome: digit (a press reported), update, redundant (repeated end or late update of a reported press), ignored (not a DTMF key), malformed',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly asrAudioSeconds = new Counter({
     name: 'sgw_asr_audio_seconds_total',
     help: 'Seconds of audio processed by recognisers',
@@ -105,6 +126,20 @@ export class GatewayMetrics {
     name: 'sgw_intents_total',
     help: 'Intents detected, by intent and language',
     labelNames: ['intent', 'language'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dtmfDigits = new Counter({
+    name: 'sgw_dtmf_digits_total',
+    help: 'DTMF key presses received on call legs; masked: yes during a secure pause (card entry)',
+    labelNames: ['masked'] as const,
+    registers: [this.registry],
+  });
+
+  readonly spotHits = new Counter({
+    name: 'sgw_spot_hits_total',
+    help: 'Grammar phrases heard by keyword spotters, by outcome: intent (confirmed, published), duplicate (the transcript had it already), unconfirmed (the matcher rejected it in context: negation, unless, speaker, window)',
+    labelNames: ['outcome', 'language'] as const,
     registers: [this.registry],
   });
 
@@ -175,6 +210,100 @@ export class GatewayMetrics {
     name: 'sgw_grpc_requests_total',
     help: 'Control-plane requests, by method and gRPC status code name',
     labelNames: ['method', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authRejections = new Counter({
+    name: 'sgw_auth_rejections_total',
+    help: 'Requests refused by authentication or authorization, by transport (http, websocket, grpc) and reason (missing, invalid, expired, forbidden)',
+    labelNames: ['transport', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly alertsStored = new Gauge({
+    name: 'sgw_alerts_stored',
+    help: 'Alerts held in the recent-alerts store (GET /v1/alerts)',
+    registers: [this.registry],
+  });
+
+  readonly alertsEvicted = new Counter({
+    name: 'sgw_alerts_evicted_total',
+    help: 'Alerts dropped from the full recent-alerts store (oldest first), by whether they had been acknowledged',
+    labelNames: ['acked'] as const,
+    registers: [this.registry],
+  });
+
+  readonly alertsAcked = new Counter({
+    name: 'sgw_alerts_acknowledged_total',
+    help: 'Alerts acknowledged by a supervisor or admin',
+    registers: [this.registry],
+  });
+
+  readonly eventResumes = new Counter({
+    name: 'sgw_ws_event_resumes_total',
+    help: 'Event clients that connected with a since cursor, by outcome (complete: every missed event replayed; gap: the cursor was older than the history)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly audioSocketConnections = new Gauge({
+    name: 'sgw_audiosocket_connections',
+    help: 'Open Asterisk AudioSocket TCP connections',
+    registers: [this.registry],
+  });
+
+  readonly audioSocketFrames = new Counter({
+    name: 'sgw_audiosocket_frames_total',
+    help: 'AudioSocket frames received, by kind (uuid, audio, dtmf, hangup, error, unknown)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly audioSocketErrors = new Counter({
+    name: 'sgw_audiosocket_errors_total',
+    help: 'Bad input on AudioSocket connections, by reason; oversize, bad_first_frame, bad_uuid, odd_audio, unsupported_rate, rate_change, call_refused, idle_timeout close the connection, the others are skipped',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamAudioMessages = new Counter({
+    name: 'sgw_stream_audio_messages_total',
+    help: 'gRPC StreamAudio messages received, by kind (start, audio, dtmf, pause, resume, end, empty)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamAudioErrors = new Counter({
+    name: 'sgw_stream_audio_errors_total',
+    help: 'gRPC StreamAudio streams ended by bad input or refused, by reason; sequence_late chunks are dropped and the stream goes on',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamAudioEventsDropped = new Counter({
+    name: 'sgw_stream_audio_events_dropped_total',
+    help: 'Events not sent on a StreamAudio response stream because the client did not read them (queue of 1000 full; newest dropped)',
+    registers: [this.registry],
+  });
+
+  readonly ingestProtocolErrors = new Counter({
+    name: 'sgw_ingest_protocol_errors_total',
+    help: 'Bad input on a streaming ingest protocol (audiohook, twilio), by protocol and reason; answered with the protocol\'s own error',
+    labelNames: ['protocol', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestSessions = new Counter({
+    name: 'sgw_ingest_sessions_total',
+    help: 'Streaming ingest sessions (audiohook, twilio), by outcome (opened: a call started; probe: a connection probe; overloaded; refused)',
+    labelNames: ['protocol', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestMessages = new Counter({
+    name: 'sgw_ingest_messages_total',
+    help: 'Well-formed messages received on a streaming ingest protocol (audiohook, twilio), by protocol and message type (audio frames as audio)',
+    labelNames: ['protocol', 'type'] as const,
     registers: [this.registry],
   });
 

@@ -6,7 +6,7 @@ import { GatewayError } from '../errors.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { EventHub } from '../push/EventHub.js';
-import type { CallEndReason, LegRole } from '../push/events.js';
+import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
 import type { Leg } from './Leg.js';
 import type { CallSnapshot } from './types.js';
 
@@ -92,9 +92,31 @@ export class Call extends EventEmitter<CallEvents> {
     this.options.analytics.onRecognition(role, result);
   }
 
+  /**
+   * Suspends recognition on one leg or all (see `Leg.suspend`).
+   * @throws GatewayError SGW_NO_AUDIO for a transcripts-only call, SGW_INVALID_ARGUMENT for a role it lacks.
+   */
+  suspend(reason: PauseReason, role?: LegRole): void {
+    for (const leg of this.legsFor(role)) leg.suspend(reason);
+  }
+
+  /** Resumes recognition on one leg or all; each suspended leg publishes its gap. */
+  resume(role?: LegRole): void {
+    for (const leg of this.legsFor(role)) leg.resume();
+  }
+
+  private legsFor(role: LegRole | undefined): Leg[] {
+    if (this.transcriptsOnly) throw new GatewayError('SGW_NO_AUDIO', `call ${this.callId} has no audio legs (transcripts only)`);
+    const legs = this.options.legs.filter((leg) => role === undefined || leg.role === role);
+    if (legs.length === 0) throw new GatewayError('SGW_INVALID_ARGUMENT', `role: call ${this.callId} has no ${role ?? ''} leg`);
+    return legs;
+  }
+
   private onTick(): void {
     const now = Date.now();
     this.options.analytics.tick(now - this.startedAt);
+    // A suspended leg may legitimately send nothing (a protocol's pause): it counts as alive.
+    if (this.options.legs.some((leg) => leg.suspended !== undefined)) return;
     const last = Math.max(this.startedAt, this.lastPushAt, ...this.options.legs.map((leg) => leg.lastPacketAt ?? 0));
     if (now - last >= this.options.inactivityTimeoutMs) void this.end(this.transcriptsOnly ? 'inactivity-timeout' : 'rtp-timeout');
   }

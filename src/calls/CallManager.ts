@@ -1,12 +1,13 @@
 import { CallAnalytics } from '../analytics/CallAnalytics.js';
 import type { IntentMatcher } from '../analytics/intents/IntentMatcher.js';
+import type { SpotPhrase } from '../analytics/grammar/spotPhrases.js';
 import type { PiiType } from '../analytics/redaction/redact.js';
 import type { CallRecordWriter } from '../analytics/summary/CallRecordWriter.js';
-import type { RecognitionResult } from '../asr/types.js';
+import type { RecognitionMode, RecognitionResult } from '../asr/types.js';
 import type { AdmissionControl } from '../asr/AdmissionControl.js';
 import type { AsrWorkerPool } from '../asr/pool/AsrWorkerPool.js';
 import type { SpeechStream } from '../asr/SpeechStream.js';
-import { createDecoder } from '../audio/codecs/index.js';
+import { createDecoder, pcmSampleRate } from '../audio/codecs/index.js';
 import { GatewayError } from '../errors.js';
 import type { PortAllocator, PortLease } from '../ingest/rtp/PortAllocator.js';
 import { RtpLegReceiver } from '../ingest/rtp/RtpLegReceiver.js';
@@ -14,9 +15,13 @@ import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub } from '../push/EventHub.js';
-import type { CallEndReason, LegRole } from '../push/events.js';
+import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
 import { Call } from './Call.js';
 import { Leg } from './Leg.js';
+import { SecurePausePolicy, type SecurePauseSequences } from './SecurePausePolicy.js';
+import type { LegMedia } from './media/LegMedia.js';
+import { RtpLegMedia } from './media/RtpLegMedia.js';
+import { StreamedLegMedia } from './media/StreamedLegMedia.js';
 import type { CallSnapshot, StartCallParams } from './types.js';
 
 export interface CallManagerOptions {
@@ -26,6 +31,10 @@ export interface CallManagerOptions {
   readonly admission?: AdmissionControl;
   /** The intent matcher for new calls in a language (grammars may be reloaded in between). */
   readonly intentMatcher: (language: Language) => IntentMatcher;
+  /** Recognition per leg; default `transcribe`. */
+  readonly recognitionMode?: RecognitionMode;
+  /** Phrases for the legs' spotters, when the mode spots (current grammars). */
+  readonly spotPhrases?: (language: Language) => readonly SpotPhrase[];
   readonly redact: ReadonlySet<PiiType>;
   readonly records: CallRecordWriter;
   readonly hub: EventHub;
@@ -36,6 +45,8 @@ export interface CallManagerOptions {
   readonly reorderDepth: number;
   /** Ended calls kept for GetCall; the oldest is forgotten first. */
   readonly endedCallsKept?: number;
+  /** DTMF sequences that start/stop a secure pause (SecurePausePolicy); undefined: off. */
+  readonly securePause?: SecurePauseSequences;
 }
 
 /** Owns every call's lifecycle: start, lookup, end, and shutdown of all. */
@@ -47,7 +58,70 @@ export class CallManager {
 
   constructor(private readonly options: CallManagerOptions) {}
 
+  /** Mode and phrases for a new leg's stream; a language without phrases falls back to the transcript alone. */
+  private recognition(language: Language): { mode: RecognitionMode; spotPhrases?: readonly string[] } {
+    const mode = this.options.recognitionMode ?? 'transcribe';
+    if (mode === 'transcribe') return { mode };
+    const phrases = (this.options.spotPhrases?.(language) ?? []).map((p) => p.text);
+    if (phrases.length === 0) {
+      if (mode === 'spot') throw new GatewayError('SGW_LANGUAGE_UNSUPPORTED', `no spot phrases for ${language} in the grammars, and ASR_MODE=spot has no transcript to fall back on`);
+      return { mode: 'transcribe' };
+    }
+    return { mode, spotPhrases: phrases };
+  }
+
+  /** Starts an RTP call (ports per leg) or a transcripts-only one. */
   async start(params: StartCallParams): Promise<CallSnapshot> {
+    return (await this.launch(params, undefined)).snapshot;
+  }
+
+  /**
+   * Starts a call whose audio an ingest protocol pushes (AudioHook, Twilio,
+   * AudioSocket, gRPC StreamAudio): no ports; each leg's media is returned to
+   * be written to. The call ends like any other (`end`, the inactivity
+   * watchdog, a leg's `hangUp()`, shutdown).
+   */
+  async startStreamed(
+    params: Omit<StartCallParams, 'transcriptsOnly'>,
+    transport: 'websocket' | 'tcp' | 'grpc',
+    remote: string | undefined,
+  ): Promise<{ snapshot: CallSnapshot; media: ReadonlyMap<LegRole, StreamedLegMedia> }> {
+    const media = new Map<LegRole, StreamedLegMedia>();
+    const snapshot = (
+      await this.launch({ ...params, transcriptsOnly: false }, (role) => {
+        const leg = new StreamedLegMedia(transport, remote);
+        media.set(role, leg);
+        return leg;
+      })
+    ).snapshot;
+    return { snapshot, media };
+  }
+
+  /**
+   * Suspends recognition on a call's legs (one role, or both): secure pause
+   * for card entry, or a protocol's pause. See `Leg.suspend`.
+   * @throws GatewayError NOT_FOUND
+   */
+  suspend(callId: string, reason: PauseReason, role?: LegRole): CallSnapshot {
+    const call = this.activeCall(callId);
+    call.suspend(reason, role);
+    return call.snapshot;
+  }
+
+  /** Ends a suspension and marks its gap. @throws GatewayError NOT_FOUND */
+  resume(callId: string, role?: LegRole): CallSnapshot {
+    const call = this.activeCall(callId);
+    call.resume(role);
+    return call.snapshot;
+  }
+
+  private activeCall(callId: string): Call {
+    const call = this.active.get(callId);
+    if (call === undefined) throw new GatewayError('SGW_CALL_NOT_FOUND', `call ${callId} is not active`);
+    return call;
+  }
+
+  private async launch(params: StartCallParams, streamed: ((role: LegRole) => StreamedLegMedia) | undefined): Promise<{ snapshot: CallSnapshot }> {
     const { options } = this;
     if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'gateway is shutting down');
     if (this.active.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already active`);
@@ -68,9 +142,9 @@ export class CallManager {
     const streams: SpeechStream[] = [];
     const media = params.transcriptsOnly ? [] : params.legs;
     try {
-      for (let i = 0; i < media.length; i++) leases.push(await options.ports.allocate());
+      if (streamed === undefined) for (let i = 0; i < media.length; i++) leases.push(await options.ports.allocate());
       for (const leg of media) {
-        streams.push(await options.asr.openStream({ language: params.language, inputSampleRate: leg.codec.clockRate, logger }));
+        streams.push(await options.asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(params.language) }));
       }
     } catch (err) {
       await Promise.all(leases.map((lease) => lease.release()));
@@ -87,28 +161,36 @@ export class CallManager {
       language: params.language,
       startedAt,
       matcher: () => options.intentMatcher(params.language),
+      // Spotting alone has no transcript to wait for.
+      spotsWaitForTranscript: options.recognitionMode !== 'spot',
       redact: options.redact,
       hub: options.hub,
       metrics: options.metrics,
       logger,
     });
+    const legMedias: LegMedia[] = [];
     const legs = media.map((legParams, i) => {
-      const lease = leases[i] as PortLease;
       const legLogger = logger.child({ leg: legParams.role });
-      const receiver = new RtpLegReceiver({
-        leg: legParams.role,
-        sockets: lease,
-        decoder: createDecoder(legParams.codec),
-        metrics: options.metrics,
-        logger: legLogger,
-        reorderDepth: options.reorderDepth,
-      });
+      let legMedia: LegMedia;
+      if (streamed !== undefined) {
+        legMedia = streamed(legParams.role);
+      } else {
+        const lease = leases[i] as PortLease;
+        const receiver = new RtpLegReceiver({
+          leg: legParams.role,
+          sockets: lease,
+          decoder: createDecoder(legParams.codec),
+          metrics: options.metrics,
+          logger: legLogger,
+          reorderDepth: options.reorderDepth,
+        });
+        legMedia = new RtpLegMedia(receiver, lease, options.advertisedHost);
+      }
+      legMedias.push(legMedia);
       return new Leg({
         role: legParams.role,
         codec: legParams.codec,
-        advertisedHost: options.advertisedHost,
-        lease,
-        receiver,
+        media: legMedia,
         speech: streams[i] as SpeechStream,
         analytics,
         callStartedAt: startedAt,
@@ -132,9 +214,18 @@ export class CallManager {
     });
     for (const leg of legs) {
       leg.once('bye', () => {
-        logger.info({ leg: leg.role }, 'RTCP BYE received');
-        void call.end('rtcp-bye');
+        logger.info({ leg: leg.role, transport: streamed === undefined ? 'rtp' : 'stream' }, streamed === undefined ? 'RTCP BYE received' : 'stream closed by the client');
+        void call.end(streamed === undefined ? 'rtcp-bye' : 'stream-closed');
       });
+    }
+    if (options.securePause !== undefined) {
+      const policy = new SecurePausePolicy(
+        options.securePause,
+        { suspend: () => call.suspend('secure-pause'), resume: () => call.resume(), isSecurePaused: () => call.snapshot.legs.some((l) => l.paused === 'secure-pause') },
+        logger,
+      );
+      // After the Leg's own listener: the key that stops a pause is still reported masked.
+      legMedias.forEach((m, i) => m.on('dtmf', (press) => policy.onDigit(press.digit, legs[i]?.role ?? 'customer')));
     }
     call.once('ended', (reason) => this.onEnded(call, reason));
     this.active.set(call.callId, call);
@@ -157,7 +248,7 @@ export class CallManager {
       { agentId: params.agentId, queue: params.queue, language: params.language, transcriptsOnly: params.transcriptsOnly, ports: snapshot.legs.map((l) => l.rtpPort) },
       'call started',
     );
-    return snapshot;
+    return { snapshot };
   }
 
   private onEnded(call: Call, reason: CallEndReason): void {

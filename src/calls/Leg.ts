@@ -4,18 +4,16 @@ import type { SpeechStream } from '../asr/SpeechStream.js';
 import type { RecognitionResult } from '../asr/types.js';
 import type { CodecSpec } from '../audio/codecs/Codec.js';
 import { frameLevelDb } from '../audio/levels.js';
-import type { PortLease } from '../ingest/rtp/PortAllocator.js';
-import type { RtpAudioFrame, RtpLegReceiver } from '../ingest/rtp/RtpLegReceiver.js';
 import type { Logger } from '../logger.js';
-import type { LegRole } from '../push/events.js';
+import type { LegRole, PauseReason } from '../push/events.js';
+import type { DtmfPress, LegMedia, MediaFrame } from './media/LegMedia.js';
 import type { LegSnapshot } from './types.js';
 
 export interface LegOptions {
   readonly role: LegRole;
   readonly codec: CodecSpec;
-  readonly advertisedHost: string;
-  readonly lease: PortLease;
-  readonly receiver: RtpLegReceiver;
+  /** Where the audio comes from (RTP, or a stream an ingest protocol pushes); owned by the leg. */
+  readonly media: LegMedia;
   readonly speech: SpeechStream;
   readonly analytics: CallAnalytics;
   /** `Date.now()` at call start: the zero of every event time on this call. */
@@ -24,13 +22,13 @@ export interface LegOptions {
 }
 
 export interface LegEvents {
-  /** RTCP BYE from the leg's source (RFC 3550 §6.6). */
+  /** The far end hung up the leg (RTCP BYE, RFC 3550 §6.6, or the protocol's close). */
   bye: [];
 }
 
 /**
- * One direction of a call's media: RTP in, recogniser, results and audio
- * levels to the call's analytics. Owns its receiver (and so its ports) and its
+ * One direction of a call's media: audio in, recogniser, results and audio
+ * levels to the call's analytics. Owns its media (and so its ports) and its
  * speech stream.
  */
 export class Leg extends EventEmitter<LegEvents> {
@@ -42,14 +40,24 @@ export class Leg extends EventEmitter<LegEvents> {
   private audioOffsetMs: number | undefined;
   /** Samples received so far (lost ones filled), the leg's audio clock. */
   private samples = 0;
+  /** Sample rate of the media's frames (0 before the first). */
+  private rate = 0;
   private closed = false;
   private readonly results: Promise<void>;
+  /** Set while recognition is suspended: the reason and the call time it started. */
+  private pause: { readonly reason: PauseReason; readonly startMs: number } | undefined;
 
   constructor(private readonly options: LegOptions) {
     super();
     this.role = options.role;
-    options.receiver.on('audio', (frame) => this.onAudio(frame));
-    options.receiver.once('bye', () => this.emit('bye'));
+    options.media.on('audio', (frame) => this.onAudio(frame));
+    options.media.on('dtmf', (press) => this.onDtmf(press));
+    options.media.once('bye', () => this.emit('bye'));
+    options.speech.onSpot((hit) => {
+      const offset = this.audioOffsetMs ?? 0;
+      const shifted = { phrase: hit.phrase, startMs: offset + hit.startMs, endMs: offset + hit.endMs };
+      options.analytics.onSpot(this.role, shifted, options.callStartedAt + shifted.endMs);
+    });
     options.speech.onGap((gap) => {
       const offset = this.audioOffsetMs ?? 0;
       options.analytics.onGap(this.role, offset + gap.startMs, offset + gap.endMs, gap.reason);
@@ -58,32 +66,79 @@ export class Leg extends EventEmitter<LegEvents> {
   }
 
   get snapshot(): LegSnapshot {
-    const stats = this.options.receiver.stats;
+    const media = this.options.media.snapshot;
     return {
       role: this.role,
       codec: this.options.codec,
-      host: this.options.advertisedHost,
-      rtpPort: this.options.lease.rtpPort,
-      rtcpPort: this.options.lease.rtcpPort,
-      remote: stats.remote === undefined ? undefined : `${stats.remote.address}:${stats.remote.port}`,
-      packetsReceived: stats.packetsReceived,
-      packetsDropped: stats.packetsDropped,
-      packetsLost: stats.packetsLost,
+      transport: media.transport,
+      host: media.host,
+      rtpPort: media.rtpPort,
+      rtcpPort: media.rtcpPort,
+      remote: media.remote,
+      packetsReceived: media.packetsReceived,
+      packetsDropped: media.packetsDropped,
+      packetsLost: media.packetsLost,
+      paused: this.pause?.reason,
     };
   }
 
   get lastPacketAt(): number | undefined {
-    return this.options.receiver.stats.lastPacketAt;
+    return this.options.media.snapshot.lastPacketAt;
   }
 
-  private onAudio(frame: RtpAudioFrame): void {
+  /** The leg's audio clock on the call timeline (ms): where the next sample goes. */
+  get callTimeMs(): number {
+    return this.audioOffsetMs === undefined ? Math.max(0, Date.now() - this.options.callStartedAt) : this.audioOffsetMs + this.clockMs();
+  }
+
+  /**
+   * Suspends recognition (secure pause for card entry, PCI DSS; a protocol's
+   * pause). Audio keeps its place on the timeline but the recogniser gets
+   * silence, so nothing said is transcribed or spotted; resume() marks the
+   * hole with a `transcript.gap`. Idempotent: a second pause keeps the first.
+   */
+  suspend(reason: PauseReason): void {
+    if (this.pause || this.closed) return;
+    this.pause = { reason, startMs: this.callTimeMs };
+    this.options.logger.info({ leg: this.role, reason }, 'recognition suspended');
+  }
+
+  /** Ends a suspension (no-op when not suspended) and publishes the gap. */
+  resume(): void {
+    const pause = this.pause;
+    if (!pause) return;
+    this.pause = undefined;
+    const endMs = this.callTimeMs;
+    this.options.logger.info({ leg: this.role, reason: pause.reason, ms: Math.round(endMs - pause.startMs) }, 'recognition resumed');
+    this.options.analytics.onGap(this.role, pause.startMs, endMs, pause.reason);
+  }
+
+  get suspended(): PauseReason | undefined {
+    return this.pause?.reason;
+  }
+
+  private clockMs(): number {
+    return this.rate === 0 ? 0 : (this.samples / this.rate) * 1000;
+  }
+
+  private onAudio(frame: MediaFrame): void {
     const frameMs = (frame.pcm.length / frame.sampleRate) * 1000;
+    this.rate = frame.sampleRate;
     this.audioOffsetMs ??= Math.max(0, frame.receivedAt - frameMs - this.options.callStartedAt);
     const atMs = this.audioOffsetMs + (this.samples / frame.sampleRate) * 1000;
     this.samples += frame.pcm.length;
-    this.options.analytics.onAudioFrame(this.role, atMs, frameMs, frame.concealed ? -100 : frameLevelDb(frame.pcm));
+    const paused = this.pause !== undefined;
+    this.options.analytics.onAudioFrame(this.role, atMs, frameMs, frame.concealed || paused ? -100 : frameLevelDb(frame.pcm));
+    // Paused: silence in its place keeps recogniser time equal to call time; the VAD skips it cheaply.
+    if (paused) frame.pcm.fill(0);
     // The frame is ours (fresh decoder output) and nothing reads it after this: hand it over.
     this.options.speech.write(frame.pcm, { transfer: true });
+  }
+
+  private onDtmf(press: DtmfPress): void {
+    const atMs = Math.max(0, press.receivedAt - this.options.callStartedAt);
+    // During a secure pause the digits are card data: their presence is reported, never their value.
+    this.options.analytics.onDtmf(this.role, this.pause?.reason === 'secure-pause' ? undefined : press.digit, atMs, press.durationMs);
   }
 
   private async consumeResults(): Promise<void> {
@@ -104,15 +159,15 @@ export class Leg extends EventEmitter<LegEvents> {
   }
 
   /**
-   * Idempotent. Stops RTP, lets the recogniser finish the last utterance
-   * (bounded by `flushTimeoutMs`) so its final transcript is not lost, then
-   * frees the ports.
+   * Idempotent. Stops the media, lets the recogniser finish the last
+   * utterance (bounded by `flushTimeoutMs`) so its final transcript is not
+   * lost, then frees the ports. A suspension still open is closed with its gap.
    */
   async close(flushTimeoutMs = 3000): Promise<void> {
     if (this.closed) return;
+    this.resume();
     this.closed = true;
-    await this.options.receiver.close();
-    await this.options.lease.release();
+    await this.options.media.close();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), flushTimeoutMs);

@@ -1,6 +1,6 @@
 import type { CodecSpec } from '../audio/codecs/Codec.js';
 import type { Language } from '../language.js';
-import type { CallEndReason, LegRole } from '../push/events.js';
+import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
 
 export interface LegParams {
   readonly role: LegRole;
@@ -21,6 +21,9 @@ export interface StartCallParams {
 export interface LegSnapshot {
   readonly role: LegRole;
   readonly codec: CodecSpec;
+  /** How the audio arrives: RTP on leased ports, or pushed by an ingest protocol. */
+  readonly transport: 'rtp' | 'websocket' | 'tcp' | 'grpc';
+  /** RTP only (empty/0 otherwise). */
   readonly host: string;
   readonly rtpPort: number;
   readonly rtcpPort: number;
@@ -29,6 +32,8 @@ export interface LegSnapshot {
   readonly packetsReceived: number;
   readonly packetsDropped: number;
   readonly packetsLost: number;
+  /** Set while recognition on the leg is suspended. */
+  readonly paused: PauseReason | undefined;
 }
 
 export interface CallSnapshot {

@@ -15,6 +15,12 @@ interface EventBase {
   readonly callId: string;
   /** Milliseconds since the Unix epoch at publication. */
   readonly ts: number;
+  /**
+   * The hub's cursor: 1, 2, 3 … over every event the gateway publishes (all
+   * calls, all clients), so a client can resume with `since=<eventId>`.
+   * Restarts at 1 when the gateway restarts.
+   */
+  readonly eventId: number;
 }
 
 export interface CallStartedEvent extends EventBase {
@@ -42,12 +48,31 @@ export interface TranscriptEvent extends EventBase {
  * Audio of a leg that was never transcribed (a recogniser worker died and was
  * replaced); the transcript has a hole between these times.
  */
+/**
+ * Why a leg's recognition was suspended: `secure-pause` (card entry, PCI DSS:
+ * nothing said is transcribed, DTMF digits are masked) or `paused` (the
+ * platform paused the stream, e.g. AudioHook `pause`).
+ */
+export type PauseReason = 'secure-pause' | 'paused';
+
 export interface TranscriptGapEvent extends EventBase {
   readonly type: 'transcript.gap';
   readonly leg: LegRole;
   readonly startMs: number;
   readonly endMs: number;
-  readonly reason: 'asr-worker-restart';
+  /** `asr-worker-restart`: audio lost with a recogniser worker; otherwise a suspension ({@link PauseReason}). */
+  readonly reason: 'asr-worker-restart' | PauseReason;
+}
+
+/** A DTMF key press on a leg. Never part of the transcript. */
+export interface DtmfEvent extends EventBase {
+  readonly type: 'dtmf';
+  readonly leg: LegRole;
+  /** The key, or null while a secure pause masks it (card digits). */
+  readonly digit: string | null;
+  /** Call time (ms) of the press. */
+  readonly atMs: number;
+  readonly durationMs?: number;
 }
 
 export interface EntityValue {
@@ -69,6 +94,12 @@ export interface IntentEvent extends EventBase {
   readonly endMs: number;
   /** Whether the intent was found in a partial (still changing) hypothesis. */
   readonly partial: boolean;
+  /**
+   * `transcript`: found in the free transcript; `spotter`: the keyword spotter
+   * heard a grammar phrase and the transcript's words before it confirmed it
+   * (docs/asr.md).
+   */
+  readonly source: 'transcript' | 'spotter';
   /** Slot values captured by the grammar phrase, e.g. `{ order_number: "4567" }`. */
   readonly slots: Readonly<Record<string, string>>;
   /** Entities found in the utterance (order numbers, amounts, dates). */
@@ -128,6 +159,18 @@ export interface AlertEvent extends EventBase {
   readonly atMs: number;
 }
 
+/** An alert was acknowledged (by a supervisor of its queue or an admin); every screen showing it can mark it. */
+export interface AlertAckEvent extends EventBase {
+  readonly type: 'alert.ack';
+  readonly alertId: string;
+  readonly agentId: string;
+  readonly queue: string;
+  /** The acknowledging principal's token subject. */
+  readonly ackedBy: string;
+  /** Milliseconds since the Unix epoch. */
+  readonly ackedAt: number;
+}
+
 export interface CallSummaryEvent extends EventBase {
   readonly type: 'call.summary';
   readonly summary: CallSummary;
@@ -167,21 +210,24 @@ export interface CallEndedEvent extends EventBase {
   readonly durationMs: number;
 }
 
-export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'shutdown';
+/** `stream-closed`: the client of a streamed call (AudioHook, Twilio, AudioSocket, gRPC) ended its stream. */
+export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'stream-closed' | 'shutdown';
 
 export type GatewayEvent =
   | CallStartedEvent
   | TranscriptEvent
   | TranscriptGapEvent
+  | DtmfEvent
   | IntentEvent
   | PromptEvent
   | SentimentEvent
   | EscalationEvent
   | AlertEvent
+  | AlertAckEvent
   | CallEndedEvent
   | CallSummaryEvent;
 export type GatewayEventType = GatewayEvent['type'];
 
-/** Distributes an event type without its publication timestamp. */
-type WithoutTs<T> = T extends unknown ? Omit<T, 'ts'> : never;
+/** Distributes an event type without what the hub adds at publication (timestamp and cursor). */
+type WithoutTs<T> = T extends unknown ? Omit<T, 'ts' | 'eventId'> : never;
 export type UnpublishedEvent = WithoutTs<GatewayEvent>;

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import { WebSocket } from 'ws';
+import { TokenIssuer } from '../../src/auth/TokenIssuer.js';
 import { loadConfig, type GatewayConfig } from '../../src/config.js';
 import { Gateway, type GatewayAddresses } from '../../src/Gateway.js';
 import { CallControl } from '../../src/ingest/grpc/client.js';
@@ -37,7 +40,13 @@ export async function startTestGateway(
   });
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const { gateway, addresses } = await Gateway.start(config, createLogger(config.logLevel), metrics);
-  const control = new CallControl(`127.0.0.1:${addresses.grpcPort}`);
+  // With authentication on, the control client acts as an admin; with TLS it trusts the test's own certificate.
+  const adminToken =
+    config.jwtSecret === undefined && config.jwtPrivateKeyFile === undefined
+      ? undefined
+      : await (await TokenIssuer.create({ secret: config.jwtSecret, privateKeyFile: config.jwtPrivateKeyFile, issuer: config.jwtIssuer, audience: config.jwtAudience })).issue({ role: 'admin', subject: 'test-admin', ttl: '1h' });
+  const credentials = config.tlsCertFile === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(readFileSync(config.tlsCertFile));
+  const control = new CallControl(`127.0.0.1:${addresses.grpcPort}`, credentials, adminToken === undefined ? {} : { token: adminToken });
   return {
     gateway,
     addresses,
@@ -76,11 +85,13 @@ export class EventRecorder {
 
   static async connect(httpPort: number, query = ''): Promise<EventRecorder> {
     const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/v1/events${query}`);
+    // Listening before 'open': a replay (`since=`) can arrive in the same read as the upgrade response.
+    const recorder = new EventRecorder(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    return new EventRecorder(ws);
+    return recorder;
   }
 
   /** Resolves with the first event (already received or future) matching `predicate`. */

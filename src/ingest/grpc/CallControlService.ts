@@ -1,4 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
+import { AccessControl, bearerToken } from '../../auth/AccessControl.js';
+import type { Principal } from '../../auth/Principal.js';
+import { canControlCalls, canSeeCallMetadata } from '../../auth/scope.js';
 import type { CallManager } from '../../calls/CallManager.js';
 import type { CallSnapshot } from '../../calls/types.js';
 import { GatewayError, invalidArgument } from '../../errors.js';
@@ -8,12 +11,14 @@ import type { CallInfo } from './generated/speechgateway/v1/CallInfo.js';
 import type { CallControlHandlers } from './generated/speechgateway/v1/CallControl.js';
 import { parseStartCallRequest } from './startCallRequest.js';
 import { parseTranscriptPush } from '../transcripts/transcriptPush.js';
+import type { EventHub } from '../../push/EventHub.js';
+import { createStreamAudioHandler } from './StreamAudioService.js';
 
 const GRPC_FIELDS: Readonly<Record<string, string>> = { callId: 'call_id', utteranceId: 'utterance_id', startMs: 'start_ms', endMs: 'end_ms' };
 const ROLE_FROM_ENUM: Readonly<Record<string, string>> = { LEG_ROLE_CUSTOMER: 'customer', LEG_ROLE_AGENT: 'agent' };
 
 const ROLE_ENUM = { customer: 'LEG_ROLE_CUSTOMER', agent: 'LEG_ROLE_AGENT' } as const;
-const CODEC_ENUM = { PCMU: 'CODEC_PCMU', PCMA: 'CODEC_PCMA', L16: 'CODEC_L16' } as const;
+const CODEC_ENUM = { PCMU: 'CODEC_PCMU', PCMA: 'CODEC_PCMA', L16: 'CODEC_L16', G722: 'CODEC_G722', OPUS: 'CODEC_OPUS' } as const;
 
 export function toCallInfo(call: CallSnapshot): CallInfo {
   return {
@@ -44,12 +49,27 @@ export function toCallInfo(call: CallSnapshot): CallInfo {
  * The speechgateway.v1.CallControl service. Every failure reaches the client
  * as a gRPC status with a message; nothing a client sends can throw out of a
  * handler.
+ *
+ * With authentication on, every call needs metadata `authorization: Bearer
+ * <jwt>` (UNAUTHENTICATED otherwise). StartCall, EndCall and PushTranscript
+ * are the control plane: role `admin` or `pbx` (PERMISSION_DENIED otherwise).
+ * GetCall and ListCalls are scoped like events (agent: own calls, supervisor:
+ * its queues; `pbx` and `admin`: all).
  */
-export function createCallControlHandlers(calls: CallManager, metrics: GatewayMetrics, logger: Logger): CallControlHandlers {
+export function createCallControlHandlers(
+  calls: CallManager,
+  metrics: GatewayMetrics,
+  logger: Logger,
+  access = new AccessControl(undefined, metrics),
+  /** The event hub StreamAudio sends a call's events from; without it StreamAudio is UNIMPLEMENTED. */
+  hub?: EventHub,
+): CallControlHandlers {
   type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 
-  const respond = <T>(method: string, callback: Callback<T>, work: () => Promise<T> | T): void => {
+  const respond = <T>(method: string, call: { metadata: grpc.Metadata }, callback: Callback<T>, work: (principal: Principal) => Promise<T> | T): void => {
+    const authorization = call.metadata.get('authorization')[0];
     Promise.resolve()
+      .then(() => access.authenticate(bearerToken(typeof authorization === 'string' ? authorization : undefined), 'grpc'))
       .then(work)
       .then(
         (value) => {
@@ -71,10 +91,14 @@ export function createCallControlHandlers(calls: CallManager, metrics: GatewayMe
     if (callId === '') throw invalidArgument('call_id', 'is required');
     return callId;
   };
+  const requireControl = (principal: Principal, method: string): void => {
+    if (!canControlCalls(principal)) throw access.forbidden('grpc', `${method} needs role admin or pbx, not ${principal.role}`);
+  };
 
   return {
     StartCall: (call, callback) =>
-      respond('StartCall', callback, async () => {
+      respond('StartCall', call, callback, async (principal) => {
+        requireControl(principal, 'StartCall');
         const started = await calls.start(parseStartCallRequest(call.request));
         return {
           call_id: started.callId,
@@ -82,11 +106,20 @@ export function createCallControlHandlers(calls: CallManager, metrics: GatewayMe
         };
       }),
     EndCall: (call, callback) =>
-      respond('EndCall', callback, async () => ({ call: toCallInfo(await calls.end(requireCallId(call.request.call_id), 'ended-by-request')) })),
-    GetCall: (call, callback) => respond('GetCall', callback, () => toCallInfo(calls.get(requireCallId(call.request.call_id)))),
-    ListCalls: (_call, callback) => respond('ListCalls', callback, () => ({ calls: calls.list().map(toCallInfo) })),
+      respond('EndCall', call, callback, async (principal) => {
+        requireControl(principal, 'EndCall');
+        return { call: toCallInfo(await calls.end(requireCallId(call.request.call_id), 'ended-by-request')) };
+      }),
+    GetCall: (call, callback) =>
+      respond('GetCall', call, callback, (principal) => {
+        const snapshot = calls.get(requireCallId(call.request.call_id));
+        if (!canSeeCallMetadata(principal, snapshot)) throw access.forbidden('grpc', `call ${snapshot.callId} is not in the scope of this token`);
+        return toCallInfo(snapshot);
+      }),
+    ListCalls: (call, callback) => respond('ListCalls', call, callback, (principal) => ({ calls: calls.list().filter((c) => canSeeCallMetadata(principal, c)).map(toCallInfo) })),
     PushTranscript: (call, callback) =>
-      respond('PushTranscript', callback, () => {
+      respond('PushTranscript', call, callback, (principal) => {
+        requireControl(principal, 'PushTranscript');
         const r = call.request;
         try {
           const push = parseTranscriptPush(
@@ -110,5 +143,20 @@ export function createCallControlHandlers(calls: CallManager, metrics: GatewayMe
         }
         return {};
       }),
+    SetRecognitionPaused: (call, callback) =>
+      respond('SetRecognitionPaused', call, callback, (principal) => {
+        requireControl(principal, 'SetRecognitionPaused');
+        const callId = requireCallId(call.request.call_id);
+        const roleName = call.request.role;
+        const role = roleName === 'LEG_ROLE_UNSPECIFIED' ? undefined : ROLE_FROM_ENUM[roleName];
+        if (roleName !== 'LEG_ROLE_UNSPECIFIED' && role === undefined) throw invalidArgument('role', 'must be LEG_ROLE_CUSTOMER, LEG_ROLE_AGENT or unspecified (all legs)');
+        const leg = role as 'customer' | 'agent' | undefined;
+        const snapshot = call.request.paused ? calls.suspend(callId, 'secure-pause', leg) : calls.resume(callId, leg);
+        return { call: toCallInfo(snapshot) };
+      }),
+    StreamAudio:
+      hub === undefined
+        ? (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'StreamAudio needs the event hub', metadata: new grpc.Metadata() })
+        : createStreamAudioHandler({ calls, hub, metrics, logger, access }),
   };
 }

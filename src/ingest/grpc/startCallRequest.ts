@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { validateCodec } from '../../audio/codecs/index.js';
+import { DYNAMIC_PT_MAX, DYNAMIC_PT_MIN, validateCodec } from '../../audio/codecs/index.js';
 import type { CodecName } from '../../audio/codecs/Codec.js';
 import type { LegParams, StartCallParams } from '../../calls/types.js';
 import { invalidArgument } from '../../errors.js';
@@ -11,7 +11,7 @@ const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX_LABEL = 128;
 
 const ROLES: Readonly<Record<string, LegRole>> = { LEG_ROLE_CUSTOMER: 'customer', LEG_ROLE_AGENT: 'agent' };
-const CODECS: Readonly<Record<string, CodecName>> = { CODEC_PCMU: 'PCMU', CODEC_PCMA: 'PCMA', CODEC_L16: 'L16' };
+const CODECS: Readonly<Record<string, CodecName>> = { CODEC_PCMU: 'PCMU', CODEC_PCMA: 'PCMA', CODEC_L16: 'L16', CODEC_G722: 'G722', CODEC_OPUS: 'OPUS' };
 
 /**
  * Checks a StartCall request field by field. Throws INVALID_ARGUMENT naming
@@ -40,10 +40,19 @@ export function parseStartCallRequest(request: StartCallRequest__Output): StartC
       return;
     }
     const name = CODECS[leg.codec];
-    if (name === undefined) throw invalidArgument(`${field}.codec`, 'must be CODEC_PCMU, CODEC_PCMA or CODEC_L16');
-    const codec = validateCodec({ name, clockRate: leg.clock_rate === 0 ? 8000 : leg.clock_rate, payloadType: leg.payload_type === 0 ? undefined : leg.payload_type });
+    if (name === undefined) throw invalidArgument(`${field}.codec`, 'must be CODEC_PCMU, CODEC_PCMA, CODEC_L16, CODEC_G722 or CODEC_OPUS');
+    // 0 = the codec's own rate (8000 for L16, as before; 48000 for Opus).
+    const clockRate = leg.clock_rate !== 0 ? leg.clock_rate : name === 'L16' ? 8000 : undefined;
+    const codec = validateCodec({ name, clockRate, payloadType: leg.payload_type === 0 ? undefined : leg.payload_type });
     if (typeof codec === 'string') throw invalidArgument(`${field}.${codec.startsWith('payload') ? 'payload_type' : 'clock_rate'}`, codec);
-    legs.push({ role, codec });
+    const eventPt = leg.telephone_event_payload_type;
+    if (eventPt !== 0 && (eventPt < DYNAMIC_PT_MIN || eventPt > DYNAMIC_PT_MAX)) {
+      throw invalidArgument(`${field}.telephone_event_payload_type`, `must be a dynamic payload type ${DYNAMIC_PT_MIN}-${DYNAMIC_PT_MAX}, got ${eventPt}`);
+    }
+    if (eventPt !== 0 && eventPt === codec.payloadType) {
+      throw invalidArgument(`${field}.telephone_event_payload_type`, `${eventPt} is already the audio payload type`);
+    }
+    legs.push({ role, codec: eventPt === 0 ? codec : { ...codec, telephoneEventPayloadType: eventPt } });
   });
   return { callId, agentId: request.agent_id, queue: request.queue, language: request.language, legs, transcriptsOnly: request.transcripts_only };
 }

@@ -1,6 +1,12 @@
 /**
- * A small, bounded reorder buffer for one RTP stream, keyed by the 16-bit
- * sequence number. Socket-free so it can be unit-tested on its own.
+ * The jitter buffer of one RTP stream: a small, bounded reorder buffer keyed
+ * by the 16-bit sequence number, with timestamp-driven silence fill.
+ * Socket-free so it can be unit-tested on its own.
+ *
+ * It does not play out on a clock (the recogniser consumes audio as fast as
+ * it comes); its depth is how many packets it holds waiting for a missing
+ * one, i.e. how much reordering it absorbs (`RTP_REORDER_DEPTH`). Overflow
+ * policy: one packet more than `depth` gives the oldest hole up.
  *
  * - Packets are released strictly in sequence order through `onRelease`.
  * - While a sequence number is missing, up to `depth` later packets are held
@@ -16,6 +22,18 @@
  *   consecutive packet (A.1's probation), as then the stream is re-based
  *   without inventing silence for the jump.
  *
+ * - Timestamps: an audio packet whose RTP timestamp is ahead of where the
+ *   previous audio ended, with no sequence number missing, is a sender's
+ *   silence (silence suppression / DTX, RFC 3551 §4.1, or an RFC 4733 event
+ *   that replaced the audio): up to `maxSilenceFill` ticks are released as a
+ *   `gap` with `lostPackets` 0 so the leg's clock stays on call time. A
+ *   larger jump, or one backwards, is a timestamp discontinuity (a sender
+ *   re-basing its clock): counted, no fill, timing restarts from the packet.
+ * - Concealment is silence: a lost packet's slot becomes zeros of its
+ *   duration (no repetition of the last frame, which would only feed the
+ *   recogniser phantom phonemes).
+ * - Every event is reported to `onEvent` for metrics.
+ *
  * The very first packet (and the first after a {@link ReorderBuffer.reset})
  * sets the base and is released at once; a packet older than it is late.
  *
@@ -26,24 +44,39 @@
 /** Why {@link ReorderBuffer.push} refused a packet. */
 export type ReorderDropReason = 'duplicate' | 'late' | 'out_of_range';
 
+/**
+ * What the buffer saw, the `event` label of `sgw_rtp_jitter_events_total`:
+ * refusals, `reordered` (a packet that filled a hole others waited on),
+ * `lost` (packets given up), `resync` (sequence restart confirmed),
+ * `silence_fill` (timestamp gap filled), `timestamp_jump` (discontinuity).
+ */
+export type JitterEvent = ReorderDropReason | 'reordered' | 'lost' | 'resync' | 'silence_fill' | 'timestamp_jump';
+
+export const JITTER_EVENTS: readonly JitterEvent[] = ['duplicate', 'late', 'out_of_range', 'reordered', 'lost', 'resync', 'silence_fill', 'timestamp_jump'];
+
 /** A packet released in order. `payload` is undefined for a placeholder (see {@link ReorderBuffer.push}). */
 export interface ReorderedPacket<T> {
   readonly kind: 'packet';
   readonly sequenceNumber: number;
   readonly timestamp: number;
-  /** Duration in RTP timestamp ticks (= samples for the codecs here). */
+  /** Duration in RTP timestamp ticks. */
   readonly samples: number;
   readonly payload: T | undefined;
   readonly receivedAt: number;
 }
 
-/** One or more packets that never came, to be replaced by `samples` of silence. */
+/**
+ * One or more packets that never came (`lostPackets` > 0), or a sender's
+ * silence between packets (`lostPackets` 0), to be replaced by `samples`
+ * ticks of silence.
+ */
 export interface ReorderedGap {
   readonly kind: 'gap';
   /** Sequence number of the first missing packet. */
   readonly sequenceNumber: number;
   /** RTP timestamp where the missing audio starts. */
   readonly timestamp: number;
+  /** Duration in RTP timestamp ticks. */
   readonly samples: number;
   readonly lostPackets: number;
 }
@@ -60,8 +93,16 @@ export interface ReorderBufferOptions<T> {
   readonly maxDropout?: number;
   /** Largest backward sequence jump treated as a late packet rather than restart (default 100). */
   readonly maxMisorder?: number;
+  /**
+   * Largest forward timestamp gap (in ticks) between consecutive audio
+   * packets that is filled with silence (default 0: none). Larger gaps and
+   * backward steps count as `timestamp_jump`.
+   */
+  readonly maxSilenceFill?: number;
   /** Receives frames in sequence order, synchronously from push()/flush(). */
   readonly onRelease: (frame: ReorderedFrame<T>) => void;
+  /** Told of every event, with a count (for `lost`, the packets given up). */
+  readonly onEvent?: (event: JitterEvent, count: number) => void;
 }
 
 /** Per-buffer counters. */
@@ -72,6 +113,11 @@ export interface ReorderStats {
   late: number;
   outOfRange: number;
   resyncs: number;
+  reordered: number;
+  silenceFills: number;
+  /** Ticks of silence filled for timestamp gaps. */
+  silenceFillTicks: number;
+  timestampJumps: number;
 }
 
 const EMPTY = 0;
@@ -99,7 +145,9 @@ export class ReorderBuffer<T> {
   readonly depth: number;
   readonly maxDropout: number;
   readonly maxMisorder: number;
+  readonly maxSilenceFill: number;
   readonly #onRelease: (frame: ReorderedFrame<T>) => void;
+  readonly #onEvent: ((event: JitterEvent, count: number) => void) | undefined;
 
   // Ring of slots indexed by `seq & mask`. It holds packets waiting ahead of
   // `#next` and remembers what happened to recent sequence numbers behind it
@@ -123,7 +171,18 @@ export class ReorderBuffer<T> {
   /** A.1 probation: the sequence number that would confirm a restart. */
   #badSeq = -1;
 
-  readonly #stats: ReorderStats = { released: 0, lost: 0, duplicate: 0, late: 0, outOfRange: 0, resyncs: 0 };
+  readonly #stats: ReorderStats = {
+    released: 0,
+    lost: 0,
+    duplicate: 0,
+    late: 0,
+    outOfRange: 0,
+    resyncs: 0,
+    reordered: 0,
+    silenceFills: 0,
+    silenceFillTicks: 0,
+    timestampJumps: 0,
+  };
 
   constructor(options: ReorderBufferOptions<T>) {
     const depth = options.depth ?? 4;
@@ -141,7 +200,13 @@ export class ReorderBuffer<T> {
     this.depth = depth;
     this.maxDropout = maxDropout;
     this.maxMisorder = maxMisorder;
+    const maxSilenceFill = options.maxSilenceFill ?? 0;
+    if (!Number.isInteger(maxSilenceFill) || maxSilenceFill < 0 || maxSilenceFill > 0x7fffffff) {
+      throw new RangeError(`maxSilenceFill must be a non-negative integer, got ${maxSilenceFill}`);
+    }
+    this.maxSilenceFill = maxSilenceFill;
     this.#onRelease = options.onRelease;
+    this.#onEvent = options.onEvent;
     const size = nextPowerOfTwo(Math.max(16, (depth + 1) * 2));
     this.#mask = size - 1;
     this.#slotSeq = new Int32Array(size).fill(-1);
@@ -195,10 +260,12 @@ export class ReorderBuffer<T> {
         // RFC 3550 A.1: remember it; a consecutive successor confirms a restart.
         this.#badSeq = (seq + 1) & 0xffff;
         this.#stats.outOfRange++;
+        this.#onEvent?.('out_of_range', 1);
         return 'out_of_range';
       }
       this.flush();
       this.#stats.resyncs++;
+      this.#onEvent?.('resync', 1);
       this.reset();
       this.#start(seq);
       this.#emitPacket(seq, timestamp, samples, payload, receivedAt);
@@ -210,13 +277,19 @@ export class ReorderBuffer<T> {
       const slot = seq & this.#mask;
       if (this.#slotSeq[slot] === seq && this.#slotState[slot] === RELEASED) {
         this.#stats.duplicate++;
+        this.#onEvent?.('duplicate', 1);
         return 'duplicate';
       }
       this.#stats.late++;
+      this.#onEvent?.('late', 1);
       return 'late';
     }
 
     if (d === 0) {
+      if (this.#held > 0) {
+        this.#stats.reordered++;
+        this.#onEvent?.('reordered', 1);
+      }
       this.#emitPacket(seq, timestamp, samples, payload, receivedAt);
       this.#drainConsecutive();
       return undefined;
@@ -234,6 +307,7 @@ export class ReorderBuffer<T> {
     if (this.#slotState[slot] === HELD) {
       // Held slots ahead of #next within the ring are unique per sequence number.
       this.#stats.duplicate++;
+      this.#onEvent?.('duplicate', 1);
       return 'duplicate';
     }
     this.#slotSeq[slot] = seq;
@@ -285,6 +359,7 @@ export class ReorderBuffer<T> {
     this.#slotPayload[slot] = undefined;
     this.#next = (seq + 1) & 0xffff;
     this.#stats.released++;
+    if (samples > 0 && this.#expectedTs !== undefined) this.#checkTimestamp(seq, timestamp);
     if (samples > 0) {
       this.#expectedTs = (timestamp + samples) >>> 0;
       this.#lastSamples = samples;
@@ -292,6 +367,24 @@ export class ReorderBuffer<T> {
       this.#expectedTs = timestamp >>> 0;
     }
     this.#onRelease({ kind: 'packet', sequenceNumber: seq, timestamp, samples, payload, receivedAt });
+  }
+
+  /**
+   * Before releasing audio at `timestamp`: fills a sender's silence with a
+   * gap frame, or counts a discontinuity (see the class comment).
+   */
+  #checkTimestamp(seq: number, timestamp: number): void {
+    const delta = ((timestamp >>> 0) - (this.#expectedTs ?? 0)) | 0;
+    if (delta === 0) return;
+    if (delta > 0 && delta <= this.maxSilenceFill) {
+      this.#stats.silenceFills++;
+      this.#stats.silenceFillTicks += delta;
+      this.#onEvent?.('silence_fill', 1);
+      this.#onRelease({ kind: 'gap', sequenceNumber: seq, timestamp: this.#expectedTs ?? 0, samples: delta, lostPackets: 0 });
+      return;
+    }
+    this.#stats.timestampJumps++;
+    this.#onEvent?.('timestamp_jump', 1);
   }
 
   /** Releases held packets from #next on for as long as they are consecutive. */
@@ -361,6 +454,7 @@ export class ReorderBuffer<T> {
     }
     this.#next = seq;
     this.#stats.lost += lost;
+    this.#onEvent?.('lost', lost);
     this.#expectedTs = (gapTs + samples) >>> 0;
     this.#onRelease({ kind: 'gap', sequenceNumber: first, timestamp: gapTs, samples, lostPackets: lost });
   }

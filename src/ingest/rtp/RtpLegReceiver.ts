@@ -10,8 +10,17 @@
  *    source is dropped as `foreign_source`.
  * 3. Parsing with rtp.js `RtpPacket`; anything truncated or inconsistent is
  *    dropped as `malformed`, another payload type as `unexpected_payload_type`.
- * 4. {@link ReorderBuffer}, then the leg's {@link AudioDecoder}; losses come
- *    out as silence of the missing duration.
+ * 4. RFC 4733 telephone-events (the leg's event payload type, default 101)
+ *    go to {@link TelephoneEvents} and come out as one `'dtmf'` per press;
+ *    they still take their sequence number in the jitter buffer.
+ * 5. {@link ReorderBuffer} (the jitter buffer), then the leg's
+ *    {@link AudioDecoder}; losses and a sender's silence come out as silence
+ *    of the missing duration (converted from RTP ticks to PCM samples: G.722
+ *    ticks at 8000 for 16 kHz audio, Opus at 48000 decoded to 16 kHz).
+ *
+ * RTCP (RFC 3550 §6): SR and RR are counted per leg and in
+ * `sgw_rtcp_packets_received_total{type}`; a BYE from the latched source ends
+ * the leg.
  *
  * Input never throws and never produces an `'error'` event: every refused
  * datagram is counted in `sgw_rtp_packets_dropped_total{reason}` and in
@@ -22,17 +31,19 @@
  * - [RFC 3550](https://datatracker.ietf.org/doc/html/rfc3550) (RTP/RTCP)
  * - [RFC 3551](https://datatracker.ietf.org/doc/html/rfc3551) (audio profile)
  * - [RFC 5761](https://datatracker.ietf.org/doc/html/rfc5761) (rtcp-mux)
+ * - [RFC 4733](https://datatracker.ietf.org/doc/html/rfc4733) (telephone-events)
  */
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { ByePacket, CompoundPacket, RtpPacket, isRtcp } from 'rtp.js/packets';
-import { payloadSampleCount } from '../../audio/codecs/index.js';
+import { ByePacket, CompoundPacket, ReceiverReportPacket, RtpPacket, SenderReportPacket, isRtcp } from 'rtp.js/packets';
+import { payloadTicks, ticksToSamples } from '../../audio/codecs/index.js';
 import type { AudioDecoder } from '../../audio/codecs/Codec.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { RtpSocketPair } from './PortAllocator.js';
-import { ReorderBuffer, type ReorderDropReason, type ReorderedFrame } from './ReorderBuffer.js';
+import { ReorderBuffer, type JitterEvent, type ReorderStats, type ReorderDropReason, type ReorderedFrame } from './ReorderBuffer.js';
+import { DEFAULT_TELEPHONE_EVENT_PT, TelephoneEvents, type TelephoneEventOutcome, type TelephoneEventPress } from './TelephoneEvents.js';
 
 /** Why a datagram was refused; the `reason` label of `sgw_rtp_packets_dropped_total`. */
 export type RtpDropReason = 'foreign_source' | 'unexpected_payload_type' | 'malformed' | ReorderDropReason;
@@ -82,6 +93,8 @@ export interface RtpLegReceiverEvents {
   latched: [remote: RemoteAddress, ssrc: number];
   /** RTCP BYE from the latched source (by SSRC or address), RFC 3550 §6.6. Once per receiver. */
   bye: [event: RtpByeEvent];
+  /** A DTMF key press (RFC 4733), once per press. */
+  dtmf: [press: TelephoneEventPress];
   /** Socket failure (never input problems). */
   error: [err: Error];
   /** Both sockets are closed. */
@@ -100,6 +113,16 @@ export interface RtpLegStats {
   readonly droppedByReason: Readonly<Record<RtpDropReason, number>>;
   /** RTCP packets (compound members) accepted. */
   readonly rtcpPacketsReceived: number;
+  /** RTCP sender reports accepted. */
+  readonly rtcpSenderReports: number;
+  /** RTCP receiver reports accepted. */
+  readonly rtcpReceiverReports: number;
+  /** DTMF presses reported. */
+  readonly dtmfPresses: number;
+  /** SSRC changes followed. */
+  readonly ssrcChanges: number;
+  /** Jitter buffer counters (reordered, resyncs, silence fills, timestamp jumps...). */
+  readonly jitter: Readonly<ReorderStats>;
   readonly remote: RemoteAddress | undefined;
   readonly ssrc: number | undefined;
   /** `Date.now()` of the last accepted RTP packet. */
@@ -116,6 +139,11 @@ export interface RtpLegReceiverOptions {
   readonly logger?: Logger;
   /** Packets held while waiting for a missing one (default 4, i.e. 80 ms at 20 ms ptime). */
   readonly reorderDepth?: number;
+  /**
+   * Largest RTP timestamp gap between consecutive packets filled with
+   * silence, in ms (default 10 000); larger ones are discontinuities.
+   */
+  readonly maxSilenceFillMs?: number;
   /**
    * If packets are held waiting for a hole and nothing arrives for this long,
    * give the hole up and release them (default 100 ms). 0 disables.
@@ -161,6 +189,9 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   readonly #idleFlushMs: number;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #receivedCounter: Counter | undefined;
+  readonly #telephoneEvents: TelephoneEvents;
+  /** RFC 4733 payload type, unless the audio uses that number. */
+  readonly #eventPayloadType: number | undefined;
 
   #remote: RemoteAddress | undefined;
   #ssrc: number | undefined;
@@ -173,6 +204,10 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   #bytesReceived = 0;
   #packetsLost = 0;
   #rtcpPackets = 0;
+  #senderReports = 0;
+  #receiverReports = 0;
+  #dtmfPresses = 0;
+  #ssrcChanges = 0;
   #lastPacketAt: number | undefined;
   readonly #dropped: Record<RtpDropReason, number> = {
     foreign_source: 0,
@@ -196,9 +231,22 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#now = options.now ?? Date.now;
     this.#idleFlushMs = options.idleFlushMs ?? 100;
     this.#receivedCounter = options.metrics?.rtpPacketsReceived.labels({ leg: options.leg });
+    const spec = options.decoder.spec;
     this.#reorder = new ReorderBuffer<Uint8Array>({
       depth: options.reorderDepth ?? 4,
+      maxSilenceFill: Math.round(((options.maxSilenceFillMs ?? 10_000) * spec.clockRate) / 1000),
       onRelease: (frame) => this.#onFrame(frame),
+      onEvent: (event, count) => this.#onJitterEvent(event, count),
+    });
+    const eventPt = spec.telephoneEventPayloadType ?? DEFAULT_TELEPHONE_EVENT_PT;
+    this.#eventPayloadType = eventPt === spec.payloadType ? undefined : eventPt;
+    this.#telephoneEvents = new TelephoneEvents({
+      clockRate: spec.clockRate,
+      onPress: (press) => {
+        this.#dtmfPresses++;
+        this.#logger?.info({ leg: this.leg, durationMs: press.durationMs }, 'DTMF press received');
+        this.emit('dtmf', press);
+      },
     });
     this.#rtpSocket.on('message', this.#onRtpMessage);
     this.#rtcpSocket.on('message', this.#onRtcpMessage);
@@ -231,6 +279,11 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       packetsDropped,
       droppedByReason: { ...this.#dropped },
       rtcpPacketsReceived: this.#rtcpPackets,
+      rtcpSenderReports: this.#senderReports,
+      rtcpReceiverReports: this.#receiverReports,
+      dtmfPresses: this.#dtmfPresses,
+      ssrcChanges: this.#ssrcChanges,
+      jitter: this.#reorder.stats,
       remote: this.#remote,
       ssrc: this.#ssrc,
       lastPacketAt: this.#lastPacketAt,
@@ -255,7 +308,9 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#rtcpSocket.removeListener('message', this.#onRtcpMessage);
     try {
       this.#reorder.flush();
+      this.#telephoneEvents.flush();
     } finally {
+      this.decoder.close?.();
       flushed();
     }
     return this.#closed;
@@ -306,7 +361,12 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     const ssrc = packet.getSsrc();
     const seq = packet.getSequenceNumber();
     const timestamp = packet.getTimestamp();
-    if (packet.getPayloadType() !== this.decoder.spec.payloadType) {
+    const payloadType = packet.getPayloadType();
+    if (payloadType === this.#eventPayloadType && payloadType !== this.decoder.spec.payloadType) {
+      this.#onTelephoneEvent(packet, rinfo, ssrc, seq, timestamp, length);
+      return;
+    }
+    if (payloadType !== this.decoder.spec.payloadType) {
       // Same stream, other payload (RFC 4733 events, comfort noise): it still
       // uses up a sequence number, which must not look like loss.
       if (remote !== undefined && ssrc === this.#ssrc) this.#reorder.push(seq, timestamp, 0, undefined, 0);
@@ -314,12 +374,15 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       return;
     }
     const payloadView = packet.getPayload();
-    const samples = payloadSampleCount(this.decoder.spec, payloadView.byteLength);
+    const payload = new Uint8Array(payloadView.buffer, payloadView.byteOffset, payloadView.byteLength);
+    const samples = payloadTicks(this.decoder.spec, payload);
     if (samples < 0) {
-      // A torn payload (odd L16) of the followed stream: its slot becomes
+      // A torn payload (odd L16, bad Opus TOC) of the followed stream: its slot becomes
       // silence of about its length rather than a hole the buffer waits on.
       if (remote !== undefined && ssrc === this.#ssrc) {
-        this.#reorder.push(seq, timestamp, payloadView.byteLength >> 1, undefined, this.#now());
+        // (An Opus packet with a broken TOC has no length to go by: count it as 20 ms.)
+        const ticks = this.decoder.spec.name === 'OPUS' ? 960 : payloadView.byteLength >> 1;
+        this.#reorder.push(seq, timestamp, ticks, undefined, this.#now());
       }
       this.#drop('malformed');
       return;
@@ -333,17 +396,11 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
         this.#drop('late');
         return;
       }
-      // New stream from the same source (re-INVITE, transfer, music on hold):
-      // keep what we have, then follow the new sequence space.
-      this.#logger?.info({ leg: this.leg, oldSsrc: this.#ssrc, ssrc }, 'RTP SSRC changed');
-      this.#reorder.flush();
-      this.#reorder.reset();
-      this.#previousSsrc = this.#ssrc;
-      this.#ssrc = ssrc;
+      this.#switchSsrc(ssrc);
     }
 
     const receivedAt = this.#now();
-    const payload = new Uint8Array(payloadView.buffer, payloadView.byteOffset, payloadView.byteLength);
+    this.#telephoneEvents.expire(receivedAt);
     const refused = this.#reorder.push(seq, timestamp, samples, payload, receivedAt);
     if (refused !== undefined) {
       this.#drop(refused);
@@ -356,6 +413,59 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#armIdleFlush();
     this.emit('activity');
   };
+
+  /**
+   * New stream from the same source (re-INVITE, transfer, music on hold):
+   * keep what we have, then follow the new sequence and timestamp space
+   * (no silence is invented for the switch).
+   */
+  #switchSsrc(ssrc: number): void {
+    this.#logger?.info({ leg: this.leg, oldSsrc: this.#ssrc, ssrc }, 'RTP SSRC changed');
+    this.#reorder.flush();
+    this.#reorder.reset();
+    this.#previousSsrc = this.#ssrc;
+    this.#ssrc = ssrc;
+    this.#ssrcChanges++;
+    this.#metrics?.rtpJitterEvents.inc({ event: 'ssrc_change' });
+  }
+
+  /** An RFC 4733 packet from the (possibly not yet latched) source. */
+  #onTelephoneEvent(packet: RtpPacket, rinfo: dgram.RemoteInfo, ssrc: number, seq: number, timestamp: number, length: number): void {
+    const view = packet.getPayload();
+    const payload = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    if (payload.byteLength < 4 || payload.byteLength % 4 !== 0) {
+      this.#countEvent('malformed');
+      this.#drop('malformed');
+      return;
+    }
+    // DTMF may come first (an IVR prompt keyed before anyone speaks): it latches like audio.
+    if (this.#remote === undefined) this.#latch(rinfo, ssrc);
+    const now = this.#now();
+    // Occupies its sequence number in the jitter buffer without audio, so it is not mistaken for loss.
+    // Some gateways send events under an SSRC of their own: those are read, but they neither
+    // switch the followed stream nor touch its sequence space.
+    const refused = ssrc === this.#ssrc ? this.#reorder.push(seq, timestamp, 0, undefined, now) : undefined;
+    // Even a late/duplicate event packet may be a redundant end: the parser deduplicates by timestamp.
+    this.#countEvent(this.#telephoneEvents.push(ssrc, timestamp, payload, now));
+    if (refused !== undefined && refused !== 'duplicate' && refused !== 'late') {
+      this.#drop(refused);
+      return;
+    }
+    this.#packetsReceived++;
+    this.#bytesReceived += length;
+    this.#lastPacketAt = now;
+    this.#receivedCounter?.inc();
+    this.#armIdleFlush();
+    this.emit('activity');
+  }
+
+  #countEvent(outcome: TelephoneEventOutcome): void {
+    this.#metrics?.rtpTelephoneEvents.inc({ outcome });
+  }
+
+  #onJitterEvent(event: JitterEvent, count: number): void {
+    this.#metrics?.rtpJitterEvents.inc({ event }, count);
+  }
 
   readonly #onRtcpMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.#closing) return;
@@ -395,6 +505,10 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       return;
     }
     this.#rtcpPackets += packets.length;
+    for (const p of packets) {
+      if (p instanceof SenderReportPacket) this.#senderReports++;
+      else if (p instanceof ReceiverReportPacket) this.#receiverReports++;
+    }
     if (this.#metrics) {
       for (const p of packets) this.#metrics.rtcpPacketsReceived.inc({ type: rtcpTypeLabel(p.getPacketType()) });
     }
@@ -426,51 +540,43 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   #onFrame(frame: ReorderedFrame<Uint8Array>): void {
     if (frame.kind === 'gap') {
       this.#packetsLost += frame.lostPackets;
-      this.#metrics?.rtpPacketsLost.inc(frame.lostPackets);
-      if (frame.samples > 0) {
-        this.emit('audio', {
-          pcm: new Int16Array(frame.samples),
-          sampleRate: this.decoder.sampleRate,
-          rtpTimestamp: frame.timestamp,
-          receivedAt: this.#now(),
-          concealed: true,
-        });
-      }
+      if (frame.lostPackets > 0) this.#metrics?.rtpPacketsLost.inc(frame.lostPackets);
+      this.#emitSilence(frame.samples, frame.timestamp, this.#now(), frame.lostPackets > 0 ? 'loss' : 'sender_silence');
       return;
     }
     const payload = frame.payload;
     if (payload === undefined) {
       // Placeholder: another payload type of the stream (no audio for us) or
       // an unusable payload (silence of its duration).
-      if (frame.samples > 0) {
-        this.emit('audio', {
-          pcm: new Int16Array(frame.samples),
-          sampleRate: this.decoder.sampleRate,
-          rtpTimestamp: frame.timestamp,
-          receivedAt: frame.receivedAt,
-          concealed: true,
-        });
-      }
+      this.#emitSilence(frame.samples, frame.timestamp, frame.receivedAt, 'undecodable');
       return;
     }
     if (payload.length === 0) return;
     let pcm: Int16Array;
-    let concealed = false;
     try {
       pcm = this.decoder.decode(payload);
     } catch {
       // Lengths were checked before buffering; a decoder refusing anyway
       // still must not tear a hole in the timeline.
-      pcm = new Int16Array(frame.samples);
-      concealed = true;
+      this.#emitSilence(frame.samples, frame.timestamp, frame.receivedAt, 'undecodable');
+      return;
     }
     this.emit('audio', {
       pcm,
       sampleRate: this.decoder.sampleRate,
       rtpTimestamp: frame.timestamp,
       receivedAt: frame.receivedAt,
-      concealed,
+      concealed: false,
     });
+  }
+
+  /** Concealment is silence: `ticks` of RTP time as zeros at the decoder's PCM rate. */
+  #emitSilence(ticks: number, rtpTimestamp: number, receivedAt: number, cause: 'loss' | 'sender_silence' | 'undecodable'): void {
+    if (ticks <= 0) return;
+    const samples = ticksToSamples(this.decoder.spec, ticks);
+    if (samples <= 0) return;
+    this.#metrics?.rtpConcealedSeconds.inc({ cause }, samples / this.decoder.sampleRate);
+    this.emit('audio', { pcm: new Int16Array(samples), sampleRate: this.decoder.sampleRate, rtpTimestamp, receivedAt, concealed: true });
   }
 
   #armIdleFlush(): void {

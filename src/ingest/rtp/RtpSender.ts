@@ -9,7 +9,11 @@
  * event loop stalls, the overdue packets are sent back-to-back to catch up,
  * as a real endpoint's jitter would look to the gateway.
  *
+ * DTMF goes as RFC 4733 telephone-events ({@link RtpSender.sendDtmf}) in the
+ * same sequence space, the audio clock pausing for the press as a PBX's does.
+ *
  * @see
+ * - [RFC 4733 section 2.5](https://datatracker.ietf.org/doc/html/rfc4733#section-2.5)
  * - [RFC 3550 section 5.1](https://datatracker.ietf.org/doc/html/rfc3550#section-5.1)
  * - [RFC 3551 section 4.5](https://datatracker.ietf.org/doc/html/rfc3551#section-4.5)
  */
@@ -274,6 +278,55 @@ export class RtpSender {
       });
     });
     return this.#socket;
+  }
+
+  /**
+   * Sends one key press as RFC 4733 telephone-events, paced in real time: a
+   * first packet (marker), an update every ptime with the growing duration,
+   * then the end packet `endRepeats` times (§2.5.1.4), all with the RTP
+   * timestamp of the press start. The audio timestamp then moves on by the
+   * press duration (the sender's audio paused while the key was down).
+   */
+  async sendDtmf(digit: string, options: { durationMs?: number; payloadType?: number; endRepeats?: number; volume?: number } = {}): Promise<void> {
+    if (this.#closed) throw new Error('RtpSender is closed');
+    if (this.#sending) throw new Error('RtpSender is already sending');
+    const event = '0123456789*#ABCD'.indexOf(digit.toUpperCase());
+    if (digit.length !== 1 || event < 0) throw new RangeError(`'${digit}' is not a DTMF digit`);
+    const durationTicks = Math.round(((options.durationMs ?? 100) * this.codec.clockRate) / 1000);
+    const step = this.samplesPerPacket;
+    const volume = (options.volume ?? 10) & 0x3f;
+    const packet = new RtpPacket();
+    packet.setPayloadType(options.payloadType ?? 101);
+    packet.setSsrc(this.ssrc);
+    const startTs = this.#timestamp;
+    this.#sending = true;
+    try {
+      const socket = await this.#getSocket();
+      const send = (duration: number, end: boolean, marker: boolean): void => {
+        const payload = new Uint8Array([event, (end ? 0x80 : 0) | volume, (duration >> 8) & 0xff, duration & 0xff]);
+        packet.setPayload(new DataView(payload.buffer));
+        packet.serialize();
+        packet.setSequenceNumber(this.#seq);
+        packet.setTimestamp(startTs);
+        packet.setMarker(marker);
+        const view = packet.getView();
+        socket.send(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), this.#destination.port, this.#destination.address);
+        this.#seq = (this.#seq + 1) & 0xffff;
+        this.#packetCount++;
+        this.#octetCount += payload.byteLength;
+      };
+      let sent = 0;
+      for (let duration = step; duration < durationTicks; duration += step) {
+        send(Math.min(duration, 0xffff), false, sent === 0);
+        sent++;
+        await sleep(this.ptimeMs);
+      }
+      for (let i = 0; i < (options.endRepeats ?? 3); i++) send(Math.min(durationTicks, 0xffff), true, sent++ === 0);
+      this.#lastRtpTimestamp = startTs;
+      this.#timestamp = (startTs + durationTicks) >>> 0;
+    } finally {
+      this.#sending = false;
+    }
   }
 
   /** Local port the sender's socket is bound to (binds on first use). */

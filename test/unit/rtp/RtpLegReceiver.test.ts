@@ -191,8 +191,9 @@ void describe('RtpLegReceiver', () => {
     ];
     for (const [, data] of malformed) await send(c, data, port);
     await send(c, rtp({ seq: 2, pt: 8 }), port); // PCMA on a PCMU leg
-    await send(c, rtp({ seq: 3, pt: 101, payload: new Uint8Array(4) }), port); // RFC 4733 event
-    await send(c, rtp({ seq: 4, payload: tone(0x80) }), port);
+    await send(c, rtp({ seq: 3, pt: 13, payload: new Uint8Array(1) }), port); // comfort noise (RFC 3389)
+    // Timestamp right after seq 1's audio: the other payloads took no time (else the gap is sender silence, filled).
+    await send(c, rtp({ seq: 4, ts: 320, payload: tone(0x80) }), port);
     await waitFor('the packet after the junk', () => h.audio.length === 2);
 
     const stats = h.receiver.stats;
@@ -288,9 +289,9 @@ void describe('RtpLegReceiver', () => {
   void it('decodes L16 big-endian and drops odd-length L16 payloads as malformed', async () => {
     const h = await harness(L16);
     const c = await client();
-    await send(c, rtp({ seq: 1, pt: 96, payload: Uint8Array.of(0x01, 0x02, 0xff, 0xfe) }), h.lease.rtpPort);
-    await send(c, rtp({ seq: 2, pt: 96, payload: Uint8Array.of(0x01, 0x02, 0x03) }), h.lease.rtpPort);
-    await send(c, rtp({ seq: 3, pt: 96, payload: Uint8Array.of(0x7f, 0xff) }), h.lease.rtpPort);
+    await send(c, rtp({ seq: 1, ts: 0, pt: 96, payload: Uint8Array.of(0x01, 0x02, 0xff, 0xfe) }), h.lease.rtpPort);
+    await send(c, rtp({ seq: 2, ts: 2, pt: 96, payload: Uint8Array.of(0x01, 0x02, 0x03) }), h.lease.rtpPort);
+    await send(c, rtp({ seq: 3, ts: 3, pt: 96, payload: Uint8Array.of(0x7f, 0xff) }), h.lease.rtpPort);
     await waitFor('frames', () => h.audio.length === 3);
     assert.deepEqual(Array.from(h.audio[0]?.pcm ?? []), [0x0102, -2]);
     assert.equal(h.audio[0]?.sampleRate, 16000);

@@ -14,6 +14,14 @@ export const Codec = {
    * linear 16-bit big-endian, 8000 or 16000 Hz, dynamic payload type
    */
   CODEC_L16: 'CODEC_L16',
+  /**
+   * G.722 64 kbit/s, RTP clock 8000 (audio 16 kHz), payload type 9
+   */
+  CODEC_G722: 'CODEC_G722',
+  /**
+   * Opus, RTP clock 48000, dynamic payload type
+   */
+  CODEC_OPUS: 'CODEC_OPUS',
 } as const;
 
 export type Codec =
@@ -34,5 +42,15 @@ export type Codec =
    */
   | 'CODEC_L16'
   | 3
+  /**
+   * G.722 64 kbit/s, RTP clock 8000 (audio 16 kHz), payload type 9
+   */
+  | 'CODEC_G722'
+  | 4
+  /**
+   * Opus, RTP clock 48000, dynamic payload type
+   */
+  | 'CODEC_OPUS'
+  | 5
 
 export type Codec__Output = typeof Codec[keyof typeof Codec]

@@ -14,6 +14,10 @@ export interface LegSpec {
    * Required for dynamic payload types (L16: 96..127); 0 means the static one.
    */
   'payload_type'?: (number);
+  /**
+   * RFC 4733 telephone-event payload type (96..127) for DTMF; 0 means 101.
+   */
+  'telephone_event_payload_type'?: (number);
 }
 
 export interface LegSpec__Output {
@@ -27,4 +31,8 @@ export interface LegSpec__Output {
    * Required for dynamic payload types (L16: 96..127); 0 means the static one.
    */
   'payload_type': (number);
+  /**
+   * RFC 4733 telephone-event payload type (96..127) for DTMF; 0 means 101.
+   */
+  'telephone_event_payload_type': (number);
 }

@@ -1,0 +1,118 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { AuthError } from '../../../auth/TokenVerifier.js';
+import type { CallManager } from '../../../calls/CallManager.js';
+import type { Language } from '../../../language.js';
+import type { Logger } from '../../../logger.js';
+import type { GatewayMetrics } from '../../../metrics.js';
+import { matchesSecret } from './secrets.js';
+import { AudioHookSession } from './AudioHookSession.js';
+import { isUuid } from './protocol.js';
+
+export const AUDIOHOOK_PATH = '/v1/audiohook';
+
+/**
+ * Largest WebSocket frame; ws refuses a bigger one from its length field
+ * (before reading it) with close code 1009. Genesys sends about 20-100 ms
+ * of audio per frame (at most 1.6 KiB of stereo PCMU).
+ */
+export const MAX_AUDIOHOOK_FRAME_BYTES = 64 * 1024;
+
+export interface AudioHookServerOptions {
+  readonly calls: CallManager;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** Accepted `X-API-KEY` values. Empty: every key is refused, unless `allowWithoutKey`. */
+  readonly apiKeys: readonly string[];
+  /** No keys configured and the gateway's own authentication is off: accept any client (development). */
+  readonly allowWithoutKey: boolean;
+  readonly defaultLanguage: Language;
+  readonly closeGraceMs?: number;
+}
+
+/**
+ * `/v1/audiohook`: Genesys Cloud AudioHook Monitor (protocol v2) over a
+ * WebSocket. The upgrade request carries `Audiohook-Organization-Id`,
+ * `Audiohook-Correlation-Id`, `Audiohook-Session-Id` and `X-API-KEY`; the
+ * key is checked before upgrading (401, counted in
+ * `sgw_auth_rejections_total{transport="websocket"}`).
+ *
+ * @see [AudioHook Protocol Specification](https://developer.genesys.cloud/devapps/audiohook/)
+ */
+export class AudioHookServer {
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Map<WebSocket, AudioHookSession>();
+  private closed = false;
+
+  constructor(private readonly options: AudioHookServerOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AUDIOHOOK_FRAME_BYTES, clientTracking: false, perMessageDeflate: false });
+  }
+
+  /**
+   * Checks the API key, then upgrades.
+   * @throws AuthError 401 for a missing or wrong `X-API-KEY` (the upgrade is refused).
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const key = header(request, 'x-api-key');
+    if (!this.options.allowWithoutKey) {
+      if (key === undefined || key === '') {
+        this.options.metrics.authRejections.inc({ transport: 'websocket', reason: 'missing' });
+        throw new AuthError('missing', 'AudioHook: X-API-KEY header required');
+      }
+      if (!matchesSecret(key, this.options.apiKeys)) {
+        this.options.metrics.authRejections.inc({ transport: 'websocket', reason: 'invalid' });
+        throw new AuthError('invalid', 'AudioHook: X-API-KEY not accepted');
+      }
+    }
+    const sessionId = header(request, 'audiohook-session-id');
+    const logger = this.options.logger.child({
+      audiohookSession: sessionId,
+      correlationId: header(request, 'audiohook-correlation-id')?.slice(0, 64),
+      organizationId: header(request, 'audiohook-organization-id')?.slice(0, 64),
+    });
+    const remote = request.socket.remoteAddress === undefined ? undefined : `${request.socket.remoteAddress}:${request.socket.remotePort ?? 0}`;
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (this.closed) {
+        ws.close(1001, 'server shutting down');
+        return;
+      }
+      ws.on('error', (err: Error & { code?: string }) => {
+        // ws has already closed the socket with the matching code (1009 too big, 1007 bad UTF-8, 1002 bad frame).
+        const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-big' : `websocket:${(err.code ?? 'error').replace(/^WS_ERR_/, '').toLowerCase()}`;
+        this.options.metrics.ingestProtocolErrors.inc({ protocol: 'audiohook', reason });
+        logger.warn({ reason, err: err.message }, 'audiohook socket error');
+      });
+      const session = new AudioHookSession({
+        ws,
+        sessionId: isUuid(sessionId) ? sessionId : undefined,
+        remote,
+        calls: this.options.calls,
+        metrics: this.options.metrics,
+        logger,
+        defaultLanguage: this.options.defaultLanguage,
+        closeGraceMs: this.options.closeGraceMs ?? 5000,
+      });
+      this.sessions.set(ws, session);
+      ws.on('close', () => this.sessions.delete(ws));
+    });
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of this.sessions.values()) session.shutdown();
+    this.sessions.clear();
+    this.wss.close();
+  }
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

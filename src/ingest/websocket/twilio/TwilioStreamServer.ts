@@ -1,0 +1,133 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { AuthError } from '../../../auth/TokenVerifier.js';
+import type { CallManager } from '../../../calls/CallManager.js';
+import type { Language } from '../../../language.js';
+import type { Logger } from '../../../logger.js';
+import type { GatewayMetrics } from '../../../metrics.js';
+import { matchesSecret } from '../audiohook/secrets.js';
+import { TwilioStreamSession } from './TwilioStreamSession.js';
+
+export const TWILIO_PATH = '/v1/twilio';
+
+/**
+ * Largest WebSocket frame; ws refuses a bigger one from its length field
+ * with close code 1009. Twilio's media messages carry 20 ms (160 bytes of
+ * μ-law, ~350 bytes of JSON).
+ */
+export const MAX_TWILIO_FRAME_BYTES = 64 * 1024;
+
+export interface TwilioStreamServerOptions {
+  readonly calls: CallManager;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** Shared secrets accepted as the last path segment (`/v1/twilio/<token>`) or `?token=`. */
+  readonly streamTokens: readonly string[];
+  /** Twilio account auth token: a valid `X-Twilio-Signature` on the upgrade is accepted too. */
+  readonly authToken: string | undefined;
+  /** Public base URL Twilio connects to (`wss://gw.example.com`), for the signature; default `wss://<Host header>`. */
+  readonly publicUrl: string | undefined;
+  /** Nothing configured and the gateway's own authentication is off: accept any client (development). */
+  readonly allowUnauthenticated: boolean;
+  readonly defaultLanguage: Language;
+}
+
+/**
+ * `/v1/twilio`: Twilio Media Streams (`<Start><Stream url="wss://…/v1/twilio/<token>">`).
+ * Twilio's `<Stream url>` takes no query string, so the shared secret rides
+ * in the path; `X-Twilio-Signature` (HMAC-SHA1 of the URL with the account's
+ * auth token) is checked when TWILIO_AUTH_TOKEN is set. Refusals are 401s
+ * before the upgrade, counted in `sgw_auth_rejections_total{transport="websocket"}`.
+ *
+ * @see
+ * - [Media Streams](https://www.twilio.com/docs/voice/media-streams)
+ * - [Webhook security: X-Twilio-Signature](https://www.twilio.com/docs/usage/webhooks/webhooks-security)
+ */
+export class TwilioStreamServer {
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Map<WebSocket, TwilioStreamSession>();
+  private closed = false;
+
+  constructor(private readonly options: TwilioStreamServerOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TWILIO_FRAME_BYTES, clientTracking: false, perMessageDeflate: false });
+  }
+
+  /** @throws AuthError 401 for a missing or wrong token / signature. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    this.authenticate(request, url);
+    const remote = request.socket.remoteAddress === undefined ? undefined : `${request.socket.remoteAddress}:${request.socket.remotePort ?? 0}`;
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (this.closed) {
+        ws.close(1001, 'server shutting down');
+        return;
+      }
+      ws.on('error', (err: Error & { code?: string }) => {
+        // ws has already closed the socket with the matching code (1009 too big, 1007 bad UTF-8, 1002 bad frame).
+        const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-big' : `websocket:${(err.code ?? 'error').replace(/^WS_ERR_/, '').toLowerCase()}`;
+        this.options.metrics.ingestProtocolErrors.inc({ protocol: 'twilio', reason });
+        this.options.logger.warn({ reason, err: err.message }, 'twilio socket error');
+      });
+      const session = new TwilioStreamSession({
+        ws,
+        remote,
+        calls: this.options.calls,
+        metrics: this.options.metrics,
+        logger: this.options.logger,
+        defaultLanguage: this.options.defaultLanguage,
+      });
+      this.sessions.set(ws, session);
+      ws.on('close', () => this.sessions.delete(ws));
+    });
+  }
+
+  private authenticate(request: IncomingMessage, url: URL): void {
+    if (this.options.allowUnauthenticated) return;
+    const reject = (reason: 'missing' | 'invalid', message: string): never => {
+      this.options.metrics.authRejections.inc({ transport: 'websocket', reason });
+      throw new AuthError(reason, message);
+    };
+    const fromPath = url.pathname.length > TWILIO_PATH.length + 1 ? decodeSegment(url.pathname.slice(TWILIO_PATH.length + 1)) : undefined;
+    const token = fromPath ?? url.searchParams.get('token') ?? undefined;
+    const signature = header(request, 'x-twilio-signature');
+    if (token !== undefined && matchesSecret(token, this.options.streamTokens)) return;
+    if (signature !== undefined && this.options.authToken !== undefined && this.validSignature(request, signature, this.options.authToken)) return;
+    if (token === undefined && signature === undefined) reject('missing', 'Twilio stream: a token (/v1/twilio/<token>) or X-Twilio-Signature is required');
+    reject('invalid', 'Twilio stream: token or signature not accepted');
+  }
+
+  /** Twilio signs the full URL it requested (no POST body on a WebSocket): base64(HMAC-SHA1(authToken, url)). */
+  private validSignature(request: IncomingMessage, signature: string, authToken: string): boolean {
+    const base = this.options.publicUrl?.replace(/\/+$/, '') ?? `wss://${header(request, 'host') ?? ''}`;
+    const expected = createHmac('sha1', authToken).update(`${base}${request.url ?? ''}`).digest();
+    const given = Buffer.from(signature, 'base64');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of this.sessions.values()) session.shutdown();
+    this.sessions.clear();
+    this.wss.close();
+  }
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
