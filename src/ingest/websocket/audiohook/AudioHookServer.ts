@@ -6,7 +6,7 @@ import type { CallManager } from '../../../calls/CallManager.js';
 import type { Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { GatewayMetrics } from '../../../metrics.js';
-import { matchesSecret } from './secrets.js';
+import { matchesSecret } from '../../../auth/secrets.js';
 import { AudioHookSession } from './AudioHookSession.js';
 import { isUuid } from './protocol.js';
 

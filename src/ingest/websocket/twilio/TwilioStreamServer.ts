@@ -7,7 +7,7 @@ import type { CallManager } from '../../../calls/CallManager.js';
 import type { Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { GatewayMetrics } from '../../../metrics.js';
-import { matchesSecret } from '../audiohook/secrets.js';
+import { matchesSecret } from '../../../auth/secrets.js';
 import { TwilioStreamSession } from './TwilioStreamSession.js';
 
 export const TWILIO_PATH = '/v1/twilio';
