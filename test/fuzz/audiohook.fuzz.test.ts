@@ -20,7 +20,7 @@ import { renderCall } from '../../src/demo/speech.js';
 import { NULL_UUID } from '../../src/ingest/websocket/audiohook/protocol.js';
 import { AudioHookClient, GENESYS_OFFERS } from '../helpers/clients/audiohook.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { prng } from '../helpers/prng.js';
+import { int, mutateText, pick, prng, randomBytes, type Rand } from '../helpers/prng.js';
 
 const API_KEY = 'audiohook-fuzz-key-0123456789';
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed6);
@@ -28,9 +28,6 @@ const TARGET_INPUTS = 100_000;
 const MAX_FUZZ_MS = 60_000;
 const WORKERS = 12;
 
-type Rand = () => number;
-const int = (rand: Rand, n: number): number => Math.floor(rand() * n);
-const pick = <T>(rand: Rand, items: readonly T[]): T => items[int(rand, items.length)] as T;
 
 function randomValue(rand: Rand): unknown {
   return pick(rand, [null, true, 0, -1, 1.5, 2 ** 53, 1e308, '', 'x'.repeat(int(rand, 300)), 'PT-1S', 'PT1e9S', '2', [], [1, 2], {}, { a: { b: [] } }, NULL_UUID, randomUUID()]);
@@ -48,34 +45,6 @@ function mutateObject(rand: Rand, message: Record<string, unknown>): Record<stri
     if (op === 0) delete target[key];
     else target[key] = randomValue(rand);
   }
-  return out;
-}
-
-/** Byte-level mutations of serialized text: flip, truncate, insert, duplicate. */
-function mutateText(rand: Rand, text: string): string {
-  let out = text;
-  for (let n = 1 + int(rand, 3); n > 0; n--) {
-    const at = int(rand, out.length + 1);
-    switch (int(rand, 4)) {
-      case 0:
-        out = out.slice(0, at) + String.fromCharCode(32 + int(rand, 95)) + out.slice(at + 1);
-        break;
-      case 1:
-        out = out.slice(0, at);
-        break;
-      case 2:
-        out = out.slice(0, at) + pick(rand, ['"', '{', '}', ',', ':', '\\', '\u0000', 'null', '[']) + out.slice(at);
-        break;
-      default:
-        out = out.slice(0, at) + out.slice(int(rand, out.length), at + int(rand, 40)) + out.slice(at);
-    }
-  }
-  return out;
-}
-
-function randomBytes(rand: Rand, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = int(rand, 256);
   return out;
 }
 

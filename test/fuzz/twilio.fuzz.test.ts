@@ -17,7 +17,7 @@ import { WebSocket } from 'ws';
 import { renderCall } from '../../src/demo/speech.js';
 import { TwilioStreamClient } from '../helpers/clients/twilio.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { prng } from '../helpers/prng.js';
+import { int, mutateText, pick, prng, randomBytes, type Rand } from '../helpers/prng.js';
 
 const TOKEN = 'twilio-fuzz-token-0123456789';
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x7e110);
@@ -30,9 +30,6 @@ const STARTED_WORKERS = 1;
 /** Call id of a transcripts-only call kept active: a mutated `start` that happens to be valid is refused as a duplicate instead of spending a recogniser. */
 const DUPLICATE_CALL = 'CAfuzzdup';
 
-type Rand = () => number;
-const int = (rand: Rand, n: number): number => Math.floor(rand() * n);
-const pick = <T>(rand: Rand, items: readonly T[]): T => items[int(rand, items.length)] as T;
 
 function randomValue(rand: Rand): unknown {
   return pick(rand, [null, true, 0, -1, 1.5, 2 ** 53, 1e308, '', '-5', '1e3', 'x'.repeat(int(rand, 300)), 'AAA=', '!!!!', [], ['inbound', 'inbound'], {}, { encoding: 'audio/x-mulaw' }]);
@@ -48,33 +45,6 @@ function mutateObject(rand: Rand, message: Record<string, unknown>): Record<stri
     if (int(rand, 3) === 0) delete target[key];
     else target[key] = randomValue(rand);
   }
-  return out;
-}
-
-function mutateText(rand: Rand, text: string): string {
-  let out = text;
-  for (let n = 1 + int(rand, 3); n > 0; n--) {
-    const at = int(rand, out.length + 1);
-    switch (int(rand, 4)) {
-      case 0:
-        out = out.slice(0, at) + String.fromCharCode(32 + int(rand, 95)) + out.slice(at + 1);
-        break;
-      case 1:
-        out = out.slice(0, at);
-        break;
-      case 2:
-        out = out.slice(0, at) + pick(rand, ['"', '{', '}', ',', ':', '\\', '\u0000', 'null', '[']) + out.slice(at);
-        break;
-      default:
-        out = out.slice(0, at) + out.slice(int(rand, out.length), at + int(rand, 40)) + out.slice(at);
-    }
-  }
-  return out;
-}
-
-function randomBytes(rand: Rand, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = int(rand, 256);
   return out;
 }
 
