@@ -1,5 +1,6 @@
 import type { CodecSpec } from '../audio/codecs/Codec.js';
 import type { Language } from '../language.js';
+import type { LegMediaSnapshot } from './media/LegMedia.js';
 import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
 
 export interface LegParams {
@@ -18,20 +19,10 @@ export interface StartCallParams {
   readonly transcriptsOnly: boolean;
 }
 
-export interface LegSnapshot {
+/** A leg's state: its transport's counters (see LegMediaSnapshot) plus what the call knows of it. */
+export interface LegSnapshot extends Omit<LegMediaSnapshot, 'lastPacketAt'> {
   readonly role: LegRole;
   readonly codec: CodecSpec;
-  /** How the audio arrives: RTP on leased ports, or pushed by an ingest protocol. */
-  readonly transport: 'rtp' | 'websocket' | 'tcp' | 'grpc';
-  /** RTP only (empty/0 otherwise). */
-  readonly host: string;
-  readonly rtpPort: number;
-  readonly rtcpPort: number;
-  /** `ip:port` of the latched RTP source, or undefined before the first packet. */
-  readonly remote: string | undefined;
-  readonly packetsReceived: number;
-  readonly packetsDropped: number;
-  readonly packetsLost: number;
   /** Set while recognition on the leg is suspended. */
   readonly paused: PauseReason | undefined;
 }

@@ -12,7 +12,7 @@ import { renderCall } from '../../src/demo/speech.js';
 import { KIND_DTMF, KIND_ERROR, KIND_HANGUP, KIND_SLIN_16K, KIND_SLIN_8K, KIND_UUID, encodeFrame, uuidToBytes } from '../../src/ingest/audiosocket/frames.js';
 import { AudioSocketClient } from '../helpers/clients/audiosocket.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { prng } from '../helpers/prng.js';
+import { type Rand, flipBits, pick, prng, randomBytes } from '../helpers/prng.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed_a5);
 const TARGET_INPUTS = Number(process.env['FUZZ_INPUTS'] ?? 100_000);
@@ -36,36 +36,13 @@ after(async () => {
   await gw.close();
 });
 
-type Rand = () => number;
-
-function bytes(rand: Rand, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * 256);
-  return out;
-}
-
-function pick<T>(rand: Rand, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)] as T;
-}
-
-/** Flips 1-3 random bits of a frame (header bits included). */
-function mutate(rand: Rand, frame: Buffer): Buffer {
-  const out = Buffer.from(frame);
-  const flips = 1 + Math.floor(rand() * 3);
-  for (let i = 0; i < flips && out.length > 0; i++) {
-    const at = Math.floor(rand() * Math.min(out.length, 8));
-    out[at] = (out[at] as number) ^ (1 << Math.floor(rand() * 8));
-  }
-  return out;
-}
-
 /** The first thing a fuzz connection sends: mostly a valid UUID, so that what follows reaches the stream states. */
 function opening(rand: Rand, raw: boolean): Buffer {
   const uuid = `${randomUUID().slice(0, 35)}${pick(rand, ['0', '1', 'a', 'b', '7'])}`;
   // Paired suffixes (0, 1) exercise the join path; 'a', 'b', '7' are customer-only calls.
   const valid = encodeFrame(KIND_UUID, uuidToBytes(uuid));
   if (!raw) return valid;
-  return rand() < 0.5 ? mutate(rand, valid) : bytes(rand, 1 + Math.floor(rand() * 24));
+  return rand() < 0.5 ? flipBits(rand, valid, 8) : randomBytes(rand, 1 + Math.floor(rand() * 24));
 }
 
 /**
@@ -77,7 +54,7 @@ function opening(rand: Rand, raw: boolean): Buffer {
 function framedInput(rand: Rand, audio: boolean, fatalOdds: number): Buffer {
   if (rand() < fatalOdds) return fatalInput(rand, audio);
   const r = rand();
-  const evenAudio = (): Buffer => bytes(rand, 2 * Math.floor(rand() * 9));
+  const evenAudio = (): Buffer => randomBytes(rand, 2 * Math.floor(rand() * 9));
   if (audio && r < 0.35) return encodeFrame(KIND_SLIN_8K, evenAudio());
   if (audio && r < 0.45) {
     // Payload bits flipped, header kept: content fuzzing without losing the framing.
@@ -85,9 +62,9 @@ function framedInput(rand: Rand, audio: boolean, fatalOdds: number): Buffer {
     for (let i = 3; i < frame.length; i++) if (rand() < 0.2) frame[i] = Math.floor(rand() * 256);
     return frame;
   }
-  if (r < 0.6) return encodeFrame(KIND_DTMF, rand() < 0.5 ? Buffer.from(pick(rand, [...'0123456789*#ABCDabcd'])) : bytes(rand, Math.floor(rand() * 4)));
-  if (r < 0.8) return encodeFrame(pick(rand, [0x02, 0x04, 0x05, 0x0f, 0x20, 0x7f, 0x80, 0xfe]), bytes(rand, Math.floor(rand() * 24)));
-  if (r < 0.9) return encodeFrame(KIND_UUID, bytes(rand, Math.floor(rand() * 20)));
+  if (r < 0.6) return encodeFrame(KIND_DTMF, rand() < 0.5 ? Buffer.from(pick(rand, [...'0123456789*#ABCDabcd'])) : randomBytes(rand, Math.floor(rand() * 4)));
+  if (r < 0.8) return encodeFrame(pick(rand, [0x02, 0x04, 0x05, 0x0f, 0x20, 0x7f, 0x80, 0xfe]), randomBytes(rand, Math.floor(rand() * 24)));
+  if (r < 0.9) return encodeFrame(KIND_UUID, randomBytes(rand, Math.floor(rand() * 20)));
   return encodeFrame(KIND_ERROR, rand() < 0.3 ? Buffer.alloc(0) : Buffer.from([pick(rand, [0x00, 0x02, 0x04, 0x7f, 0xff])]));
 }
 
@@ -100,13 +77,13 @@ function fatalInput(rand: Rand, audio: boolean): Buffer {
     case 2:
       return Buffer.from([pick(rand, [KIND_SLIN_8K, KIND_DTMF, 0x42]), 0x10 + Math.floor(rand() * 0xef), Math.floor(rand() * 256)]);
     case 3:
-      return mutate(rand, bytes(rand, 1 + Math.floor(rand() * 16)));
+      return flipBits(rand, randomBytes(rand, 1 + Math.floor(rand() * 16)), 8);
     case 4:
-      return encodeFrame(KIND_SLIN_8K, bytes(rand, 1 + 2 * Math.floor(rand() * 16)));
+      return encodeFrame(KIND_SLIN_8K, randomBytes(rand, 1 + 2 * Math.floor(rand() * 16)));
     case 5:
-      return encodeFrame(0x11, bytes(rand, 32));
+      return encodeFrame(0x11, randomBytes(rand, 32));
     default:
-      return encodeFrame(KIND_SLIN_16K, bytes(rand, 32));
+      return encodeFrame(KIND_SLIN_16K, randomBytes(rand, 32));
   }
 }
 
@@ -138,7 +115,7 @@ async function fuzzWorker(seed: number, streaming: boolean, deadline: number, sh
     for (let b = 0; b < bursts && client.isOpen && Date.now() < deadline; b++) {
       const frames: Buffer[] = [];
       const n = 10 + Math.floor(rand() * 40);
-      for (let i = 0; i < n; i++) frames.push(raw ? bytes(rand, 1 + Math.floor(rand() * 8)) : framedInput(rand, streaming, streaming ? 1 / 1500 : 1 / 100));
+      for (let i = 0; i < n; i++) frames.push(raw ? randomBytes(rand, 1 + Math.floor(rand() * 8)) : framedInput(rand, streaming, streaming ? 1 / 1500 : 1 / 100));
       if (!(await client.send(Buffer.concat(frames)))) break;
       shared.sent += n;
       // Let the server read (and maybe close) before the next burst; streaming calls are paced so the recogniser keeps up.

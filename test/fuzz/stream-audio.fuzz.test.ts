@@ -17,7 +17,7 @@ import type { StreamAudioRequest } from '../../src/ingest/grpc/generated/speechg
 import type { StreamAudioResponse__Output } from '../../src/ingest/grpc/generated/speechgateway/v1/StreamAudioResponse.js';
 import { loadGatewayProto } from '../../src/ingest/grpc/protoPackage.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { prng } from '../helpers/prng.js';
+import { type Rand, flipBits, pick, prng, randomBytes } from '../helpers/prng.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed_9c);
 const TARGET_INPUTS = Number(process.env['FUZZ_INPUTS'] ?? 100_000);
@@ -48,28 +48,6 @@ after(async () => {
   events.close();
   await gw.close();
 });
-
-type Rand = () => number;
-
-function bytes(rand: Rand, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * 256);
-  return out;
-}
-
-function pick<T>(rand: Rand, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)] as T;
-}
-
-function flipBits(rand: Rand, message: Buffer): Buffer {
-  const out = Buffer.from(message);
-  const flips = 1 + Math.floor(rand() * 3);
-  for (let i = 0; i < flips && out.length > 0; i++) {
-    const at = Math.floor(rand() * out.length);
-    out[at] = (out[at] as number) ^ (1 << Math.floor(rand() * 8));
-  }
-  return out;
-}
 
 /** A stream whose messages are bytes on the wire: whatever the fuzzer makes of them reaches the server's decoder. */
 function rawStream(): grpc.ClientDuplexStream<Buffer, Buffer> {
@@ -104,7 +82,7 @@ function randomStart(rand: Rand, n: number): StreamAudioRequest {
   }));
   return {
     start: {
-      call_id: rand() < 0.5 ? `fz-${n}` : bytes(rand, Math.floor(rand() * 40)).toString('latin1'),
+      call_id: rand() < 0.5 ? `fz-${n}` : randomBytes(rand, Math.floor(rand() * 40)).toString('latin1'),
       agent_id: rand() < 0.9 ? 'a' : 'x'.repeat(200),
       queue: 'q',
       // A valid language only with an invalid leg set, so stateless streams rarely start a call.
@@ -117,11 +95,11 @@ function randomStart(rand: Rand, n: number): StreamAudioRequest {
 /** Inputs that open a stateless stream: random bytes, mutated starts, starts with bad fields, other first messages. */
 function statelessInput(rand: Rand, n: number): Buffer {
   const r = rand();
-  if (r < 0.2) return bytes(rand, Math.floor(rand() * 48));
+  if (r < 0.2) return randomBytes(rand, Math.floor(rand() * 48));
   if (r < 0.5) return flipBits(rand, serialize(randomStart(rand, n)));
   if (r < 0.85) return serialize(randomStart(rand, n));
   if (r < 0.9) return serialize({});
-  return serialize(pick(rand, [{ audio: { role: 'LEG_ROLE_CUSTOMER', payload: bytes(rand, 16) } }, { end: {} }, { dtmf: { role: 'LEG_ROLE_AGENT', digit: '1' } }, { resume: {} }]));
+  return serialize(pick(rand, [{ audio: { role: 'LEG_ROLE_CUSTOMER', payload: randomBytes(rand, 16) } }, { end: {} }, { dtmf: { role: 'LEG_ROLE_AGENT', digit: '1' } }, { resume: {} }]));
 }
 
 /**
@@ -132,9 +110,9 @@ function statelessInput(rand: Rand, n: number): Buffer {
 function streamingInput(rand: Rand, seq: { next: number; dtmf: number }, fatalEvery: number): Buffer {
   if (rand() < 1 / fatalEvery) {
     return pick(rand, [
-      () => flipBits(rand, serialize({ audio: { role: 'LEG_ROLE_CUSTOMER', payload: bytes(rand, 8), sequence: seq.next } })),
-      () => bytes(rand, 1 + Math.floor(rand() * 24)),
-      () => serialize({ audio: { role: pick(rand, ['LEG_ROLE_AGENT', 'LEG_ROLE_UNSPECIFIED'] as const), payload: bytes(rand, 8) } }),
+      () => flipBits(rand, serialize({ audio: { role: 'LEG_ROLE_CUSTOMER', payload: randomBytes(rand, 8), sequence: seq.next } })),
+      () => randomBytes(rand, 1 + Math.floor(rand() * 24)),
+      () => serialize({ audio: { role: pick(rand, ['LEG_ROLE_AGENT', 'LEG_ROLE_UNSPECIFIED'] as const), payload: randomBytes(rand, 8) } }),
       () => serialize({ dtmf: { role: 'LEG_ROLE_CUSTOMER', digit: pick(rand, ['', 'E', '12', '\u0000']) } }),
       () => serialize({ start: { call_id: 'again', language: 'en-US', legs: [] } }),
       () => serialize({}),
@@ -147,7 +125,7 @@ function streamingInput(rand: Rand, seq: { next: number; dtmf: number }, fatalEv
     const sequence = r2 < 0.3 ? 0 : r2 < 0.85 ? seq.next++ : r2 < 0.9 ? (seq.next += 2 + Math.floor(rand() * 3)) : Math.max(0, seq.next - 1 - Math.floor(rand() * 5));
     // Mostly μ-law silence (the voice gate skips it), sometimes noise: the recognisers must keep up with the well-formed call.
     const length = Math.floor(rand() * 24);
-    return serialize({ audio: { role: 'LEG_ROLE_CUSTOMER', payload: rand() < 0.9 ? Buffer.alloc(length, 0xff) : bytes(rand, length), sequence } });
+    return serialize({ audio: { role: 'LEG_ROLE_CUSTOMER', payload: rand() < 0.9 ? Buffer.alloc(length, 0xff) : randomBytes(rand, length), sequence } });
   }
   if (r < 0.86) {
     seq.dtmf++;
@@ -156,7 +134,7 @@ function streamingInput(rand: Rand, seq: { next: number; dtmf: number }, fatalEv
   if (r < 0.89) return serialize({ pause: { role: pick(rand, ['LEG_ROLE_CUSTOMER', 'LEG_ROLE_UNSPECIFIED'] as const), secure: rand() < 0.5 } });
   if (r < 0.92) return serialize({ resume: { role: pick(rand, ['LEG_ROLE_CUSTOMER', 'LEG_ROLE_UNSPECIFIED'] as const) } });
   // Unknown fields appended to a valid message: protobuf must skip them.
-  return Buffer.concat([serialize({ audio: { role: 'LEG_ROLE_CUSTOMER', payload: bytes(rand, 8) } }), Buffer.from([0xf8, 0x07, Math.floor(rand() * 128)])]);
+  return Buffer.concat([serialize({ audio: { role: 'LEG_ROLE_CUSTOMER', payload: randomBytes(rand, 8) } }), Buffer.from([0xf8, 0x07, Math.floor(rand() * 128)])]);
 }
 
 interface Stats {

@@ -45,3 +45,14 @@ export function randomBytes(rand: Rand, n: number): Buffer {
   for (let i = 0; i < n; i++) out[i] = int(rand, 256);
   return out;
 }
+
+/** Flips 1-3 random bits among the first `within` bytes (default all) of a copy of `buf`. */
+export function flipBits(rand: Rand, buf: Buffer, within = buf.length): Buffer {
+  const out = Buffer.from(buf);
+  const flips = 1 + int(rand, 3);
+  for (let i = 0; i < flips && out.length > 0; i++) {
+    const at = int(rand, Math.min(out.length, within));
+    out[at] = (out[at] as number) ^ (1 << int(rand, 8));
+  }
+  return out;
+}

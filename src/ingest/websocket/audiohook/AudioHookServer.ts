@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
 import { AuthError } from '../../../auth/TokenVerifier.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { Language } from '../../../language.js';
@@ -8,6 +7,7 @@ import type { Logger } from '../../../logger.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import { matchesSecret } from '../../../auth/secrets.js';
 import { AudioHookSession } from './AudioHookSession.js';
+import { SessionWebSocketServer, headerValue as header } from '../SessionWebSocketServer.js';
 import { isUuid } from './protocol.js';
 
 export const AUDIOHOOK_PATH = '/v1/audiohook';
@@ -41,12 +41,10 @@ export interface AudioHookServerOptions {
  * @see [AudioHook Protocol Specification](https://developer.genesys.cloud/devapps/audiohook/)
  */
 export class AudioHookServer {
-  private readonly wss: WebSocketServer;
-  private readonly sessions = new Map<WebSocket, AudioHookSession>();
-  private closed = false;
+  private readonly server: SessionWebSocketServer<AudioHookSession>;
 
   constructor(private readonly options: AudioHookServerOptions) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AUDIOHOOK_FRAME_BYTES, clientTracking: false, perMessageDeflate: false });
+    this.server = new SessionWebSocketServer({ protocol: 'audiohook', maxPayload: MAX_AUDIOHOOK_FRAME_BYTES, metrics: options.metrics });
   }
 
   /**
@@ -71,19 +69,8 @@ export class AudioHookServer {
       correlationId: header(request, 'audiohook-correlation-id')?.slice(0, 64),
       organizationId: header(request, 'audiohook-organization-id')?.slice(0, 64),
     });
-    const remote = request.socket.remoteAddress === undefined ? undefined : `${request.socket.remoteAddress}:${request.socket.remotePort ?? 0}`;
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      if (this.closed) {
-        ws.close(1001, 'server shutting down');
-        return;
-      }
-      ws.on('error', (err: Error & { code?: string }) => {
-        // ws has already closed the socket with the matching code (1009 too big, 1007 bad UTF-8, 1002 bad frame).
-        const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-big' : `websocket:${(err.code ?? 'error').replace(/^WS_ERR_/, '').toLowerCase()}`;
-        this.options.metrics.ingestProtocolErrors.inc({ protocol: 'audiohook', reason });
-        logger.warn({ reason, err: err.message }, 'audiohook socket error');
-      });
-      const session = new AudioHookSession({
+    this.server.accept(request, socket, head, logger, (ws, remote) =>
+      new AudioHookSession({
         ws,
         sessionId: isUuid(sessionId) ? sessionId : undefined,
         remote,
@@ -92,27 +79,16 @@ export class AudioHookServer {
         logger,
         defaultLanguage: this.options.defaultLanguage,
         closeGraceMs: this.options.closeGraceMs ?? 5000,
-      });
-      this.sessions.set(ws, session);
-      ws.on('close', () => this.sessions.delete(ws));
-    });
+      }),
+    );
   }
 
   get activeSessions(): number {
-    return this.sessions.size;
+    return this.server.activeSessions;
   }
 
   /** Idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const session of this.sessions.values()) session.shutdown();
-    this.sessions.clear();
-    this.wss.close();
+    this.server.close();
   }
-}
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,7 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
 import { AuthError } from '../../../auth/TokenVerifier.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { Language } from '../../../language.js';
@@ -9,6 +8,7 @@ import type { Logger } from '../../../logger.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import { matchesSecret } from '../../../auth/secrets.js';
 import { TwilioStreamSession } from './TwilioStreamSession.js';
+import { SessionWebSocketServer, headerValue as header } from '../SessionWebSocketServer.js';
 
 export const TWILIO_PATH = '/v1/twilio';
 
@@ -46,40 +46,25 @@ export interface TwilioStreamServerOptions {
  * - [Webhook security: X-Twilio-Signature](https://www.twilio.com/docs/usage/webhooks/webhooks-security)
  */
 export class TwilioStreamServer {
-  private readonly wss: WebSocketServer;
-  private readonly sessions = new Map<WebSocket, TwilioStreamSession>();
-  private closed = false;
+  private readonly server: SessionWebSocketServer<TwilioStreamSession>;
 
   constructor(private readonly options: TwilioStreamServerOptions) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TWILIO_FRAME_BYTES, clientTracking: false, perMessageDeflate: false });
+    this.server = new SessionWebSocketServer({ protocol: 'twilio', maxPayload: MAX_TWILIO_FRAME_BYTES, metrics: options.metrics });
   }
 
   /** @throws AuthError 401 for a missing or wrong token / signature. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     this.authenticate(request, url);
-    const remote = request.socket.remoteAddress === undefined ? undefined : `${request.socket.remoteAddress}:${request.socket.remotePort ?? 0}`;
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      if (this.closed) {
-        ws.close(1001, 'server shutting down');
-        return;
-      }
-      ws.on('error', (err: Error & { code?: string }) => {
-        // ws has already closed the socket with the matching code (1009 too big, 1007 bad UTF-8, 1002 bad frame).
-        const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-big' : `websocket:${(err.code ?? 'error').replace(/^WS_ERR_/, '').toLowerCase()}`;
-        this.options.metrics.ingestProtocolErrors.inc({ protocol: 'twilio', reason });
-        this.options.logger.warn({ reason, err: err.message }, 'twilio socket error');
-      });
-      const session = new TwilioStreamSession({
+    this.server.accept(request, socket, head, this.options.logger, (ws, remote) =>
+      new TwilioStreamSession({
         ws,
         remote,
         calls: this.options.calls,
         metrics: this.options.metrics,
         logger: this.options.logger,
         defaultLanguage: this.options.defaultLanguage,
-      });
-      this.sessions.set(ws, session);
-      ws.on('close', () => this.sessions.delete(ws));
-    });
+      }),
+    );
   }
 
   private authenticate(request: IncomingMessage, url: URL): void {
@@ -106,16 +91,12 @@ export class TwilioStreamServer {
   }
 
   get activeSessions(): number {
-    return this.sessions.size;
+    return this.server.activeSessions;
   }
 
   /** Idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const session of this.sessions.values()) session.shutdown();
-    this.sessions.clear();
-    this.wss.close();
+    this.server.close();
   }
 }
 
@@ -125,9 +106,4 @@ function decodeSegment(segment: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

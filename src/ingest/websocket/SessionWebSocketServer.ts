@@ -1,0 +1,72 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../../logger.js';
+import type { GatewayMetrics } from '../../metrics.js';
+
+/** A protocol session on one WebSocket; ended by the server on shutdown. */
+export interface WebSocketSession {
+  shutdown(): void;
+}
+
+export interface SessionWebSocketServerOptions {
+  /** The `protocol` label of `sgw_ingest_protocol_errors_total`. */
+  readonly protocol: 'audiohook' | 'twilio';
+  /** Largest frame; ws refuses a bigger one from its length field with close code 1009. */
+  readonly maxPayload: number;
+  readonly metrics: GatewayMetrics;
+}
+
+/**
+ * What the streaming-ingest WebSocket endpoints (AudioHook, Twilio) share:
+ * the upgrade after the protocol's own authentication, socket-level errors
+ * counted by reason, the set of live sessions, and a close() that shuts
+ * each of them down. Idempotent close.
+ */
+export class SessionWebSocketServer<S extends WebSocketSession> {
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Map<WebSocket, S>();
+  private closed = false;
+
+  constructor(private readonly options: SessionWebSocketServerOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: false });
+  }
+
+  /** Upgrades and hands the socket to `createSession`; after close() the socket is closed with 1001. */
+  accept(request: IncomingMessage, socket: Duplex, head: Buffer, logger: Logger, createSession: (ws: WebSocket, remote: string | undefined) => S): void {
+    const remote = request.socket.remoteAddress === undefined ? undefined : `${request.socket.remoteAddress}:${request.socket.remotePort ?? 0}`;
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (this.closed) {
+        ws.close(1001, 'server shutting down');
+        return;
+      }
+      ws.on('error', (err: Error & { code?: string }) => {
+        // ws has already closed the socket with the matching code (1009 too big, 1007 bad UTF-8, 1002 bad frame).
+        const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-big' : `websocket:${(err.code ?? 'error').replace(/^WS_ERR_/, '').toLowerCase()}`;
+        this.options.metrics.ingestProtocolErrors.inc({ protocol: this.options.protocol, reason });
+        logger.warn({ reason, err: err.message }, `${this.options.protocol} socket error`);
+      });
+      this.sessions.set(ws, createSession(ws, remote));
+      ws.on('close', () => this.sessions.delete(ws));
+    });
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of this.sessions.values()) session.shutdown();
+    this.sessions.clear();
+    this.wss.close();
+  }
+}
+
+/** A request header's first value. */
+export function headerValue(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
