@@ -118,27 +118,32 @@ export class Gateway {
     this.grammars = await GrammarStore.open(config.grammarsDir, { logger: logger.child({ component: 'grammars' }), watch: true });
     const grammars = this.grammars;
     this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
-    const engine = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
-    // Telephone profile (docs/asr.md): measured for pocketsphinx's wideband model only.
-    const fill = config.asrNarrowbandFillDbfs;
-    this.asr = await AsrWorkerPool.create({
-      engine,
-      workers: config.asrWorkers,
-      vad: config.asrVad,
-      ...(fill === undefined ? {} : { narrowbandFillDbfs: fill }),
-      logger: logger.child({ component: 'asr' }),
-      metrics,
-    });
-    logger.info({ engine: engine.engine, workers: config.asrWorkers, languages: this.asr.supportedLanguages, mode: config.asrMode, narrowbandFillDbfs: fill ?? 'off' }, 'ASR ready');
-
-    const asr = this.asr;
-    const admission = new AdmissionControl({
-      stats: () => asr.stats(),
-      capacityCores: config.asrCapacityCores > 0 ? config.asrCapacityCores : config.asrWorkers * 0.85,
-      priorLegCost: config.asrLegCost,
-    });
-    this.admissionTimer = setInterval(() => admission.sample(), 5000);
-    this.admissionTimer.unref();
+    let admission: AdmissionControl | undefined;
+    if (config.asr === 'none') {
+      logger.warn('ASR=none: audio is received and metered but not recognised; transcripts come from PushTranscript or /v1/transcripts');
+    } else {
+      const engine = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
+      // Telephone profile (docs/asr.md): measured for pocketsphinx's wideband model only.
+      const fill = config.asrNarrowbandFillDbfs;
+      const asr = await AsrWorkerPool.create({
+        engine,
+        workers: config.asrWorkers,
+        vad: config.asrVad,
+        ...(fill === undefined ? {} : { narrowbandFillDbfs: fill }),
+        logger: logger.child({ component: 'asr' }),
+        metrics,
+      });
+      this.asr = asr;
+      logger.info({ engine: engine.engine, workers: config.asrWorkers, languages: asr.supportedLanguages, mode: config.asrMode, narrowbandFillDbfs: fill ?? 'off' }, 'ASR ready');
+      const legAdmission = new AdmissionControl({
+        stats: () => asr.stats(),
+        capacityCores: config.asrCapacityCores > 0 ? config.asrCapacityCores : config.asrWorkers * 0.85,
+        priorLegCost: config.asrLegCost,
+      });
+      admission = legAdmission;
+      this.admissionTimer = setInterval(() => legAdmission.sample(), 5000);
+      this.admissionTimer.unref();
+    }
     const ports = new PortAllocator({ min: config.rtpPortMin, max: config.rtpPortMax, bindAddress: config.rtpBindHost, receiveBufferSize: config.rtpReceiveBufferBytes || undefined, logger });
     this.calls = new CallManager({
       ports,

@@ -43,7 +43,8 @@ export interface GatewayConfig {
   readonly securePauseDtmf: SecurePauseSequences | undefined;
   /** SO_RCVBUF of each RTP socket: absorbs bursts (and floods) while the event loop is busy. */
   readonly rtpReceiveBufferBytes: number;
-  readonly asr: AsrChoice;
+  /** `none`: no recogniser; audio is received and metered, transcripts are pushed (PushTranscript). */
+  readonly asr: AsrChoice | 'none';
   readonly voskModels: Partial<Record<Language, string>>;
   readonly asrWorkers: number;
   /** WebRTC VAD gate in front of each recogniser (speech plus padding is recognised, not silence). */
@@ -119,7 +120,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'reorderDepth', flag: '--reorder-depth', env: 'RTP_REORDER_DEPTH', default: '4', description: 'Packets held to reorder before a gap is declared lost' },
   { key: 'securePauseDtmf', flag: '--secure-pause-dtmf', env: 'SECURE_PAUSE_DTMF', default: 'off', description: 'off, or <start>,<stop> DTMF sequences (e.g. *7,#): keying the start suspends recognition on every leg of the call (PCI card entry; digits masked), the stop resumes it and marks a transcript.gap' },
   { key: 'rtpReceiveBufferBytes', flag: '--rtp-recv-buffer', env: 'RTP_RECV_BUFFER', default: String(1024 * 1024), description: 'SO_RCVBUF per RTP socket in bytes (capped by net.core.rmem_max)' },
-  { key: 'asr', flag: '--asr', env: 'ASR', default: 'auto', description: 'auto | vosk | pocketsphinx (auto: vosk when a model is set, else pocketsphinx)' },
+  { key: 'asr', flag: '--asr', env: 'ASR', default: 'auto', description: 'auto | vosk | pocketsphinx | none (auto: vosk when a model is set, else pocketsphinx; none: RTP and streams are received and metered but not recognised, transcripts are pushed by the client)' },
   { key: 'voskModel', flag: '--vosk-model', env: 'VOSK_MODEL', default: '', description: 'Vosk model for en-US: a directory, or a model name from `models list` in the models cache' },
   { key: 'voskModelNl', flag: '--vosk-model-nl', env: 'VOSK_MODEL_NL', default: '', description: 'Vosk model for nl-NL: a directory, or a model name from `models list` in the models cache' },
   { key: 'asrWorkers', flag: '--asr-workers', env: 'ASR_WORKERS', default: String(os.availableParallelism()), description: 'Recognition worker threads (default: one per core)' },
@@ -202,8 +203,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const audioSocketLegs = str('audioSocketLegs');
   if (audioSocketLegs !== 'customer' && audioSocketLegs !== 'paired') throw invalid('audioSocketLegs', 'customer or paired');
   const asr = str('asr');
-  if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx') {
-    throw invalid('asr', 'auto, vosk or pocketsphinx');
+  if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx' && asr !== 'none') {
+    throw invalid('asr', 'auto, vosk, pocketsphinx or none');
   }
   const voskModels: Partial<Record<Language, string>> = {};
   const modelsDir = defaultModelsDir(env);

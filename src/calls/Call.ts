@@ -81,11 +81,14 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   /**
-   * A transcript pushed by the client of a transcripts-only call; times on the call timeline.
-   * @throws GatewayError for a call with media, or a role the call does not have.
+   * A transcript pushed by the client of a call the gateway does not
+   * recognise itself (transcripts-only, or any call with `ASR=none`); times on the call timeline.
+   * @throws GatewayError for a call whose audio the gateway transcribes, or a role the call does not have.
    */
   pushTranscript(role: LegRole, result: RecognitionResult): void {
-    if (!this.transcriptsOnly) throw new GatewayError('SGW_NOT_TRANSCRIPTS_ONLY', `call ${this.callId} transcribes its own audio; start it with transcripts_only to push transcripts`);
+    if (this.options.legs.some((leg) => leg.recognizes)) {
+      throw new GatewayError('SGW_NOT_TRANSCRIPTS_ONLY', `call ${this.callId} transcribes its own audio; start it with transcripts_only (or run the gateway with ASR=none) to push transcripts`);
+    }
     if (!this.options.transcriptRoles.includes(role)) throw new GatewayError('SGW_INVALID_ARGUMENT', `role: call ${this.callId} has no ${role} leg`);
     if (this.state !== 'active') throw new GatewayError('SGW_CALL_NOT_FOUND', `call ${this.callId} has ended`);
     this.lastPushAt = Date.now();

@@ -26,7 +26,8 @@ import type { CallSnapshot, StartCallParams } from './types.js';
 
 export interface CallManagerOptions {
   readonly ports: PortAllocator;
-  readonly asr: AsrWorkerPool;
+  /** Undefined with `ASR=none`: legs are received and metered but not recognised; transcripts are pushed. */
+  readonly asr: AsrWorkerPool | undefined;
   /** Refuses media calls the recognisers have no capacity for. */
   readonly admission?: AdmissionControl;
   /** The intent matcher for new calls in a language (grammars may be reloaded in between). */
@@ -125,13 +126,14 @@ export class CallManager {
     const { options } = this;
     if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'gateway is shutting down');
     if (this.active.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already active`);
-    if (!params.transcriptsOnly && !options.asr.supportedLanguages.includes(params.language)) {
+    const asr = params.transcriptsOnly ? undefined : options.asr;
+    if (asr !== undefined && !asr.supportedLanguages.includes(params.language)) {
       throw new GatewayError(
         'SGW_LANGUAGE_UNSUPPORTED',
-        `language ${params.language} has no ASR model on this gateway (available: ${options.asr.supportedLanguages.join(', ') || 'none'})`,
+        `language ${params.language} has no ASR model on this gateway (available: ${asr.supportedLanguages.join(', ') || 'none'})`,
       );
     }
-    if (!params.transcriptsOnly) options.admission?.admit(params.legs.length);
+    if (asr !== undefined) options.admission?.admit(params.legs.length);
     // Reserve the id before the awaits below so a concurrent duplicate is refused.
     if (this.starting.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already starting`);
     this.starting.add(params.callId);
@@ -143,8 +145,10 @@ export class CallManager {
     const media = params.transcriptsOnly ? [] : params.legs;
     try {
       if (streamed === undefined) for (let i = 0; i < media.length; i++) leases.push(await options.ports.allocate());
-      for (const leg of media) {
-        streams.push(await options.asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(params.language) }));
+      if (asr !== undefined) {
+        for (const leg of media) {
+          streams.push(await asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(params.language) }));
+        }
       }
     } catch (err) {
       await Promise.all(leases.map((lease) => lease.release()));
@@ -191,7 +195,7 @@ export class CallManager {
         role: legParams.role,
         codec: legParams.codec,
         media: legMedia,
-        speech: streams[i] as SpeechStream,
+        speech: streams[i],
         analytics,
         callStartedAt: startedAt,
         logger: legLogger,

@@ -14,7 +14,8 @@ export interface LegOptions {
   readonly codec: CodecSpec;
   /** Where the audio comes from (RTP, or a stream an ingest protocol pushes); owned by the leg. */
   readonly media: LegMedia;
-  readonly speech: SpeechStream;
+  /** Undefined when the gateway does not recognise (`ASR=none`): audio is still received, metered and levelled. */
+  readonly speech: SpeechStream | undefined;
   readonly analytics: CallAnalytics;
   /** `Date.now()` at call start: the zero of every event time on this call. */
   readonly callStartedAt: number;
@@ -53,16 +54,17 @@ export class Leg extends EventEmitter<LegEvents> {
     options.media.on('audio', (frame) => this.onAudio(frame));
     options.media.on('dtmf', (press) => this.onDtmf(press));
     options.media.once('bye', () => this.emit('bye'));
-    options.speech.onSpot((hit) => {
+    const { speech } = options;
+    speech?.onSpot((hit) => {
       const offset = this.audioOffsetMs ?? 0;
       const shifted = { phrase: hit.phrase, startMs: offset + hit.startMs, endMs: offset + hit.endMs };
       options.analytics.onSpot(this.role, shifted, options.callStartedAt + shifted.endMs);
     });
-    options.speech.onGap((gap) => {
+    speech?.onGap((gap) => {
       const offset = this.audioOffsetMs ?? 0;
       options.analytics.onGap(this.role, offset + gap.startMs, offset + gap.endMs, gap.reason);
     });
-    this.results = this.consumeResults();
+    this.results = speech === undefined ? Promise.resolve() : this.consumeResults(speech);
   }
 
   get snapshot(): LegSnapshot {
@@ -80,6 +82,11 @@ export class Leg extends EventEmitter<LegEvents> {
       packetsLost: media.packetsLost,
       paused: this.pause?.reason,
     };
+  }
+
+  /** Whether the gateway recognises this leg's audio itself (false with `ASR=none`). */
+  get recognizes(): boolean {
+    return this.options.speech !== undefined;
   }
 
   get lastPacketAt(): number | undefined {
@@ -132,7 +139,7 @@ export class Leg extends EventEmitter<LegEvents> {
     // Paused: silence in its place keeps recogniser time equal to call time; the VAD skips it cheaply.
     if (paused) frame.pcm.fill(0);
     // The frame is ours (fresh decoder output) and nothing reads it after this: hand it over.
-    this.options.speech.write(frame.pcm, { transfer: true });
+    this.options.speech?.write(frame.pcm, { transfer: true });
   }
 
   private onDtmf(press: DtmfPress): void {
@@ -141,9 +148,9 @@ export class Leg extends EventEmitter<LegEvents> {
     this.options.analytics.onDtmf(this.role, this.pause?.reason === 'secure-pause' ? undefined : press.digit, atMs, press.durationMs);
   }
 
-  private async consumeResults(): Promise<void> {
+  private async consumeResults(speech: SpeechStream): Promise<void> {
     try {
-      for await (const result of this.options.speech) {
+      for await (const result of speech) {
         const offset = this.audioOffsetMs ?? 0;
         const shifted: RecognitionResult = {
           ...result,
@@ -168,14 +175,16 @@ export class Leg extends EventEmitter<LegEvents> {
     this.resume();
     this.closed = true;
     await this.options.media.close();
+    const { speech } = this.options;
+    if (speech === undefined) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), flushTimeoutMs);
     });
-    const flushed = await Promise.race([this.options.speech.end().then(() => 'flushed' as const, () => 'failed' as const), timeout]);
+    const flushed = await Promise.race([speech.end().then(() => 'flushed' as const, () => 'failed' as const), timeout]);
     clearTimeout(timer);
     if (flushed !== 'flushed') this.options.logger.warn({ leg: this.role, flushed }, 'final transcript not flushed');
-    this.options.speech.close();
+    speech.close();
     await this.results;
   }
 }

@@ -84,6 +84,9 @@ export class RtpSender {
   #closed = false;
   #sending = false;
   #byeSent = false;
+  /** Datagrams handed to the socket and not yet sent: close() waits for them, or the last packets would be lost. */
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
 
   #seq: number;
   #timestamp: number;
@@ -235,6 +238,12 @@ export class RtpSender {
     if (!socket) return;
     const s = await socket.catch(() => undefined);
     if (!s) return;
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        setTimeout(resolve, 1000).unref();
+      });
+    }
     await new Promise<void>((resolve) => {
       try {
         s.close(() => resolve());
@@ -256,7 +265,8 @@ export class RtpSender {
     packet.setTimestamp(this.#timestamp);
     packet.setMarker(marker);
     const view = packet.getView();
-    socket.send(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), this.#destination.port, this.#destination.address);
+    this.#inFlight++;
+    socket.send(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), this.#destination.port, this.#destination.address, this.#onSent);
     this.#lastRtpTimestamp = this.#timestamp;
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + frame.length) >>> 0;
@@ -264,6 +274,11 @@ export class RtpSender {
     this.#octetCount += payload.byteLength;
     return payload.byteLength;
   }
+
+  readonly #onSent = (): void => {
+    this.#inFlight--;
+    if (this.#inFlight === 0) this.#drained?.();
+  };
 
   #getSocket(): Promise<dgram.Socket> {
     this.#socket ??= new Promise<dgram.Socket>((resolve, reject) => {
@@ -310,7 +325,8 @@ export class RtpSender {
         packet.setTimestamp(startTs);
         packet.setMarker(marker);
         const view = packet.getView();
-        socket.send(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), this.#destination.port, this.#destination.address);
+        this.#inFlight++;
+        socket.send(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), this.#destination.port, this.#destination.address, this.#onSent);
         this.#seq = (this.#seq + 1) & 0xffff;
         this.#packetCount++;
         this.#octetCount += payload.byteLength;
