@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../../errors.js';
 import type { Language } from '../../../language.js';
 import type { RecognitionResult, SpotHit, WordTiming } from '../../types.js';
 import { DEFAULT_PARTIAL_INTERVAL_MS, stripVariant, type Engine, type Recognizer, type RecognizerOptions, type Spotter, type SpotterOptions } from '../Engine.js';
-import { pocketsphinx, type DecoderHandle, type PocketsphinxApi } from './bindings.js';
+import { pocketsphinx, type ConfigHandle, type DecoderHandle, type NgramModelHandle, type PocketsphinxApi } from './bindings.js';
 import { POCKETSPHINX_INSTALL_HINT } from './paths.js';
 
 export interface PocketsphinxModel {
@@ -17,9 +17,9 @@ export interface PocketsphinxModel {
 
 export interface PocketsphinxEngineOptions {
   /**
-   * Freed recognisers' decoders kept for reuse. ps_init takes ~0.7 s and
-   * ~100 MB (LM + dictionary are per decoder), blocking the worker thread, so
-   * reusing decoders matters for call set-up latency. Default 2.
+   * Freed recognisers' decoders kept for reuse. ps_init takes ~0.3 s and
+   * ~50 MB (the search tree over the vocabulary is per decoder), blocking the
+   * worker thread, so reusing decoders matters for call set-up latency. Default 2.
    */
   readonly maxIdleDecoders?: number;
   /** Forced endpoint for speech that never pauses (noisy lines), so hypotheses stay cheap. Default 30 s. */
@@ -59,11 +59,35 @@ const SAMPLE_RATE = 16000;
 const FRAMES_PER_SECOND = 100;
 /** Endpointing granularity: ps_get_in_speech is checked after every 20 ms. */
 const SLICE_SAMPLES = SAMPLE_RATE / 50;
+/** pocketsphinx's name for the search that ps_init sets up from `-lm` (PS_DEFAULT_SEARCH). */
+const DEFAULT_SEARCH = '_default';
+/** ngram_model_read: file type from the file (NGRAM_AUTO; NGRAM_INVALID is -1). */
+const NGRAM_AUTO = 0;
+/** Spotter phrase lists whose dictionaries an engine remembers (grammar reloads bring new ones). */
+const MAX_SPOT_LISTS = 4;
+
+/** A spotter phrase list as the decoder gets it. */
+interface SpotSetup {
+  /** The `-kws` file's text: the usable phrases with their thresholds. */
+  readonly keyList: string;
+  /** Phrases with a word the dictionary lacks. */
+  readonly skipped: readonly string[];
+  /** A dictionary of just the usable phrases' words (every pronunciation). */
+  readonly dict: string;
+}
 
 /**
  * CMU pocketsphinx (5prealpha, Debian model), en-US only, 16 kHz. One native decoder
- * per recogniser; decoders do not share the language model, hence the reuse
- * pool. Endpointing uses pocketsphinx's own VAD (`ps_get_in_speech`).
+ * per recogniser, one per spotter. Memory (docs/asr.md#memory): the engine
+ * loads the language model once and every recogniser's decoder searches the
+ * same copy (ps_set_lm); recognisers get a dictionary of just the language
+ * model's words (the search cannot reach the others), spotters one of just
+ * their phrases' words. ps_init is still slow, hence the reuse pools.
+ * Endpointing uses pocketsphinx's own VAD (`ps_get_in_speech`).
+ *
+ * Not thread-safe: the shared language model caches its last lookup, so an
+ * engine and its recognisers and spotters must stay on one thread (each ASR
+ * worker has its own engine).
  */
 export class PocketsphinxEngine implements Engine {
   readonly name = 'pocketsphinx';
@@ -79,7 +103,12 @@ export class PocketsphinxEngine implements Engine {
   /** Idle spotting decoders by phrase list (their keyword search is built into them at ps_init). */
   private readonly idleSpotters = new Map<string, DecoderHandle[]>();
   private readonly liveSpotters = new Set<PocketsphinxSpotter>();
-  private vocabulary: ReadonlySet<string> | undefined;
+  /** Phrase lists already prepared, by the list as given (oldest first). */
+  private readonly spotSetups = new Map<string, SpotSetup>();
+  /** The language model every recogniser decoder searches (this engine's reference; each search holds its own). */
+  private lm: NgramModelHandle | undefined;
+  /** The recognisers' dictionary: the model's restricted to the language model's words, or the model's own. */
+  private recognizerDictPath: string | undefined;
   private readonly telephoneCmninit: string;
   /** The model folder with the telephone `feat.params`, made (or found) on first use. */
   private telephoneHmm: string | undefined;
@@ -104,7 +133,7 @@ export class PocketsphinxEngine implements Engine {
       }
     }
     this.ps = pocketsphinx();
-    this.idle.wideband.push(this.newDecoder('wideband'));
+    this.idle.wideband.push(this.newDecoder('wideband', 'lm'));
   }
 
   supports(language: Language): boolean {
@@ -117,7 +146,7 @@ export class PocketsphinxEngine implements Engine {
       throw new GatewayError('SGW_LANGUAGE_UNSUPPORTED', `pocketsphinx has no model for ${language} (only en-US)`);
     }
     const profile: Profile = options.narrowband === true ? 'narrowband' : 'wideband';
-    const decoder = this.idle[profile].pop() ?? this.newDecoder(profile);
+    const decoder = this.idle[profile].pop() ?? this.newDecoder(profile, 'lm');
     const recognizer = new PocketsphinxRecognizer(this.ps, decoder, {
       partialIntervalMs: options.partialIntervalMs ?? DEFAULT_PARTIAL_INTERVAL_MS,
       maxUtteranceMs: this.maxUtteranceMs,
@@ -132,20 +161,10 @@ export class PocketsphinxEngine implements Engine {
     if (!this.supports(language)) {
       throw new GatewayError('SGW_LANGUAGE_UNSUPPORTED', `pocketsphinx has no model for ${language} (only en-US)`);
     }
-    // An out-of-vocabulary word makes ps_init fail for the whole list, so such phrases are left out here.
-    const vocabulary = this.loadVocabulary();
-    const usable: string[] = [];
-    const skipped: string[] = [];
-    for (const phrase of new Set(phrases)) {
-      const words = phrase.split(' ').filter((w) => w !== '');
-      if (words.length > 0 && words.every((w) => vocabulary.has(w))) usable.push(words.join(' '));
-      else skipped.push(phrase);
-    }
-    if (usable.length === 0) throw new GatewayError('SGW_INVALID_ARGUMENT', `none of the ${phrases.length} spotting phrases is in the pocketsphinx dictionary`);
-    const keyList = usable.map((p) => `${p} /1e-${Math.min(50, this.kwsExponentPerWord * p.split(' ').length)}/`).join('\n') + '\n';
+    const { keyList, skipped, dict } = this.spotSetup(phrases);
     const profile: Profile = options.narrowband === true ? 'narrowband' : 'wideband';
     const poolKey = `${profile}\n${keyList}`;
-    const decoder = this.idleSpotters.get(poolKey)?.pop() ?? this.newSpotterDecoder(keyList, profile);
+    const decoder = this.idleSpotters.get(poolKey)?.pop() ?? this.newSpotterDecoder(keyList, dict, profile);
     const spotter = new PocketsphinxSpotter(this.ps, decoder, skipped, (d) => this.releaseSpotter(spotter, poolKey, d));
     this.liveSpotters.add(spotter);
     return spotter;
@@ -159,6 +178,9 @@ export class PocketsphinxEngine implements Engine {
     for (const list of Object.values(this.idle)) for (const d of list.splice(0)) this.ps.ps_free(d);
     for (const list of this.idleSpotters.values()) for (const d of list.splice(0)) this.ps.ps_free(d);
     this.idleSpotters.clear();
+    // The decoders' searches held their own references; this was the engine's.
+    if (this.lm !== undefined) this.ps.ngram_model_free(this.lm);
+    this.lm = undefined;
   }
 
   private release(recognizer: PocketsphinxRecognizer, profile: Profile, decoder: DecoderHandle): void {
@@ -186,28 +208,125 @@ export class PocketsphinxEngine implements Engine {
     else this.ps.ps_free(decoder);
   }
 
-  /** Dictionary words (variants like `read(2)` folded), read once on the first spotter. */
-  private loadVocabulary(): ReadonlySet<string> {
-    if (this.vocabulary) return this.vocabulary;
-    const words = new Set<string>();
+  /**
+   * The usable phrases of a list, and a dictionary of their words. An
+   * out-of-vocabulary word makes ps_init fail for the whole list, so such
+   * phrases are left out. The dictionary holds only the phrases' words: keyword
+   * search looks up nothing else, and the model's 134k words would cost a
+   * spotter ~20 MB and most of its ps_init time. Named by its content, so every
+   * worker shares one file per phrase list.
+   */
+  private spotSetup(phrases: readonly string[]): SpotSetup {
+    const listKey = phrases.join('\n');
+    const known = this.spotSetups.get(listKey);
+    // Checked, because a temp-folder cleaner may have removed the file since.
+    if (known !== undefined && existsSync(known.dict)) return known;
+    this.spotSetups.delete(listKey);
+    const wanted = new Set(phrases.flatMap((p) => p.split(' ')).filter((w) => w !== ''));
+    const entries = new Map<string, string[]>();
     for (const line of readFileSync(this.model.dict, 'utf8').split('\n')) {
       const space = line.indexOf(' ');
-      if (space > 0) words.add(stripVariant(line.slice(0, space)));
+      if (space <= 0) continue;
+      const word = stripVariant(line.slice(0, space));
+      if (wanted.has(word)) entries.set(word, [...(entries.get(word) ?? []), line]);
     }
-    this.vocabulary = words;
-    return words;
+    const usable: string[] = [];
+    const skipped: string[] = [];
+    for (const phrase of new Set(phrases)) {
+      const words = phrase.split(' ').filter((w) => w !== '');
+      if (words.length > 0 && words.every((w) => entries.has(w))) usable.push(words.join(' '));
+      else skipped.push(phrase);
+    }
+    if (usable.length === 0) throw new GatewayError('SGW_INVALID_ARGUMENT', `none of the ${phrases.length} spotting phrases is in the pocketsphinx dictionary`);
+    const keyList = usable.map((p) => `${p} /1e-${Math.min(50, this.kwsExponentPerWord * p.split(' ').length)}/`).join('\n') + '\n';
+    const usedWords = new Set(usable.flatMap((p) => p.split(' ')));
+    const text = [...entries].filter(([word]) => usedWords.has(word)).flatMap(([, lines]) => lines).join('\n') + '\n';
+    const id = createHash('sha256').update(text).digest('hex').slice(0, 16);
+    const dir = join(tmpdir(), `sgw-ps-dict-${id}`);
+    try {
+      buildOnce(dir, 'dict', (building) => writeFileSync(join(building, 'dict'), text));
+    } catch (err) {
+      throw new GatewayError('SGW_ASR_UNAVAILABLE', `could not write the pocketsphinx spotting dictionary: ${errorText(err)}`, { cause: err });
+    }
+    const setup: SpotSetup = { keyList, skipped, dict: join(dir, 'dict') };
+    if (this.spotSetups.size >= MAX_SPOT_LISTS) {
+      const oldest = this.spotSetups.keys().next();
+      if (oldest.done !== true) this.spotSetups.delete(oldest.value);
+    }
+    this.spotSetups.set(listKey, setup);
+    return setup;
   }
 
   /** A decoder whose only search is keyword spotting for `keyList` (no language model: cheap). */
-  private newSpotterDecoder(keyList: string, profile: Profile): DecoderHandle {
+  private newSpotterDecoder(keyList: string, dict: string, profile: Profile): DecoderHandle {
     // -kws takes a file; it is read during ps_init and not needed after.
     const dir = mkdtempSync(join(tmpdir(), 'sgw-kws-'));
     try {
       const file = join(dir, 'phrases.kws');
       writeFileSync(file, keyList);
-      return this.newDecoder(profile, ['-kws', file]);
+      return this.newDecoder(profile, { kws: file, dict });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The recognisers' dictionary: the model's entries (every pronunciation) for
+   * the words of the language model. The n-gram search builds its tree from
+   * those words only, so the rest of the 134k (62k words, ~12 MB per decoder)
+   * is dead weight. Made once per model in the temp folder, named by the model
+   * files; where that fails, the model's own dictionary (same results, more memory).
+   */
+  private recognizerDict(): string {
+    if (this.recognizerDictPath !== undefined && existsSync(this.recognizerDictPath)) return this.recognizerDictPath;
+    const { dict, lm } = this.model;
+    let path = dict;
+    try {
+      const version = (file: string): string => {
+        const st = statSync(file);
+        return `${file}\n${st.size}\n${st.mtimeMs}`;
+      };
+      const id = createHash('sha256').update(`${version(dict)}\n${version(lm)}`).digest('hex').slice(0, 16);
+      const dir = join(tmpdir(), `sgw-ps-lmdict-${id}`);
+      buildOnce(dir, 'dict', (building) => {
+        const vocabulary = this.lmVocabulary();
+        const lines = readFileSync(dict, 'utf8').split('\n').filter((line) => {
+          const space = line.indexOf(' ');
+          return space > 0 && vocabulary.has(stripVariant(line.slice(0, space)));
+        });
+        writeFileSync(join(building, 'dict'), lines.join('\n') + '\n');
+      });
+      path = join(dir, 'dict');
+    } catch {
+      // Keep the model's dictionary.
+    }
+    this.recognizerDictPath = path;
+    return path;
+  }
+
+  /** The language model's words, from a copy loaded just for that (once per model and machine: the result is kept on disk). */
+  private lmVocabulary(): Set<string> {
+    const { ps } = this;
+    // Scores are not used, so any log base will do.
+    const lmath = ps.logmath_init(1.0001, 0, 0);
+    if (lmath === null) throw new Error('logmath_init failed');
+    try {
+      const lm = ps.ngram_model_read(null, this.model.lm, NGRAM_AUTO, lmath);
+      if (lm === null) throw new Error(`could not read ${this.model.lm}`);
+      try {
+        const words = new Set<string>();
+        const count = ps.ngram_model_unigram_count(lm);
+        for (let wid = 0; wid < count; wid++) {
+          const word = ps.ngram_word(lm, wid);
+          if (word !== null) words.add(word);
+        }
+        if (words.size === 0) throw new Error(`no words in ${this.model.lm}`);
+        return words;
+      } finally {
+        ps.ngram_model_free(lm);
+      }
+    } finally {
+      ps.logmath_free(lmath);
     }
   }
 
@@ -223,46 +342,95 @@ export class PocketsphinxEngine implements Engine {
     if (this.telephoneHmm !== undefined) return this.telephoneHmm;
     const id = createHash('sha256').update(`${this.model.hmm}\n${this.telephoneCmninit}`).digest('hex').slice(0, 16);
     const dir = join(tmpdir(), `sgw-ps-telephone-${id}`);
-    if (!existsSync(join(dir, 'feat.params'))) {
-      const building = mkdtempSync(join(tmpdir(), 'sgw-ps-building-'));
-      try {
+    try {
+      buildOnce(dir, 'feat.params', (building) => {
         for (const file of readdirSync(this.model.hmm)) {
           if (file !== 'feat.params') symlinkSync(join(this.model.hmm, file), join(building, file));
         }
         const params = readFileSync(join(this.model.hmm, 'feat.params'), 'utf8').split('\n').filter((line) => !line.startsWith('-cmninit') && line.trim() !== '');
         writeFileSync(join(building, 'feat.params'), [...params, `-cmninit ${this.telephoneCmninit}`, ''].join('\n'));
-        try {
-          renameSync(building, dir);
-        } catch (err) {
-          // Another worker won the race: its folder is the same.
-          if (!existsSync(join(dir, 'feat.params'))) throw err;
-        }
-      } catch (err) {
-        throw new GatewayError('SGW_ASR_UNAVAILABLE', `could not prepare the pocketsphinx telephone profile from ${this.model.hmm}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      } finally {
-        rmSync(building, { recursive: true, force: true });
-      }
+      });
+    } catch (err) {
+      throw new GatewayError('SGW_ASR_UNAVAILABLE', `could not prepare the pocketsphinx telephone profile from ${this.model.hmm}: ${errorText(err)}`, { cause: err });
     }
     this.telephoneHmm = dir;
     return dir;
   }
 
-  private newDecoder(profile: Profile, search: readonly string[] = ['-lm', this.model.lm]): DecoderHandle {
+  /** A recogniser's decoder (`'lm'`: n-gram search over the shared language model) or a spotter's. */
+  private newDecoder(profile: Profile, search: 'lm' | { readonly kws: string; readonly dict: string }): DecoderHandle {
     const { ps, model } = this;
     const hmm = profile === 'narrowband' ? this.narrowbandHmm() : model.hmm;
+    // No -lm for recognisers: ps_init would read a copy of the model for each decoder; it is added below.
+    const searchArgs = search === 'lm' ? ['-dict', this.recognizerDict()] : ['-kws', search.kws, '-dict', search.dict];
     const config = ps.cmd_ln_init(null, ps.ps_args(), 1,
       // No -logfn: logging is disabled process-wide by the bindings (see there).
-      '-hmm', hmm, ...search, '-dict', model.dict,
+      '-hmm', hmm, ...searchArgs,
       ...this.extraArgs,
       null);
     if (config === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'pocketsphinx rejected its configuration');
-    const decoder = ps.ps_init(config);
-    // ps_init holds its own reference to the configuration.
-    ps.cmd_ln_free_r(config);
-    if (decoder === null) {
-      throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx could not load the model (hmm ${model.hmm}, lm ${model.lm}, dict ${model.dict}); ${POCKETSPHINX_INSTALL_HINT}`);
+    try {
+      const decoder = ps.ps_init(config);
+      if (decoder === null) {
+        throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx could not load the model (hmm ${model.hmm}, lm ${model.lm}, dict ${model.dict}); ${POCKETSPHINX_INSTALL_HINT}`);
+      }
+      if (search === 'lm') {
+        try {
+          this.attachLanguageModel(decoder, config);
+        } catch (err) {
+          ps.ps_free(decoder);
+          throw err;
+        }
+      }
+      return decoder;
+    } finally {
+      // ps_init holds its own reference to the configuration.
+      ps.cmd_ln_free_r(config);
     }
-    return decoder;
+  }
+
+  /**
+   * What ps_init does for `-lm` (ps_set_lm_file, then ps_set_search), except
+   * that the model is read once per engine: the first decoder's read, with its
+   * configuration (-lw, -wip) and log tables, is the one every later decoder
+   * searches (~27 MB saved per decoder). ps_set_lm retains the model, so the
+   * decoders and the engine may be freed in any order.
+   */
+  private attachLanguageModel(decoder: DecoderHandle, config: ConfigHandle): void {
+    const { ps, model } = this;
+    if (this.lm === undefined) {
+      const lm = ps.ngram_model_read(config, model.lm, NGRAM_AUTO, ps.ps_get_logmath(decoder));
+      if (lm === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx could not read the language model ${model.lm}; ${POCKETSPHINX_INSTALL_HINT}`);
+      this.lm = lm;
+    }
+    if (ps.ps_set_lm(decoder, DEFAULT_SEARCH, this.lm) !== 0 || ps.ps_set_search(decoder, DEFAULT_SEARCH) !== 0) {
+      throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx could not set up the language model search (lm ${model.lm}, dict ${this.recognizerDict()})`);
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Makes `dir` (in the temp folder) with `build` unless it is there already
+ * (`marker` in it): built aside and renamed into place, so that a concurrent
+ * builder (another worker) never sees half a folder.
+ */
+function buildOnce(dir: string, marker: string, build: (building: string) => void): void {
+  if (existsSync(join(dir, marker))) return;
+  const building = mkdtempSync(join(tmpdir(), 'sgw-ps-building-'));
+  try {
+    build(building);
+    try {
+      renameSync(building, dir);
+    } catch (err) {
+      // Another worker won the race: its folder is the same.
+      if (!existsSync(join(dir, marker))) throw err;
+    }
+  } finally {
+    rmSync(building, { recursive: true, force: true });
   }
 }
 

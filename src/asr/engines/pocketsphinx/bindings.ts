@@ -12,6 +12,8 @@ export type Handle<Tag extends string> = { readonly [opaque]: Tag };
 export type ConfigHandle = Handle<'cmd_ln_t'>;
 export type DecoderHandle = Handle<'ps_decoder_t'>;
 export type SegmentHandle = Handle<'ps_seg_t'>;
+export type NgramModelHandle = Handle<'ngram_model_t'>;
+export type LogmathHandle = Handle<'logmath_t'>;
 type ArgDefs = Handle<'arg_t'>;
 
 /** A koffi out-parameter: the callee writes element 0. */
@@ -26,6 +28,20 @@ export interface PocketsphinxApi {
   ps_args(): ArgDefs;
   ps_init(config: ConfigHandle): DecoderHandle | null;
   ps_free(ps: DecoderHandle): number;
+  /** The decoder's own log tables (it keeps ownership). */
+  ps_get_logmath(ps: DecoderHandle): LogmathHandle;
+  /** Adds an n-gram search over `lm`; the search retains the model (ngram_model_set_init), the caller keeps its reference. */
+  ps_set_lm(ps: DecoderHandle, name: string, lm: NgramModelHandle): number;
+  ps_set_search(ps: DecoderHandle, name: string): number;
+  /** `fileType` 0 is NGRAM_AUTO. Applies the configuration's -lw and -wip, as ps_init does. */
+  ngram_model_read(config: ConfigHandle | null, fileName: string, fileType: number, lmath: LogmathHandle): NgramModelHandle | null;
+  /** Drops one reference; frees the model with the last. */
+  ngram_model_free(model: NgramModelHandle): number;
+  /** Number of n-grams of each order; element 0 is the vocabulary size. */
+  ngram_model_unigram_count(model: NgramModelHandle): number;
+  ngram_word(model: NgramModelHandle, wid: number): string | null;
+  logmath_init(base: number, shift: number, useTable: number): LogmathHandle | null;
+  logmath_free(lmath: LogmathHandle): number;
   /** Resets the frame counter (segment frames are relative to the last stream start, not the utterance). */
   ps_start_stream(ps: DecoderHandle): number;
   ps_start_utt(ps: DecoderHandle): number;
@@ -62,7 +78,10 @@ export function pocketsphinx(): PocketsphinxApi {
   koffi.opaque('arg_t');
   koffi.opaque('ps_decoder_t');
   koffi.opaque('ps_seg_t');
+  koffi.opaque('ngram_model_t');
+  koffi.opaque('logmath_t');
   const cmdLnInit = bind<(...args: unknown[]) => ConfigHandle | null>(base, 'cmd_ln_t *cmd_ln_init(cmd_ln_t *inout, const arg_t *defn, int strict, ...)');
+  const ngramModelGetCounts = bind<(model: NgramModelHandle) => unknown>(base, 'const uint32_t *ngram_model_get_counts(ngram_model_t *model)');
   api = {
     cmd_ln_init: (inout, defn, strict, ...args) => cmdLnInit(inout, defn, strict, ...args.flatMap((a) => ['str', a])),
     cmd_ln_free_r: bind(base, 'int cmd_ln_free_r(cmd_ln_t *cmdln)'),
@@ -70,6 +89,18 @@ export function pocketsphinx(): PocketsphinxApi {
     ps_args: bind(ps, 'const arg_t *ps_args()'),
     ps_init: bind(ps, 'ps_decoder_t *ps_init(cmd_ln_t *config)'),
     ps_free: bind(ps, 'int ps_free(ps_decoder_t *ps)'),
+    ps_get_logmath: bind(ps, 'logmath_t *ps_get_logmath(ps_decoder_t *ps)'),
+    ps_set_lm: bind(ps, 'int ps_set_lm(ps_decoder_t *ps, const char *name, ngram_model_t *lm)'),
+    ps_set_search: bind(ps, 'int ps_set_search(ps_decoder_t *ps, const char *name)'),
+    ngram_model_read: bind(base, 'ngram_model_t *ngram_model_read(cmd_ln_t *config, const char *file_name, int file_type, logmath_t *lmath)'),
+    ngram_model_free: bind(base, 'int ngram_model_free(ngram_model_t *model)'),
+    ngram_model_unigram_count: (model) => {
+      const counts = ngramModelGetCounts(model);
+      return counts === null ? 0 : (koffi.decode(counts, 'uint32_t') as number);
+    },
+    ngram_word: bind(base, 'const char *ngram_word(ngram_model_t *model, int32_t wid)'),
+    logmath_init: bind(base, 'logmath_t *logmath_init(double base, int shift, int use_table)'),
+    logmath_free: bind(base, 'int logmath_free(logmath_t *lmath)'),
     ps_start_stream: bind(ps, 'int ps_start_stream(ps_decoder_t *ps)'),
     ps_start_utt: bind(ps, 'int ps_start_utt(ps_decoder_t *ps)'),
     ps_end_utt: bind(ps, 'int ps_end_utt(ps_decoder_t *ps)'),
