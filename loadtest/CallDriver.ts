@@ -202,15 +202,20 @@ async function playTwilio(callId: string, encoded: EncodedFixture, options: Call
       customParameters: { callId, agentId: `agent-${callId}`, queue: 'loadtest', language: 'en-US' },
     },
   });
-  // The call exists once `start` is processed; its start time anchors event times.
-  for (let attempt = 0; attempt < 50 && record.startedAtMs === 0; attempt++) {
+  // The call exists once `start` is processed (decoders made: seconds under load); its start time anchors event times.
+  for (let attempt = 0; attempt < 500 && record.startedAtMs === 0 && ws.readyState === WebSocket.OPEN; attempt++) {
     try {
       record.startedAtMs = Number((await options.control.getCall(callId)).started_at_ms);
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-  if (record.startedAtMs === 0) throw new Error('Twilio stream did not start a call');
+  if (record.startedAtMs === 0) {
+    // Hang up, or the call would start later and hold its decoders with no one sending.
+    ws.close(1000);
+    const { code, reason } = await closed;
+    throw new Error(`Twilio stream did not start a call within 10 s (closed ${code} ${reason})`);
+  }
   await Promise.all(
     (['customer', 'agent'] as const).map((leg) =>
       options.pump.play({

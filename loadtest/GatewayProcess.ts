@@ -25,6 +25,8 @@ export interface GatewayProcessOptions {
   readonly cpus?: string;
   /** Where the gateway's log goes. */
   readonly logFile: string;
+  /** Extra Node.js flags for the gateway, e.g. `--cpu-prof`. */
+  readonly nodeFlags?: readonly string[];
   /** How long to wait for the gateway to answer (model loading included). */
   readonly startTimeoutMs?: number;
 }
@@ -84,7 +86,7 @@ export class GatewayProcess {
       RTP_PORT_MIN: String(options.rtpPortMin),
       RTP_PORT_MAX: String(options.rtpPortMax),
     };
-    const argv = [process.execPath, CLI, 'serve'];
+    const argv = [process.execPath, ...(options.nodeFlags ?? []), CLI, 'serve'];
     const [command, ...args] = options.cpus === undefined ? argv : ['taskset', '-c', options.cpus, ...argv];
     const log = createWriteStream(options.logFile);
     const child = spawn(command as string, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -7,7 +7,11 @@ import { renderCall, type Speaker, type Turn } from '../src/demo/speech.js';
 
 export interface FixtureScript {
   readonly name: string;
-  readonly turns: readonly (Turn & { readonly intent?: string })[];
+  /**
+   * `intent`: what the turn's closing phrase raises (latency is timed on it);
+   * `alsoRaises`: intents of earlier words in the turn, expected but not timed.
+   */
+  readonly turns: readonly (Turn & { readonly intent?: string; readonly alsoRaises?: readonly string[] })[];
 }
 
 /**
@@ -35,7 +39,8 @@ export const FIXTURE_SCRIPTS: readonly FixtureScript[] = [
       { speaker: 'agent', text: 'Let me check the tracking for you.' },
       { speaker: 'customer', text: 'This is the third time I am calling.', intent: 'repeat_contact' },
       { speaker: 'agent', text: 'I am sorry about that. It is still in the warehouse.' },
-      { speaker: 'customer', text: 'This is ridiculous. I want to speak to your manager.', gainDb: 9, intent: 'speak_to_manager' },
+      // "This is ridiculous" is a complaint by the grammars' definition (docs/grammars.md).
+      { speaker: 'customer', text: 'This is ridiculous. I want to speak to your manager.', gainDb: 9, intent: 'speak_to_manager', alsoRaises: ['complaint'] },
       { speaker: 'agent', text: 'I understand. I will get my supervisor.' },
     ],
   },
@@ -66,6 +71,8 @@ export interface FixturePhrase {
   readonly text: string;
   /** The intent the phrase should raise, if any. */
   readonly intent: string | undefined;
+  /** Intents earlier words of the turn raise: expected, not timed. */
+  readonly alsoRaises: readonly string[];
   /** Turn position on the leg's timeline (ms from the leg's first sample). */
   readonly startMs: number;
   readonly endMs: number;
@@ -86,7 +93,7 @@ export async function renderFixtures(sampleRate: 8000 | 16000, scripts: readonly
     scripts.map(async (script) => {
       // Telephone level (-10 dB) leaves room for the raised-voice turn, as in the demo.
       const call = await renderCall(script.turns, { rate: sampleRate, voices: { customer: 'slt', agent: 'rms' }, gainDb: -10, leadMs: 300, tailMs: 1200 });
-      const phrases = call.turns.map((turn, i) => ({ leg: turn.speaker, text: turn.text, intent: script.turns[i]?.intent, startMs: turn.startMs, endMs: turn.endMs }));
+      const phrases = call.turns.map((turn, i) => ({ leg: turn.speaker, text: turn.text, intent: script.turns[i]?.intent, alsoRaises: script.turns[i]?.alsoRaises ?? [], startMs: turn.startMs, endMs: turn.endMs }));
       return { name: script.name, sampleRate, legs: call.legs, phrases, durationMs: (call.legs.customer.length / sampleRate) * 1000 };
     }),
   );

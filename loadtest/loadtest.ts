@@ -26,6 +26,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { POCKETSPHINX_DEFAULT_ARGS } from '../src/asr/engines/pocketsphinx/args.js';
 import { CallControl } from '../src/ingest/grpc/client.js';
 import { encodeFixture, playCall, type CallRecord, type EncodedFixture, type LoadCodec, type Transport } from './CallDriver.js';
 import { EventClient } from './EventClients.js';
@@ -70,6 +71,8 @@ export interface LoadTestOptions {
   readonly rtpPortMin: number;
   readonly rtpPortMax: number;
   readonly outDir: string;
+  /** Write a V8 CPU profile of the gateway per step into the output folder. */
+  readonly profile?: boolean;
   /** Hard limit for the whole run. */
   readonly maxMinutes: number;
   /** Progress lines (stderr by default). */
@@ -86,6 +89,8 @@ export interface StepResult {
     readonly expected: number;
     readonly detected: number;
     readonly unexpected: number;
+    /** Intents the fixtures do not label, by name (false positives, or a label missing). */
+    readonly unexpectedByIntent: Readonly<Record<string, number>>;
     readonly bySource: Readonly<Record<string, number>>;
     /** ms, every delivery to every client. */
     readonly latencyMs: Distribution | undefined;
@@ -106,6 +111,8 @@ export interface LoadTestReport {
   readonly startedAt: string;
   readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGb: number; readonly node: string; readonly kernel: string };
   readonly options: Omit<LoadTestOptions, 'log'>;
+  /** The gateway's settings that shape the figures. */
+  readonly gateway: { readonly env: Readonly<Record<string, string>>; readonly pocketsphinxArgs: string };
   readonly steps: StepResult[];
 }
 
@@ -161,6 +168,7 @@ async function runStep(calls: number, options: LoadTestOptions, fixtures: readon
     rtpPortMax: options.rtpPortMax,
     cpus: options.cpus,
     logFile: path.join(options.outDir, `gateway-${options.scenario}-${calls}.log`),
+    ...(options.profile === true ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${options.outDir}`, `--cpu-prof-name=gateway-${options.scenario}-${calls}.cpuprofile`] } : {}),
     startTimeoutMs: 120_000,
   });
   const control = new CallControl(`127.0.0.1:${gateway.grpcPort}`);
@@ -275,7 +283,9 @@ function summarizeStep(input: {
   for (const record of records) {
     record.phrases.forEach((phrase, i) => {
       const sentAt = record.phraseEndsSentAt[i];
-      if (phrase.intent === undefined || phrase.leg !== 'customer') return;
+      if (phrase.leg !== 'customer') return;
+      if (sentAt !== undefined) for (const also of phrase.alsoRaises) expectedKeys.add(`${record.callId}|${also}`);
+      if (phrase.intent === undefined) return;
       expectedKeys.add(`${record.callId}|${phrase.intent}`);
       if (sentAt === undefined) return;
       expected++;
@@ -289,11 +299,14 @@ function summarizeStep(input: {
   }
   const bySource: Record<string, number> = {};
   let unexpected = 0;
+  const unexpectedByIntent: Record<string, number> = {};
   const playedCalls = new Set(records.map((r) => r.callId));
   for (const intent of clients[0]?.intents ?? []) {
     if (intent.leg !== 'customer' || !playedCalls.has(intent.callId)) continue;
-    if (!expectedKeys.has(`${intent.callId}|${intent.intent}`)) unexpected++;
-    else bySource[intent.source] = (bySource[intent.source] ?? 0) + 1;
+    if (!expectedKeys.has(`${intent.callId}|${intent.intent}`)) {
+      unexpected++;
+      unexpectedByIntent[intent.intent] = (unexpectedByIntent[intent.intent] ?? 0) + 1;
+    } else bySource[intent.source] = (bySource[intent.source] ?? 0) + 1;
   }
   const startedAt = new Map(records.map((r) => [r.callId, r.startedAtMs]));
   const lags: number[] = [];
@@ -312,7 +325,7 @@ function summarizeStep(input: {
     callsPlayed: records.length,
     callErrors: errors.length,
     errorSamples: [...new Set(errors.map((r) => r.error ?? ''))].slice(0, 5),
-    intents: { expected, detected, unexpected, bySource, latencyMs: distribution(latencies) },
+    intents: { expected, detected, unexpected, unexpectedByIntent, bySource, latencyMs: distribution(latencies) },
     transcriptLagMs: distribution(lags),
     rtp: {
       sent: framesSent,
@@ -391,7 +404,14 @@ export async function runLoadTest(options: LoadTestOptions): Promise<{ report: L
   const fixtures = rendered.map((f) => encodeFixture(f, options.codec, options.callS * 1000));
   const recorded: Omit<LoadTestOptions, 'log'> & { log?: unknown } = { ...options };
   delete recorded.log;
-  const report: LoadTestReport = { tool: 'speech-gateway loadtest', startedAt: new Date().toISOString(), machine: machine(), options: recorded, steps: [] };
+  const report: LoadTestReport = {
+    tool: 'speech-gateway loadtest',
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    options: recorded,
+    gateway: { env: SCENARIOS[options.scenario].env, pocketsphinxArgs: process.env['POCKETSPHINX_ARGS'] ?? POCKETSPHINX_DEFAULT_ARGS.join(' ') },
+    steps: [],
+  };
   const name = `${options.scenario}-${options.transport}`;
   const files = { json: path.join(options.outDir, `${name}.json`), summary: path.join(options.outDir, `${name}.txt`), plot: path.join(options.outDir, `${name}.svg`) };
   for (const [i, calls] of options.calls.entries()) {
@@ -438,6 +458,7 @@ function parseCli(argv: readonly string[]): { options: LoadTestOptions } | { mer
       cpus: { type: 'string' },
       workers: { type: 'string', default: String(os.availableParallelism()) },
       admission: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       'rtp-ports': { type: 'string', default: '45000-49999' },
       out: { type: 'string', default: 'loadtest/results' },
       'max-minutes': { type: 'string', default: '60' },
@@ -479,6 +500,7 @@ function parseCli(argv: readonly string[]): { options: LoadTestOptions } | { mer
       cpus: values.cpus ?? ((s as string) === 'ingest' && os.availableParallelism() > 1 ? '0' : undefined),
       asrWorkers: Math.round(number('workers', values.workers, 1, 64)),
       admission: values.admission,
+      profile: values.profile,
       rtpPortMin: min,
       rtpPortMax: max,
       outDir: values.out,
@@ -498,6 +520,7 @@ const USAGE = `npm run loadtest -- [options]
   --cpus 0                 taskset CPUs for the gateway (ingest default: 0; the generator takes the rest)
   --workers N              ASR_WORKERS (default: cores)
   --admission              keep the gateway's admission control (default off)
+  --profile                V8 CPU profile of the gateway per step (<out>/gateway-*.cpuprofile)
   --rtp-ports 45000-49999  --out loadtest/results  --max-minutes 60
   --merge a.json b.json --out docs/performance   one plot and summary from several runs`;
 

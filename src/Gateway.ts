@@ -122,7 +122,8 @@ export class Gateway {
     if (config.asr === 'none') {
       logger.warn('ASR=none: audio is received and metered but not recognised; transcripts come from PushTranscript or /v1/transcripts');
     } else {
-      const engine = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
+      const resolved = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
+      const engine = resolved.engine === 'pocketsphinx' ? { ...resolved, extraArgs: config.pocketsphinxArgs } : resolved;
       // Telephone profile (docs/asr.md): measured for pocketsphinx's wideband model only.
       const fill = config.asrNarrowbandFillDbfs;
       const asr = await AsrWorkerPool.create({

@@ -8,6 +8,7 @@ import { LANGUAGES, isLanguage, type Language } from './language.js';
 import { PII_TYPES, type PiiType } from './analytics/redaction/redact.js';
 import { defaultModelsDir, resolveModelPath } from './asr/models/catalog.js';
 import type { AsrChoice } from './asr/engines/select.js';
+import { POCKETSPHINX_DEFAULT_ARGS, parsePocketsphinxArgs } from './asr/engines/pocketsphinx/args.js';
 import type { RecognitionMode } from './asr/types.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
@@ -57,6 +58,8 @@ export interface GatewayConfig {
   readonly asrCapacityCores: number;
   /** Cores per leg assumed until measured (real-time factor). */
   readonly asrLegCost: number;
+  /** Extra pocketsphinx flags as flag/value pairs (search pruning, docs/asr.md#speed). */
+  readonly pocketsphinxArgs: readonly string[];
   readonly grammarsDir: string;
   /** PII types redacted from transcripts, events and logs; empty disables redaction. */
   readonly redact: ReadonlySet<PiiType>;
@@ -128,6 +131,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'asrMode', flag: '--asr-mode', env: 'ASR_MODE', default: 'transcribe+spot', description: 'transcribe | transcribe+spot | spot: free transcript, grammar phrase spotting beside it, or spotting alone (cheapest; no transcript)' },
   { key: 'asrNarrowbandFillDbfs', flag: '--asr-narrowband-fill', env: 'ASR_NARROWBAND_FILL', default: 'off', description: 'Experimental: noise level (dBFS, e.g. -48) filling the empty upper band of 8 kHz legs before a 16 kHz keyword spotter (docs/asr.md: it lowered recall at telephone level); off' },
   { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
+  { key: 'pocketsphinxArgs', flag: '--pocketsphinx-args', env: 'POCKETSPHINX_ARGS', default: POCKETSPHINX_DEFAULT_ARGS.join(' '), description: 'pocketsphinx flag/value pairs for transcript decoders, e.g. "-maxhmmpf 3000" (docs/asr.md#speed); empty: the library defaults' },
   { key: 'asrLegCost', flag: '--asr-leg-cost', env: 'ASR_LEG_COST', default: '0.2', description: 'Cores one leg is assumed to need until measured (its real-time factor)' },
   { key: 'grammarsDir', flag: '--grammars', env: 'GRAMMARS_DIR', default: path.join(PACKAGE_ROOT, 'grammars'), description: 'Directory with <language>/*.yaml intent grammars' },
   { key: 'redact', flag: '--redact', env: 'REDACT', default: PII_TYPES.join(','), description: 'PII redacted from transcripts, events and logs: a list of card, iban, bsn, phone, email, or none' },
@@ -202,6 +206,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
   const audioSocketLegs = str('audioSocketLegs');
   if (audioSocketLegs !== 'customer' && audioSocketLegs !== 'paired') throw invalid('audioSocketLegs', 'customer or paired');
+  const parsedPsArgs = parsePocketsphinxArgs(str('pocketsphinxArgs'));
+  if (typeof parsedPsArgs === 'string') throw invalid('pocketsphinxArgs', parsedPsArgs);
+  const psArgs = parsedPsArgs;
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx' && asr !== 'none') {
     throw invalid('asr', 'auto, vosk, pocketsphinx or none');
@@ -232,6 +239,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     asrNarrowbandFillDbfs: str('asrNarrowbandFillDbfs') === 'off' ? undefined : num('asrNarrowbandFillDbfs', -90, -10),
     asrCapacityCores: num('asrCapacityCores', 0, 1024),
     asrLegCost: num('asrLegCost', 0.001, 16),
+    pocketsphinxArgs: psArgs,
     grammarsDir: path.resolve(str('grammarsDir')),
     redact: parseRedact(str('redact')),
     callRecordsFile: path.resolve(str('callRecordsFile')),

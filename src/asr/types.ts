@@ -10,6 +10,8 @@ export type EngineConfig =
       readonly hmm: string;
       readonly lm: string;
       readonly dict: string;
+      /** Extra flag/value pairs for transcript decoders (`POCKETSPHINX_ARGS`). */
+      readonly extraArgs?: readonly string[];
     }
   | {
       readonly engine: 'vosk';

@@ -49,7 +49,7 @@ function codeOf(err: unknown): ErrorCode {
 function createEngine(config: EngineConfig): Engine {
   switch (config.engine) {
     case 'pocketsphinx':
-      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict });
+      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict }, { extraArgs: config.extraArgs ?? [] });
     case 'vosk':
       return new VoskEngine(config.models);
   }

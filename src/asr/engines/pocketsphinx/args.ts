@@ -1,0 +1,22 @@
+/**
+ * Extra pocketsphinx flags for transcript decoders (`POCKETSPHINX_ARGS`).
+ * The default prunes the search to at most 3000 active HMMs per frame: about
+ * a fifth less CPU per leg for a small loss of words (docs/asr.md#speed,
+ * measured with the load test).
+ */
+export const POCKETSPHINX_DEFAULT_ARGS: readonly string[] = ['-maxhmmpf', '3000', '-topn', '2'];
+
+/** Flags the engine sets itself: model files, searches, logging. */
+const RESERVED = new Set(['-hmm', '-lm', '-dict', '-kws', '-keyphrase', '-jsgf', '-fsg', '-allphone', '-logfn', '-cmninit']);
+
+/** Splits `"-flag value -flag value"` into pairs; a string describing the problem when it is not that. */
+export function parsePocketsphinxArgs(text: string): readonly string[] | string {
+  const tokens = text.split(/\s+/).filter((t) => t !== '');
+  if (tokens.length % 2 !== 0) return 'flag/value pairs, e.g. "-maxhmmpf 3000" (an odd number of words was given)';
+  for (let i = 0; i < tokens.length; i += 2) {
+    const flag = tokens[i] as string;
+    if (!/^-[a-z_]{1,40}$/.test(flag)) return `flag/value pairs; '${flag.slice(0, 40)}' is not a flag`;
+    if (RESERVED.has(flag)) return `flag/value pairs without ${flag}, which the engine sets itself`;
+  }
+  return tokens;
+}

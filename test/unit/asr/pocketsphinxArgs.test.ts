@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { POCKETSPHINX_DEFAULT_ARGS, parsePocketsphinxArgs } from '../../../src/asr/engines/pocketsphinx/args.js';
+import { loadConfig } from '../../../src/config.js';
+
+test('POCKETSPHINX_ARGS: flag/value pairs, the default when unset, empty for the library defaults', () => {
+  assert.deepEqual(parsePocketsphinxArgs(' -maxhmmpf 3000   -topn 2 '), ['-maxhmmpf', '3000', '-topn', '2']);
+  assert.deepEqual(parsePocketsphinxArgs(''), []);
+  assert.deepEqual(loadConfig([], {}).pocketsphinxArgs, POCKETSPHINX_DEFAULT_ARGS);
+  assert.deepEqual(loadConfig([], { POCKETSPHINX_ARGS: '' }).pocketsphinxArgs, []);
+  assert.deepEqual(loadConfig([], { POCKETSPHINX_ARGS: '-fwdflat no' }).pocketsphinxArgs, ['-fwdflat', 'no']);
+});
+
+test('POCKETSPHINX_ARGS: odd counts, non-flags and the flags the engine owns are refused with the reason', () => {
+  assert.match(String(parsePocketsphinxArgs('-maxhmmpf')), /odd number/);
+  assert.match(String(parsePocketsphinxArgs('maxhmmpf 3000')), /'maxhmmpf' is not a flag/);
+  assert.match(String(parsePocketsphinxArgs('-lm /tmp/other.lm')), /without -lm/);
+  assert.throws(() => loadConfig([], { POCKETSPHINX_ARGS: '-dict x' }), /pocketsphinx.*without -dict/i);
+});
