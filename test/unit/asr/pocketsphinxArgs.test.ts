@@ -3,11 +3,12 @@ import { test } from 'node:test';
 import { POCKETSPHINX_DEFAULT_ARGS, parsePocketsphinxArgs } from '../../../src/asr/engines/pocketsphinx/args.js';
 import { loadConfig } from '../../../src/config.js';
 
-test('POCKETSPHINX_ARGS: flag/value pairs, the default when unset, empty for the library defaults', () => {
+test('POCKETSPHINX_ARGS: flag/value pairs, the default when unset or empty, none for the library defaults', () => {
   assert.deepEqual(parsePocketsphinxArgs(' -maxhmmpf 3000   -topn 2 '), ['-maxhmmpf', '3000', '-topn', '2']);
-  assert.deepEqual(parsePocketsphinxArgs(''), []);
+  assert.deepEqual(parsePocketsphinxArgs('none'), []);
   assert.deepEqual(loadConfig([], {}).pocketsphinxArgs, POCKETSPHINX_DEFAULT_ARGS);
-  assert.deepEqual(loadConfig([], { POCKETSPHINX_ARGS: '' }).pocketsphinxArgs, []);
+  assert.deepEqual(loadConfig([], { POCKETSPHINX_ARGS: '' }).pocketsphinxArgs, POCKETSPHINX_DEFAULT_ARGS);
+  assert.deepEqual(loadConfig([], { POCKETSPHINX_ARGS: 'none' }).pocketsphinxArgs, []);
   assert.deepEqual(loadConfig([], { POCKETSPHINX_ARGS: '-fwdflat no' }).pocketsphinxArgs, ['-fwdflat', 'no']);
 });
 

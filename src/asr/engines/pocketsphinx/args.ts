@@ -9,8 +9,12 @@ export const POCKETSPHINX_DEFAULT_ARGS: readonly string[] = ['-maxhmmpf', '3000'
 /** Flags the engine sets itself: model files, searches, logging. */
 const RESERVED = new Set(['-hmm', '-lm', '-dict', '-kws', '-keyphrase', '-jsgf', '-fsg', '-allphone', '-logfn', '-cmninit']);
 
-/** Splits `"-flag value -flag value"` into pairs; a string describing the problem when it is not that. */
+/**
+ * Splits `"-flag value -flag value"` into pairs (`none`: no extra flags, the
+ * library's defaults); a string describing the problem when it is not that.
+ */
 export function parsePocketsphinxArgs(text: string): readonly string[] | string {
+  if (text.trim() === 'none') return [];
   const tokens = text.split(/\s+/).filter((t) => t !== '');
   if (tokens.length % 2 !== 0) return 'flag/value pairs, e.g. "-maxhmmpf 3000" (an odd number of words was given)';
   for (let i = 0; i < tokens.length; i += 2) {
