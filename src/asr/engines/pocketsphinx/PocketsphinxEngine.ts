@@ -24,7 +24,7 @@ export interface PocketsphinxEngineOptions {
   readonly maxIdleDecoders?: number;
   /** Forced endpoint for speech that never pauses (noisy lines), so hypotheses stay cheap. Default 30 s. */
   readonly maxUtteranceMs?: number;
-  /** Extra pocketsphinx arguments for transcript decoders as flag/value pairs, e.g. `['-maxhmmpf', '3000']`. */
+  /** Extra pocketsphinx arguments for wideband transcript decoders as flag/value pairs, e.g. `['-maxhmmpf', '3000']`. */
   readonly extraArgs?: readonly string[];
   /**
    * Keyword-spotting threshold per phrase is 10^-(this × words), capped at
@@ -366,8 +366,9 @@ export class PocketsphinxEngine implements Engine {
     const config = ps.cmd_ln_init(null, ps.ps_args(), 1,
       // No -logfn: logging is disabled process-wide by the bindings (see there).
       '-hmm', hmm, ...searchArgs,
-      // Search tuning is for the n-gram search; keyword spotting has its own thresholds.
-      ...(search === 'lm' ? this.extraArgs : []),
+      // Search pruning is for the wideband n-gram search: keyword spotting has its own thresholds,
+      // and the telephone profile lost transcript recall to it (docs/asr.md#speed).
+      ...(search === 'lm' && profile === 'wideband' ? this.extraArgs : []),
       null);
     if (config === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'pocketsphinx rejected its configuration');
     try {

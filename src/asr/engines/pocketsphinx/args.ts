@@ -1,5 +1,5 @@
 /**
- * Extra pocketsphinx flags for transcript decoders (`POCKETSPHINX_ARGS`).
+ * Extra pocketsphinx flags for wideband (16 kHz) transcript decoders (`POCKETSPHINX_ARGS`).
  * The default prunes the search to at most 3000 active HMMs per frame: about
  * a fifth less CPU per leg for a small loss of words (docs/asr.md#speed,
  * measured with the load test).
