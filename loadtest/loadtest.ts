@@ -20,6 +20,7 @@
  */
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,7 +121,7 @@ const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 
 
 function udpRcvbufErrors(): number {
   try {
-    const lines = execFileSync('cat', ['/proc/net/snmp'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('Udp:'));
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
     const [names, values] = lines.map((l) => l.split(/\s+/));
     const at = names?.indexOf('RcvbufErrors') ?? -1;
     return at < 0 ? 0 : Number(values?.[at] ?? 0);

@@ -27,20 +27,11 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  /**
-   * Flushes of counts kept in batches on the hot path (RTP receivers), run
-   * before every read of the counters they feed, so a scrape is exact.
-   */
-  readonly pendingCounts = new Set<() => void>();
-
   readonly rtpPacketsReceived = new Counter({
     name: 'sgw_rtp_packets_received_total',
     help: 'RTP packets accepted into a leg',
     labelNames: ['leg'] as const,
     registers: [this.registry],
-    collect: () => {
-      for (const flush of this.pendingCounts) flush();
-    },
   });
 
   readonly rtpPacketsDropped = new Counter({

@@ -154,8 +154,6 @@ export interface RtpLegReceiverOptions {
 }
 
 const RTP_HEADER_BYTES = 12;
-/** Received packets counted per prom-client update (see #uncounted). */
-const COUNTER_BATCH = 50;
 const RTP_VERSION = 2;
 
 const RTCP_TYPE_LABELS: Readonly<Record<number, string>> = {
@@ -191,12 +189,6 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   readonly #idleFlushMs: number;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #receivedCounter: Counter | undefined;
-  /**
-   * Packets not yet added to the counter: it is updated when read (the
-   * metrics' collect hook), every {@link COUNTER_BATCH} packets and at close,
-   * because a per-packet prom-client update was 2.5 % of the main thread at 600 legs.
-   */
-  #uncounted = 0;
   readonly #telephoneEvents: TelephoneEvents;
   /** RFC 4733 payload type, unless the audio uses that number. */
   readonly #eventPayloadType: number | undefined;
@@ -239,7 +231,6 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#now = options.now ?? Date.now;
     this.#idleFlushMs = options.idleFlushMs ?? 100;
     this.#receivedCounter = options.metrics?.rtpPacketsReceived.labels({ leg: options.leg });
-    options.metrics?.pendingCounts.add(this.#flushCounter);
     const spec = options.decoder.spec;
     this.#reorder = new ReorderBuffer<Uint8Array>({
       depth: options.reorderDepth ?? 4,
@@ -314,8 +305,6 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#rtpSocket.removeListener('message', this.#onRtpMessage);
-    this.#flushCounter();
-    this.#metrics?.pendingCounts.delete(this.#flushCounter);
     this.#rtcpSocket.removeListener('message', this.#onRtcpMessage);
     try {
       this.#reorder.flush();
@@ -331,12 +320,6 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     await Promise.all([closeSocket(this.#rtpSocket), closeSocket(this.#rtcpSocket)]);
     this.emit('close');
   }
-
-  readonly #flushCounter = (): void => {
-    if (this.#uncounted === 0) return;
-    this.#receivedCounter?.inc(this.#uncounted);
-    this.#uncounted = 0;
-  };
 
   readonly #onSocketError = (err: Error): void => {
     this.#logger?.warn({ leg: this.leg, err: errorMessage(err) }, 'RTP socket error');
@@ -426,7 +409,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#packetsReceived++;
     this.#bytesReceived += length;
     this.#lastPacketAt = receivedAt;
-    if (++this.#uncounted >= COUNTER_BATCH) this.#flushCounter();
+    this.#receivedCounter?.inc();
     this.#armIdleFlush();
     this.emit('activity');
   };
@@ -471,7 +454,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#packetsReceived++;
     this.#bytesReceived += length;
     this.#lastPacketAt = now;
-    if (++this.#uncounted >= COUNTER_BATCH) this.#flushCounter();
+    this.#receivedCounter?.inc();
     this.#armIdleFlush();
     this.emit('activity');
   }
