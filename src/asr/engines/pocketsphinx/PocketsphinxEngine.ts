@@ -63,6 +63,8 @@ const SLICE_SAMPLES = SAMPLE_RATE / 50;
 const DEFAULT_SEARCH = '_default';
 /** ngram_model_read: file type from the file (NGRAM_AUTO; NGRAM_INVALID is -1). */
 const NGRAM_AUTO = 0;
+/** Length of a cepstral vector, and so of the live cepstral mean (pocketsphinx's -ceplen default). */
+const CEPSTRUM_LENGTH = 13;
 /** Spotter phrase lists whose dictionaries an engine remembers (grammar reloads bring new ones). */
 const MAX_SPOT_LISTS = 4;
 
@@ -112,6 +114,8 @@ export class PocketsphinxEngine implements Engine {
   private readonly telephoneCmninit: string;
   /** The model folder with the telephone `feat.params`, made (or found) on first use. */
   private telephoneHmm: string | undefined;
+  /** Each decoder's cepstral mean as ps_init left it: every stream starts from it (see `resetState`). */
+  private readonly initialCmn = new Map<DecoderHandle, Float32Array>();
   private freed = false;
 
   /** Loads the library and one decoder, so a broken install fails here and not on the first call. */
@@ -147,6 +151,7 @@ export class PocketsphinxEngine implements Engine {
     }
     const profile: Profile = options.narrowband === true ? 'narrowband' : 'wideband';
     const decoder = this.idle[profile].pop() ?? this.newDecoder(profile, 'lm');
+    this.resetState(decoder);
     const recognizer = new PocketsphinxRecognizer(this.ps, decoder, {
       partialIntervalMs: options.partialIntervalMs ?? DEFAULT_PARTIAL_INTERVAL_MS,
       maxUtteranceMs: this.maxUtteranceMs,
@@ -165,6 +170,7 @@ export class PocketsphinxEngine implements Engine {
     const profile: Profile = options.narrowband === true ? 'narrowband' : 'wideband';
     const poolKey = `${profile}\n${keyList}`;
     const decoder = this.idleSpotters.get(poolKey)?.pop() ?? this.newSpotterDecoder(keyList, dict, profile);
+    this.resetState(decoder);
     const spotter = new PocketsphinxSpotter(this.ps, decoder, skipped, (d) => this.releaseSpotter(spotter, poolKey, d));
     this.liveSpotters.add(spotter);
     return spotter;
@@ -175,8 +181,8 @@ export class PocketsphinxEngine implements Engine {
     this.freed = true;
     for (const r of [...this.live]) r.free();
     for (const s of [...this.liveSpotters]) s.free();
-    for (const list of Object.values(this.idle)) for (const d of list.splice(0)) this.ps.ps_free(d);
-    for (const list of this.idleSpotters.values()) for (const d of list.splice(0)) this.ps.ps_free(d);
+    for (const list of Object.values(this.idle)) for (const d of list.splice(0)) this.freeDecoder(d);
+    for (const list of this.idleSpotters.values()) for (const d of list.splice(0)) this.freeDecoder(d);
     this.idleSpotters.clear();
     // The decoders' searches held their own references; this was the engine's.
     if (this.lm !== undefined) this.ps.ngram_model_free(this.lm);
@@ -187,7 +193,27 @@ export class PocketsphinxEngine implements Engine {
     this.live.delete(recognizer);
     const idle = this.idle[profile];
     if (!this.freed && idle.length < this.maxIdle) idle.push(decoder);
-    else this.ps.ps_free(decoder);
+    else this.freeDecoder(decoder);
+  }
+
+  private freeDecoder(decoder: DecoderHandle): void {
+    this.initialCmn.delete(decoder);
+    this.ps.ps_free(decoder);
+  }
+
+  /**
+   * Puts a reused decoder back where ps_init left it, so that every stream is
+   * recognised the same whatever ran on the decoder before. The state that
+   * outlives an utterance is the live cepstral mean: after a call of hold
+   * music or a 1 kHz tone it is so far off that the next call's first
+   * utterances are garbled. (Noise statistics and the VAD restart with every
+   * ps_start_stream, which each utterance calls.)
+   */
+  private resetState(decoder: DecoderHandle): void {
+    const initial = this.initialCmn.get(decoder);
+    const cmn = this.ps.feat_cmn(this.ps.ps_get_feat(decoder));
+    if (initial === undefined || cmn === null) return;
+    this.ps.cmn_live_set(cmn, initial);
   }
 
   private releaseSpotter(spotter: PocketsphinxSpotter, poolKey: string, decoder: DecoderHandle): void {
@@ -198,14 +224,14 @@ export class PocketsphinxEngine implements Engine {
       const keyList = poolKey.slice(poolKey.indexOf('\n') + 1);
       for (const [key, old] of this.idleSpotters) {
         if (key.endsWith(keyList)) continue;
-        for (const d of old.splice(0)) this.ps.ps_free(d);
+        for (const d of old.splice(0)) this.freeDecoder(d);
         this.idleSpotters.delete(key);
       }
       list = [];
       this.idleSpotters.set(poolKey, list);
     }
     if (!this.freed && list !== undefined && list.length < this.maxIdle) list.push(decoder);
-    else this.ps.ps_free(decoder);
+    else this.freeDecoder(decoder);
   }
 
   /**
@@ -383,6 +409,13 @@ export class PocketsphinxEngine implements Engine {
           ps.ps_free(decoder);
           throw err;
         }
+      }
+      const cmn = ps.feat_cmn(ps.ps_get_feat(decoder));
+      if (cmn !== null) {
+        // Cepstral vectors are 13 long in every model this engine loads (feat.params -ceplen default).
+        const initial = new Float32Array(CEPSTRUM_LENGTH);
+        ps.cmn_live_get(cmn, initial);
+        this.initialCmn.set(decoder, initial);
       }
       return decoder;
     } finally {

@@ -14,6 +14,9 @@ export type DecoderHandle = Handle<'ps_decoder_t'>;
 export type SegmentHandle = Handle<'ps_seg_t'>;
 export type NgramModelHandle = Handle<'ngram_model_t'>;
 export type LogmathHandle = Handle<'logmath_t'>;
+export type FeatHandle = Handle<'feat_t'>;
+export type CmnHandle = Handle<'cmn_t'>;
+export type NbestHandle = Handle<'ps_nbest_t'>;
 type ArgDefs = Handle<'arg_t'>;
 
 /** A koffi out-parameter: the callee writes element 0. */
@@ -54,6 +57,21 @@ export interface PocketsphinxApi {
   ps_seg_word(seg: SegmentHandle): string | null;
   ps_seg_frames(seg: SegmentHandle, startFrame: Out<number>, endFrame: Out<number>): void;
   ps_seg_free(seg: SegmentHandle): void;
+  /** The decoder's feature computation (it keeps ownership). */
+  ps_get_feat(ps: DecoderHandle): FeatHandle;
+  /** The live cepstral-mean state inside `feat` (its `cmn_struct` field). */
+  feat_cmn(feat: FeatHandle): CmnHandle | null;
+  /** Reads the live cepstral mean (`ceplen` floats). */
+  cmn_live_get(cmn: CmnHandle, vec: Float32Array): void;
+  /** Sets the live cepstral mean and restarts its running sum from it. */
+  cmn_live_set(cmn: CmnHandle, vec: Float32Array): void;
+  /** N-best iterator over the last utterance's lattice; null when there is none. */
+  ps_nbest(ps: DecoderHandle): NbestHandle | null;
+  /** Advances; null (and the iterator freed) at the end. */
+  ps_nbest_next(nbest: NbestHandle): NbestHandle | null;
+  ps_nbest_hyp(nbest: NbestHandle, score: Out<number>): string | null;
+  ps_nbest_seg(nbest: NbestHandle): SegmentHandle | null;
+  ps_nbest_free(nbest: NbestHandle): void;
 }
 
 let api: PocketsphinxApi | undefined;
@@ -80,6 +98,28 @@ export function pocketsphinx(): PocketsphinxApi {
   koffi.opaque('ps_seg_t');
   koffi.opaque('ngram_model_t');
   koffi.opaque('logmath_t');
+  koffi.opaque('cmn_t');
+  koffi.opaque('ps_nbest_t');
+  // sphinxbase 5prealpha's feat_t up to `cmn_struct` (feat.h): there is no accessor for it.
+  const FeatPrefix = koffi.struct('sgw_feat_prefix', {
+    refcount: 'int',
+    name: 'char *',
+    cepsize: 'int32_t',
+    n_stream: 'int32_t',
+    stream_len: 'void *',
+    window_size: 'int32_t',
+    n_sv: 'int32_t',
+    sv_len: 'void *',
+    subvecs: 'void *',
+    sv_buf: 'void *',
+    sv_dim: 'int32_t',
+    cmn: 'int',
+    varnorm: 'int32_t',
+    agc: 'int',
+    compute_feat: 'void *',
+    cmn_struct: 'cmn_t *',
+  });
+  koffi.pointer('feat_t', FeatPrefix);
   const cmdLnInit = bind<(...args: unknown[]) => ConfigHandle | null>(base, 'cmd_ln_t *cmd_ln_init(cmd_ln_t *inout, const arg_t *defn, int strict, ...)');
   const ngramModelGetCounts = bind<(model: NgramModelHandle) => unknown>(base, 'const uint32_t *ngram_model_get_counts(ngram_model_t *model)');
   api = {
@@ -112,6 +152,15 @@ export function pocketsphinx(): PocketsphinxApi {
     ps_seg_word: bind(ps, 'const char *ps_seg_word(ps_seg_t *seg)'),
     ps_seg_frames: bind(ps, 'void ps_seg_frames(ps_seg_t *seg, _Out_ int *out_sf, _Out_ int *out_ef)'),
     ps_seg_free: bind(ps, 'void ps_seg_free(ps_seg_t *seg)'),
+    ps_get_feat: bind(ps, 'void *ps_get_feat(ps_decoder_t *ps)'),
+    feat_cmn: (feat) => (koffi.decode(feat, FeatPrefix) as { cmn_struct: CmnHandle | null }).cmn_struct,
+    cmn_live_get: bind(base, 'void cmn_live_get(cmn_t *cmn, float *vec)'),
+    cmn_live_set: bind(base, 'void cmn_live_set(cmn_t *cmn, const float *vec)'),
+    ps_nbest: bind(ps, 'ps_nbest_t *ps_nbest(ps_decoder_t *ps)'),
+    ps_nbest_next: bind(ps, 'ps_nbest_t *ps_nbest_next(ps_nbest_t *nbest)'),
+    ps_nbest_hyp: bind(ps, 'const char *ps_nbest_hyp(ps_nbest_t *nbest, _Out_ int32_t *out_score)'),
+    ps_nbest_seg: bind(ps, 'ps_seg_t *ps_nbest_seg(ps_nbest_t *nbest)'),
+    ps_nbest_free: bind(ps, 'void ps_nbest_free(ps_nbest_t *nbest)'),
   };
   // Quiet, without `-logfn /dev/null`: that makes every ps_init fopen a new
   // log FILE and fclose the previous, process-wide one, which another worker
