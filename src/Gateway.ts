@@ -25,6 +25,8 @@ import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/Au
 import { TWILIO_PATH, TwilioStreamServer } from './ingest/websocket/twilio/TwilioStreamServer.js';
 import type { Logger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
+import { phoneticLexicons } from './analytics/phonetic/lexicons.js';
+import { DEBIAN_MODEL } from './asr/engines/pocketsphinx/paths.js';
 import { EventHub } from './push/EventHub.js';
 import { EVENTS_PATH, WebSocketEventServer } from './push/WebSocketEventServer.js';
 
@@ -115,7 +117,11 @@ export class Gateway {
     this.alertStore = new AlertStore(hub, metrics, config.alertsKept);
     this.board = new CallBoard(hub);
     const board = this.board;
-    this.grammars = await GrammarStore.open(config.grammarsDir, { logger: logger.child({ component: 'grammars' }), watch: true });
+    this.grammars = await GrammarStore.open(config.grammarsDir, {
+      logger: logger.child({ component: 'grammars' }),
+      watch: true,
+      ...(config.phoneticMatching ? { phonetic: phoneticLexicons({ 'en-US': DEBIAN_MODEL.dict }, logger.child({ component: 'phonetic' })) } : {}),
+    });
     const grammars = this.grammars;
     this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
     let admission: AdmissionControl | undefined;
@@ -130,6 +136,7 @@ export class Gateway {
         engine,
         workers: config.asrWorkers,
         vad: config.asrVad,
+        alternatives: config.asrAlternatives,
         ...(fill === undefined ? {} : { narrowbandFillDbfs: fill }),
         logger: logger.child({ component: 'asr' }),
         metrics,

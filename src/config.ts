@@ -58,6 +58,10 @@ export interface GatewayConfig {
   readonly asrCapacityCores: number;
   /** Cores per leg assumed until measured (real-time factor). */
   readonly asrLegCost: number;
+  /** N-best hypotheses after the best searched for intents on each final; 0: the best only. */
+  readonly asrAlternatives: number;
+  /** Intent key phrases also matched by sound (phoneme distance) on final hypotheses. */
+  readonly phoneticMatching: boolean;
   /** Extra pocketsphinx flags as flag/value pairs (search pruning, docs/asr.md#speed). */
   readonly pocketsphinxArgs: readonly string[];
   readonly grammarsDir: string;
@@ -132,6 +136,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'asrNarrowbandFillDbfs', flag: '--asr-narrowband-fill', env: 'ASR_NARROWBAND_FILL', default: 'off', description: 'Experimental: noise level (dBFS, e.g. -48) filling the empty upper band of 8 kHz legs before a 16 kHz keyword spotter (docs/asr.md: it lowered recall at telephone level); off' },
   { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
   { key: 'pocketsphinxArgs', flag: '--pocketsphinx-args', env: 'POCKETSPHINX_ARGS', default: POCKETSPHINX_DEFAULT_ARGS.join(' '), description: 'pocketsphinx flag/value pairs for wideband transcript decoders, e.g. "-maxhmmpf 3000" (docs/asr.md#speed); none: the library defaults' },
+  { key: 'asrAlternatives', flag: '--asr-alternatives', env: 'ASR_ALTERNATIVES', default: '4', description: "Hypotheses after the best of each final (the recogniser's N-best list) also searched for intents, at a lower confidence; 0: the best only (docs/analytics.md#matching-that-survives-asr-errors)" },
+  { key: 'phoneticMatching', flag: '--phonetic', env: 'PHONETIC_MATCHING', default: 'on', description: "on | off: intent key phrases also matched by sound (phonemes from the recogniser's dictionary, espeak-ng for nl-NL and other words) on final hypotheses" },
   { key: 'asrLegCost', flag: '--asr-leg-cost', env: 'ASR_LEG_COST', default: '0.2', description: 'Cores one leg is assumed to need until measured (its real-time factor)' },
   { key: 'grammarsDir', flag: '--grammars', env: 'GRAMMARS_DIR', default: path.join(PACKAGE_ROOT, 'grammars'), description: 'Directory with <language>/*.yaml intent grammars' },
   { key: 'redact', flag: '--redact', env: 'REDACT', default: PII_TYPES.join(','), description: 'PII redacted from transcripts, events and logs: a list of card, iban, bsn, phone, email, or none' },
@@ -240,6 +246,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     asrCapacityCores: num('asrCapacityCores', 0, 1024),
     asrLegCost: num('asrLegCost', 0.001, 16),
     pocketsphinxArgs: psArgs,
+    asrAlternatives: int('asrAlternatives', 0, 20),
+    phoneticMatching: onOff('phoneticMatching'),
     grammarsDir: path.resolve(str('grammarsDir')),
     redact: parseRedact(str('redact')),
     callRecordsFile: path.resolve(str('callRecordsFile')),

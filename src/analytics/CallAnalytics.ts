@@ -270,6 +270,8 @@ export class CallAnalytics {
         endMs: Math.round(match.endMs),
         partial: !result.final,
         source,
+        evidence: source === 'spotter' ? 'exact' : match.evidence,
+        alternative: match.alternative,
         slots: match.slots,
         entities: allEntities,
       },

@@ -41,6 +41,19 @@ export interface RecognitionResult {
   readonly startMs: number;
   readonly endMs: number;
   readonly words: readonly WordTiming[];
+  /**
+   * A final's lower-ranked hypotheses, best first (the recogniser's N-best
+   * list after `text`, without repeats); only when asked for
+   * (`RecognizerOptions.alternatives`) and the engine has them.
+   */
+  readonly alternatives?: readonly Hypothesis[];
+}
+
+/** One hypothesis of an N-best list. */
+export interface Hypothesis {
+  readonly text: string;
+  /** Times as in {@link RecognitionResult}; empty where the engine gives none. */
+  readonly words: readonly WordTiming[];
 }
 
 /**

@@ -100,6 +100,15 @@ export interface IntentEvent extends EventBase {
    * (docs/asr.md).
    */
   readonly source: 'transcript' | 'spotter';
+  /**
+   * How the phrase was found in the transcript: `exact` words, `approximate`
+   * (a misheard word tolerated), `phonetic` (the words sound like the phrase),
+   * `alternative` (in a lower-ranked hypothesis of the recogniser's N-best
+   * list, rank in `alternative`). Spotter intents are `exact`.
+   */
+  readonly evidence: 'exact' | 'approximate' | 'phonetic' | 'alternative';
+  /** N-best rank of the hypothesis the phrase was found in; 0 the best. */
+  readonly alternative: number;
   /** Slot values captured by the grammar phrase, e.g. `{ order_number: "4567" }`. */
   readonly slots: Readonly<Record<string, string>>;
   /** Entities found in the utterance (order numbers, amounts, dates). */

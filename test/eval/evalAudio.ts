@@ -4,17 +4,21 @@
  * real engine; the post-call summary is compared with the labels.
  */
 import type { RecognitionMode } from '../../src/asr/types.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CodecSpec } from '../../src/audio/codecs/Codec.js';
-import { renderCall, type Turn } from '../../src/demo/speech.js';
+import { FLITE_VOICES, renderCall, type FliteVoice, type Turn } from '../../src/demo/speech.js';
+import { PACKAGE_ROOT } from '../../src/config.js';
+import type { Split } from './evalText.js';
 import { RtpSender } from '../../src/ingest/rtp/RtpSender.js';
 import type { CallSummary } from '../../src/push/events.js';
 import { EventRecorder, startTestGateway } from '../helpers/gateway.js';
 
 export interface LabelledCall {
   readonly name: string;
+  /** flite voices of the two legs; default slt (customer) and rms (agent). */
+  readonly voices?: { readonly customer?: FliteVoice; readonly agent?: FliteVoice };
   readonly script: readonly Turn[];
   /** Customer intents (contact reasons and escalation cues) a human would label. */
   readonly intents: readonly string[];
@@ -22,134 +26,32 @@ export interface LabelledCall {
   readonly escalates: boolean;
 }
 
-export const AUDIO_CALLS: readonly LabelledCall[] = [
-  {
-    name: 'cancel with order number',
-    script: [
-      { speaker: 'agent', text: 'Thank you for calling, how can I help you?' },
-      { speaker: 'customer', text: 'Hi. I would like to cancel my order. The order number is four five six seven.' },
-      { speaker: 'agent', text: 'Of course, I will cancel that for you.' },
-    ],
-    intents: ['cancel_order'],
-    escalates: false,
-  },
-  {
-    name: 'where is my package',
-    script: [
-      { speaker: 'agent', text: 'Good afternoon, how can I help?' },
-      { speaker: 'customer', text: 'Where is my package? It has not arrived yet.' },
-      { speaker: 'agent', text: 'Let me check the tracking for you.' },
-    ],
-    intents: ['order_status'],
-    escalates: false,
-  },
-  {
-    name: 'refund',
-    script: [
-      { speaker: 'agent', text: 'Hello, you are speaking with Sam.' },
-      { speaker: 'customer', text: 'The headphones are broken and I want a refund.' },
-      { speaker: 'agent', text: 'I am sorry to hear that.' },
-    ],
-    intents: ['refund_request'],
-    escalates: false,
-  },
-  {
-    name: 'angry, asks for the manager, raised voice',
-    script: [
-      { speaker: 'agent', text: 'Hello, how can I help?' },
-      { speaker: 'customer', text: 'I have been waiting for three weeks and nobody helps me.' },
-      { speaker: 'agent', text: 'I understand, let me look into it.' },
-      { speaker: 'customer', text: 'This is ridiculous. I want to speak to your manager.', gainDb: 9 },
-      { speaker: 'agent', text: 'I will get my supervisor.' },
-    ],
-    // "This is ridiculous" is a complaint by the project's definition (docs/grammars.md).
-    intents: ['complaint', 'speak_to_manager'],
-    escalates: true,
-  },
-  {
-    name: 'repeat contact and complaint',
-    script: [
-      { speaker: 'agent', text: 'Hello, how can I help you today?' },
-      { speaker: 'customer', text: 'This is the third time I am calling about this problem.' },
-      { speaker: 'agent', text: 'I am sorry about that.' },
-      { speaker: 'customer', text: 'I want to file a complaint.' },
-    ],
-    intents: ['repeat_contact', 'complaint'],
-    escalates: true,
-  },
-  {
-    name: 'close account',
-    script: [
-      { speaker: 'agent', text: 'Hello, what can I do for you?' },
-      { speaker: 'customer', text: 'Please close my account.' },
-      { speaker: 'agent', text: 'I can help you with that.' },
-    ],
-    intents: ['close_account'],
-    escalates: false,
-  },
-  {
-    name: 'legal threat',
-    script: [
-      { speaker: 'agent', text: 'Hello, how can I help?' },
-      { speaker: 'customer', text: 'If this is not fixed today I will contact my lawyer.' },
-      { speaker: 'agent', text: 'Let us see what we can do.' },
-    ],
-    intents: ['legal_threat'],
-    escalates: true,
-  },
-  {
-    name: 'public threat',
-    script: [
-      { speaker: 'agent', text: 'Hello, how can I help?' },
-      { speaker: 'customer', text: 'I am going to post this on twitter for everyone to see.' },
-      { speaker: 'agent', text: 'I understand your frustration.' },
-    ],
-    intents: ['public_threat'],
-    escalates: true,
-  },
-  {
-    name: 'negated cancel',
-    script: [
-      { speaker: 'agent', text: 'Hello, how can I help?' },
-      { speaker: 'customer', text: 'I do not want to cancel my order. I only want to change the delivery address.' },
-      { speaker: 'agent', text: 'No problem, I can change that.' },
-    ],
-    intents: [],
-    escalates: false,
-  },
-  {
-    name: 'agent offers to cancel',
-    script: [
-      { speaker: 'customer', text: 'Hello, I have a question about my invoice.' },
-      { speaker: 'agent', text: 'Sure. Would you like me to cancel the order for you?' },
-      { speaker: 'customer', text: 'No thank you, that is all.' },
-    ],
-    intents: [],
-    escalates: false,
-  },
-  {
-    name: 'opening hours',
-    script: [
-      { speaker: 'agent', text: 'Good morning, how can I help?' },
-      { speaker: 'customer', text: 'Can you tell me your opening hours on Saturday?' },
-      { speaker: 'agent', text: 'We are open from nine to five.' },
-    ],
-    intents: [],
-    escalates: false,
-  },
-  {
-    name: 'talking over the agent, shouting',
-    script: [
-      { speaker: 'agent', text: 'Thank you for calling, how can I help you?' },
-      { speaker: 'customer', text: 'My order is late again and I am very unhappy about the service.' },
-      { speaker: 'agent', text: 'I am sorry, let me explain what happened with the delivery.' },
-      { speaker: 'customer', text: 'No, listen to me, this is unacceptable, I am sick of waiting.', gainDb: 9, overlapMs: 1800 },
-    ],
-    // Voiced dissatisfaction is a complaint by the project's definition (docs/grammars.md).
-    intents: ['order_status', 'complaint'],
-    escalates: true,
-  },
-];
+export const callsDir = path.join(PACKAGE_ROOT, 'test', 'eval', 'calls');
+
+/** The labelled calls of a split: `<callsDir>/<split>.json` and `<split>.<part>.json`, JSON arrays of {@link LabelledCall}. */
+export async function readCalls(split: Split, dir: string = callsDir): Promise<LabelledCall[]> {
+  const names = (await readdir(dir)).filter((n) => n === `${split}.json` || (n.startsWith(`${split}.`) && n.endsWith('.json'))).sort();
+  const calls: LabelledCall[] = [];
+  for (const name of names) {
+    const value: unknown = JSON.parse(await readFile(path.join(dir, name), 'utf8'));
+    if (!Array.isArray(value)) throw new Error(`${name}: expected a JSON array of calls`);
+    for (const [i, call] of (value as Partial<{ [K in keyof LabelledCall]: unknown }>[]).entries()) {
+      const ok =
+        typeof call.name === 'string' &&
+        Array.isArray(call.script) &&
+        (call.script as unknown[]).every((t) => {
+          const turn = t as Partial<Record<keyof Turn, unknown>> | null;
+          return turn !== null && (turn.speaker === 'customer' || turn.speaker === 'agent') && typeof turn.text === 'string';
+        }) &&
+        Array.isArray(call.intents) &&
+        typeof call.escalates === 'boolean' &&
+        (call.voices === undefined || (typeof call.voices === 'object' && call.voices !== null && Object.values(call.voices).every((v) => (FLITE_VOICES as readonly unknown[]).includes(v))));
+      if (!ok) throw new Error(`${name}[${i}]: expected {name, voices?, script: [{speaker, text, gainDb?, overlapMs?}], intents, escalates}`);
+      calls.push(call as unknown as LabelledCall);
+    }
+  }
+  return calls;
+}
 
 export interface AudioCallResult {
   readonly call: LabelledCall;
@@ -167,10 +69,14 @@ export interface AudioProfile {
   readonly mode?: RecognitionMode;
   /** Telephone-profile fill for narrowband legs; default: the gateway's (`auto`). */
   readonly narrowbandFill?: 'off' | number;
+  /** Phonetic matching; default the gateway's (on). */
+  readonly phonetic?: boolean;
+  /** N-best hypotheses searched; default the gateway's. */
+  readonly alternatives?: number;
 }
 
 /** Runs every labelled call through a real gateway, `concurrency` calls at a time. */
-export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS, concurrency = 3, profile: AudioProfile = {}): Promise<AudioCallResult[]> {
+export async function runAudioEval(calls: readonly LabelledCall[], concurrency = 3, profile: AudioProfile = {}): Promise<AudioCallResult[]> {
   const narrowband = profile.codec === 'PCMU';
   const rate = narrowband ? 8000 : 16000;
   const codec: CodecSpec = narrowband ? { name: 'PCMU', clockRate: rate, payloadType: 0 } : { name: 'L16', clockRate: rate, payloadType: 96 };
@@ -184,6 +90,8 @@ export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS,
       callRecordsFile: path.join(scratch, 'records.jsonl'),
       logLevel: process.env['LOG_LEVEL'] ?? 'silent',
       ...(profile.mode === undefined ? {} : { asrMode: profile.mode }),
+      ...(profile.phonetic === undefined ? {} : { phoneticMatching: profile.phonetic }),
+      ...(profile.alternatives === undefined ? {} : { asrAlternatives: profile.alternatives }),
       asrNarrowbandFillDbfs: profile.narrowbandFill === undefined || profile.narrowbandFill === 'off' ? undefined : profile.narrowbandFill,
     },
     process.env,
@@ -193,7 +101,7 @@ export async function runAudioEval(calls: readonly LabelledCall[] = AUDIO_CALLS,
   const results: AudioCallResult[] = [];
   try {
     // At a telephone level (about -25 dBFS) so that a raised voice is louder, not clipped.
-    const rendered = await Promise.all(calls.map((c) => renderCall(c.script, { rate, gainDb: -10 })));
+    const rendered = await Promise.all(calls.map((c) => renderCall(c.script, { rate, gainDb: -10, ...(c.voices === undefined ? {} : { voices: c.voices }) })));
     let next = 0;
     const runners = Array.from({ length: Math.min(concurrency, calls.length) }, async () => {
       for (let i = next++; i < calls.length; i = next++) {

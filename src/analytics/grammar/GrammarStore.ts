@@ -5,6 +5,7 @@ import type { Language } from '../../language.js';
 import type { Logger } from '../../logger.js';
 import { errorMessage } from '../../errors.js';
 import { IntentMatcher } from '../intents/IntentMatcher.js';
+import type { PhoneticLexicon } from '../phonetic/PhoneticLexicon.js';
 import { compileSpotPhrases, type SpotPhrase } from './spotPhrases.js';
 import { GrammarError, GrammarSet, type GrammarSource } from './GrammarSet.js';
 
@@ -14,6 +15,8 @@ export interface GrammarStoreOptions {
   readonly watch?: boolean;
   /** Quiet time after the last file event before reloading; default 300 ms (editors write in bursts). */
   readonly debounceMs?: number;
+  /** Pronunciations per language for matching key phrases by sound; absent: by spelling only. */
+  readonly phonetic?: (language: Language) => PhoneticLexicon | undefined;
 }
 
 export type ReloadResult = { ok: true; changed: boolean } | { ok: false; error: GrammarError };
@@ -84,7 +87,8 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
   matcher(language: Language): IntentMatcher {
     let matcher = this.matchers.get(language);
     if (matcher === undefined) {
-      matcher = new IntentMatcher(this.set.intents(language), { language });
+      const phonetic = this.options.phonetic?.(language);
+      matcher = new IntentMatcher(this.set.intents(language), { language, ...(phonetic === undefined ? {} : { phonetic }) });
       this.matchers.set(language, matcher);
     }
     return matcher;

@@ -5,8 +5,13 @@ import type { IntentDefinition } from '../grammar/GrammarSet.js';
 import { parseElement, tokenize, type SlotName } from '../grammar/phrase.js';
 import { FuzzyVocabulary, HOMOPHONES, PENALTY_HOMOPHONE, isContentWord } from './fuzzy.js';
 import { UtteranceContext, isClauseBoundary } from './negation.js';
+import { compileSpotPhrases } from '../grammar/spotPhrases.js';
+import { PhoneticMatcher } from '../phonetic/PhoneticMatcher.js';
+import type { PhoneticLexicon } from '../phonetic/PhoneticLexicon.js';
 
 export type Speaker = 'customer' | 'agent';
+
+export type MatchEvidence = 'exact' | 'approximate' | 'phonetic' | 'alternative';
 
 /** A transcript token with the time span of the recognised word it came from. */
 export interface TimedToken {
@@ -31,8 +36,17 @@ export interface IntentMatch {
   readonly confidence: number;
   /** Slot values captured by the phrase, e.g. `{ order_number: '4567' }`. */
   readonly slots: Readonly<Record<string, string>>;
-  /** Whether a word matched only approximately (a likely ASR error). */
+  /** Whether a word matched only approximately (a likely ASR error): `evidence` is not `exact`. */
   readonly fuzzy: boolean;
+  /**
+   * How the phrase was found: `exact` words; `approximate`, a misheard word
+   * tolerated (fuzzy.ts); `phonetic`, the words sound like the phrase
+   * (PhoneticMatcher); `alternative`, in a lower-ranked hypothesis of the
+   * recogniser's N-best list (`alternative` is its rank).
+   */
+  readonly evidence: MatchEvidence;
+  /** Rank in the recogniser's N-best list of the hypothesis the match was found in; 0 the best. */
+  readonly alternative: number;
   /** The intent's prompt with captured slots filled in (`renderPrompt`). */
   readonly prompt: string | undefined;
 }
@@ -45,7 +59,19 @@ export interface MatcherOptions {
   readonly fuzzy?: boolean;
   /** A match with an approximate word needs at least this confidence; default 0.5. */
   readonly minFuzzyConfidence?: number;
+  /**
+   * Pronunciations for matching key phrases by sound on final hypotheses
+   * (PhoneticMatcher); none: by spelling only.
+   */
+  readonly phonetic?: PhoneticLexicon;
+  /** Largest normalised phoneme distance of a phonetic match; default {@link DEFAULT_PHONETIC_THRESHOLD}. */
+  readonly phoneticThreshold?: number;
 }
+
+/** Tuned on the dev split (docs/analytics.md#evaluation). */
+export const DEFAULT_PHONETIC_THRESHOLD = 0.25;
+/** Largest distance of one word group of a phonetic match (PhoneticMatcher). */
+const PHONETIC_GROUP_THRESHOLD = 0.35;
 
 /** Per-call options of `IntentMatcher.match`. */
 export interface MatchOptions {
@@ -57,6 +83,8 @@ export interface MatchOptions {
   readonly final?: boolean;
   /** Added to token times to get call time, for intents with a `window`; default 0. */
   readonly callTimeOffsetMs?: number;
+  /** Whether a final is also matched by sound (when the matcher has a lexicon); default true. */
+  readonly phonetic?: boolean;
 }
 
 /** At most this many approximate words per match: two misheard words are a different sentence. */
@@ -140,6 +168,8 @@ export class IntentMatcher {
   private readonly contractions = new Map<string, string[]>();
   private readonly fuzzyEnabled: boolean;
   private readonly minFuzzyConfidence: number;
+  /** Key phrases matched by sound, and the intents each phrase belongs to. */
+  private readonly phonetic: { readonly matcher: PhoneticMatcher; readonly owners: ReadonlyMap<string, ReadonlySet<string>> } | undefined;
 
   constructor(
     readonly intents: readonly IntentDefinition[],
@@ -162,6 +192,21 @@ export class IntentMatcher {
       this.contractions.set(bare, [...(this.contractions.get(bare) ?? []), word]);
     }
     this.vocabulary = new FuzzyVocabulary(words, this.language);
+    if (options.phonetic !== undefined) {
+      // The key phrases are the spotter's: each intent's most common wordings (docs/grammars.md `spot`).
+      const phrases = compileSpotPhrases(intents);
+      const matcher = new PhoneticMatcher(
+        options.phonetic,
+        phrases.map((p) => p.text.split(' ')),
+        { language: this.language, threshold: options.phoneticThreshold ?? DEFAULT_PHONETIC_THRESHOLD, groupThreshold: PHONETIC_GROUP_THRESHOLD },
+      );
+      this.phonetic = matcher.size === 0 ? undefined : { matcher, owners: new Map(phrases.map((p) => [p.text, new Set(p.intents)])) };
+    }
+  }
+
+  /** Whether key phrases are also matched by sound. */
+  get phoneticMatching(): boolean {
+    return this.phonetic !== undefined;
   }
 
   /**
@@ -171,6 +216,45 @@ export class IntentMatcher {
    * by an `unless` phrase or outside the intent's window.
    */
   match(tokens: readonly TimedToken[], speaker: Speaker, options: MatchOptions = {}): IntentMatch[] {
+    const matches = this.matchWords(tokens, speaker, options);
+    // By sound on finals only: partials are still changing, and a final follows each.
+    if (this.phonetic === undefined || options.final === false || options.phonetic === false) return matches;
+    return this.matchSounds(tokens, speaker, options, matches);
+  }
+
+  /**
+   * Adds the intents whose key phrases the transcript sounds like but does
+   * not spell: each candidate run is replaced by the phrase's words and the
+   * result matched as usual, so the phrase still has to fit its context
+   * (negation, hypotheticals, speaker, `unless`, window). Its confidence is
+   * lowered by the phoneme distance.
+   */
+  private matchSounds(tokens: readonly TimedToken[], speaker: Speaker, options: MatchOptions, found: IntentMatch[]): IntentMatch[] {
+    const phonetic = this.phonetic;
+    if (phonetic === undefined) return found;
+    const have = new Set(found.map((m) => m.intent.id));
+    const out = [...found];
+    for (const candidate of phonetic.matcher.find(tokens.map((t) => t.text))) {
+      const owners = phonetic.owners.get(candidate.words.join(' '));
+      if (owners === undefined || [...owners].every((id) => have.has(id))) continue;
+      const first = tokens[candidate.start] as TimedToken;
+      const last = tokens[candidate.end] as TimedToken;
+      const step = (last.endMs - first.startMs) / candidate.words.length;
+      const phrase: TimedToken[] = candidate.words.map((text, k) => ({ text, startMs: first.startMs + k * step, endMs: first.startMs + (k + 1) * step, confidence: undefined }));
+      const rewritten = [...tokens.slice(0, candidate.start), ...phrase, ...tokens.slice(candidate.end + 1)];
+      for (const match of this.matchWords(rewritten, speaker, options)) {
+        if (!owners.has(match.intent.id) || have.has(match.intent.id)) continue;
+        if (match.endMs <= first.startMs || match.startMs >= last.endMs) continue;
+        have.add(match.intent.id);
+        const heard = tokens.filter((t) => t.endMs > match.startMs && t.startMs < match.endMs);
+        out.push({ ...match, text: heard.map((t) => t.text).join(' '), confidence: match.confidence * (1 - candidate.distance), fuzzy: true, evidence: 'phonetic' });
+      }
+    }
+    return out.sort((a, b) => a.startMs - b.startMs);
+  }
+
+  /** The intents the words of `tokens` spell (exactly or with a tolerated slip). */
+  private matchWords(tokens: readonly TimedToken[], speaker: Speaker, options: MatchOptions): IntentMatch[] {
     if (tokens.length === 0) return [];
     const texts = tokens.map((t) => t.text);
     const slotCache = new Map<string, { end: number; value: string } | null>();
@@ -327,6 +411,8 @@ export class IntentMatcher {
         confidence,
         slots: candidate.slots,
         fuzzy: candidate.fuzzy,
+        evidence: candidate.fuzzy ? 'approximate' : 'exact',
+        alternative: 0,
         prompt: candidate.intent.prompt === undefined ? undefined : renderPrompt(candidate.intent.prompt, candidate.slots),
       });
     }
@@ -428,10 +514,20 @@ export class UtteranceIntentTracker {
       final: result.final,
       callTimeOffsetMs: context.callTimeMs === undefined ? 0 : context.callTimeMs - result.endMs,
     };
-    const fresh = this.matcher()
-      .match(timedTokens(result), this.speaker, options)
-      .filter((m) => !this.fired.has(m.intent.id));
+    const matcher = this.matcher();
+    const fresh = matcher.match(timedTokens(result), this.speaker, options).filter((m) => !this.fired.has(m.intent.id));
     for (const m of fresh) this.fired.add(m.intent.id);
+    const alternatives = result.final ? (result.alternatives ?? []) : [];
+    alternatives.forEach((hypothesis, index) => {
+      // Exact words only, and not by sound: a lower hypothesis is weaker evidence already.
+      const rank = index + 1;
+      for (const m of matcher.match(timedTokens({ ...result, text: hypothesis.text, words: hypothesis.words }), this.speaker, { ...options, phonetic: false })) {
+        if (m.evidence !== 'exact' || this.fired.has(m.intent.id)) continue;
+        this.fired.add(m.intent.id);
+        // The further down the list, the lower: rank 1 of 4 keeps 80 %, rank 4 of 4 20 %.
+        fresh.push({ ...m, fuzzy: true, evidence: 'alternative', alternative: rank, confidence: m.confidence * (1 - rank / (alternatives.length + 1)) });
+      }
+    });
     return fresh;
   }
 }

@@ -160,6 +160,11 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
   },
 };
 
+/** Whether `token` negates ("not", "don't", "niet", "geen" …). */
+export function isNegator(token: string, language: Language): boolean {
+  return CUES[language].negators.has(token);
+}
+
 /** Whether a wildcard may skip `token`: not across a conjunction into another clause. */
 export function isClauseBoundary(token: string, language: Language): boolean {
   return CUES[language].gapStops.has(token);

@@ -35,6 +35,12 @@ export interface RecognizerOptions {
    * engines with a telephone profile use it (pocketsphinx: docs/asr.md).
    */
   readonly narrowband?: boolean;
+  /**
+   * Hypotheses after the best to give with each final (`RecognitionResult.alternatives`),
+   * from the engine's N-best list (pocketsphinx ps_nbest, Vosk max_alternatives).
+   * Default 0: none.
+   */
+  readonly alternatives?: number;
 }
 
 export interface SpotterOptions {

@@ -22,6 +22,8 @@ export interface AsrWorkerPoolOptions {
   readonly maxQueuedResults?: number;
   /** Minimum audio between partial hypotheses. Default 150 ms. */
   readonly partialIntervalMs?: number;
+  /** N-best hypotheses after the best given with each final (`RecognitionResult.alternatives`). Default 0. */
+  readonly alternatives?: number;
   /**
    * Voice-activity gating in front of every recogniser (src/audio/vad/SpeechGate.ts):
    * only speech plus pre-roll/hangover padding is decoded. Default on (`true` or
@@ -287,6 +289,7 @@ export class AsrWorkerPool {
       requestId,
       engine: this.options.engine,
       ...(this.options.partialIntervalMs === undefined ? {} : { partialIntervalMs: this.options.partialIntervalMs }),
+      ...(this.options.alternatives === undefined ? {} : { alternatives: this.options.alternatives }),
     });
     return ready.then(() => {
       if (slot.worker !== worker) return;

@@ -21,6 +21,8 @@ export interface InitMessage {
   readonly engine: EngineConfig;
   /** Minimum audio between partial hypotheses (ms). */
   readonly partialIntervalMs?: number;
+  /** N-best hypotheses after the best to give with each final. */
+  readonly alternatives?: number;
 }
 
 export interface OpenMessage {

@@ -35,6 +35,7 @@ interface StreamState {
 
 let engine: Engine | null = null;
 let partialIntervalMs: number | undefined;
+let alternatives = 0;
 const streams = new Map<StreamId, StreamState>();
 let chain: Promise<void> = Promise.resolve();
 
@@ -105,6 +106,7 @@ async function handle(msg: ToWorker): Promise<void> {
       try {
         engine = createEngine(msg.engine);
         partialIntervalMs = msg.partialIntervalMs;
+        alternatives = msg.alternatives ?? 0;
         post({ type: 'ready', requestId: msg.requestId, engine: engine.name });
       } catch (err) {
         post({ type: 'initError', requestId: msg.requestId, code: codeOf(err), message: errorMessage(err) });
@@ -124,7 +126,7 @@ async function handle(msg: ToWorker): Promise<void> {
         // wideband-like again, so a filled spotter keeps the wideband profile.
         const narrowband = msg.inputSampleRate < engine.sampleRate && msg.inputSampleRate <= 8000;
         const fill = narrowbandFill(msg, engine.sampleRate);
-        if (msg.mode !== 'spot') recognizer = engine.createRecognizer(msg.language, { narrowband, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
+        if (msg.mode !== 'spot') recognizer = engine.createRecognizer(msg.language, { narrowband, alternatives, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
         if (msg.mode !== 'transcribe') spotter = engine.createSpotter(msg.language, msg.spotPhrases ?? [], { narrowband: narrowband && fill === null });
         const sink = new StreamSink(recognizer ?? null, spotter ?? null, fill);
         resampler = await Resampler.create(msg.inputSampleRate, sink.sampleRate);

@@ -185,3 +185,28 @@ describe('every stream starts from the same decoder state', () => {
     assert.equal(spots(probe), fresh);
   });
 });
+
+test('N-best: a final carries up to the asked number of distinct lower hypotheses, timed like the best', async () => {
+  const engine = new PocketsphinxEngine(DEBIAN_MODEL);
+  try {
+    const audio = concat(silence(300, RATE), await synthesize('I want to file a complaint about the delivery.', { rate: RATE, voice: 'rms' }), silence(1200, RATE));
+    const audioMs = (audio.length * 1000) / RATE;
+    const withAlternatives = engine.createRecognizer('en-US', { alternatives: 3 });
+    const finals = feed(withAlternatives, audio).results.filter((r) => r.final);
+    withAlternatives.free();
+    assert.equal(finals.length, 1);
+    const final = finals[0]!;
+    const alternatives = final.alternatives ?? [];
+    assert.ok(alternatives.length >= 1 && alternatives.length <= 3, `alternatives: ${alternatives.map((a) => a.text).join(' | ')}`);
+    const texts = new Set([final.text, ...alternatives.map((a) => a.text)]);
+    assert.equal(texts.size, alternatives.length + 1, 'no repeats, and none the same as the best');
+    for (const alternative of alternatives) assertWordTimings({ ...final, text: alternative.text, words: alternative.words }, audioMs);
+    const plain = engine.createRecognizer('en-US');
+    const without = feed(plain, audio).results.filter((r) => r.final);
+    plain.free();
+    assert.equal(without[0]?.alternatives, undefined, 'none unless asked for');
+    assert.equal(without[0]?.text, final.text, 'asking for alternatives does not change the best');
+  } finally {
+    engine.free();
+  }
+});

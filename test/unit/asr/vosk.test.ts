@@ -50,9 +50,26 @@ test('parses Vosk final and partial JSON into text and word timings', () => {
   const partial = parseVoskResult('{"partial":"cancel my","partial_result":[{"conf":1,"end":0.9,"start":0.5,"word":"cancel"}]}');
   assert.equal(partial.text, 'cancel my');
   assert.equal(partial.words.length, 1);
-  assert.deepEqual(parseVoskResult('{"text":""}'), { text: '', words: [] });
-  assert.deepEqual(parseVoskResult('not json'), { text: '', words: [] });
-  assert.deepEqual(parseVoskResult('{"result":[{"word":1}],"text":5}'), { text: '', words: [] });
+  assert.deepEqual(parseVoskResult('{"text":""}'), { text: '', words: [], alternatives: [] });
+  assert.deepEqual(parseVoskResult('not json'), { text: '', words: [], alternatives: [] });
+  assert.deepEqual(parseVoskResult('{"result":[{"word":1}],"text":5}'), { text: '', words: [], alternatives: [] });
+});
+
+test('parses a Vosk final with alternatives (max_alternatives): the first is the best, repeats dropped', () => {
+  const parsed = parseVoskResult(
+    JSON.stringify({
+      alternatives: [
+        { confidence: 210.5, result: [{ start: 0.5, end: 0.9, word: 'file' }, { start: 0.9, end: 1.0, word: 'a' }, { start: 1.0, end: 1.6, word: 'compliant' }], text: 'file a compliant' },
+        { confidence: 205.1, result: [{ start: 0.5, end: 0.9, word: 'file' }, { start: 0.9, end: 1.0, word: 'a' }, { start: 1.0, end: 1.6, word: 'complaint' }], text: 'file a complaint' },
+        { confidence: 201.0, result: [], text: 'file a compliant' },
+        'garbage',
+      ],
+    }),
+  );
+  assert.equal(parsed.text, 'file a compliant');
+  assert.equal(parsed.words.length, 3);
+  assert.deepEqual(parsed.alternatives.map((a) => a.text), ['file a complaint']);
+  assert.deepEqual(parsed.alternatives[0]?.words[2], { word: 'complaint', startMs: 1000, endMs: 1600 });
 });
 
 const model = process.env['VOSK_MODEL'];

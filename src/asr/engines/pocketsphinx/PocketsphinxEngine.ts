@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../../errors.js';
 import type { Language } from '../../../language.js';
-import type { RecognitionResult, SpotHit, WordTiming } from '../../types.js';
+import type { Hypothesis, RecognitionResult, SpotHit, WordTiming } from '../../types.js';
 import { DEFAULT_PARTIAL_INTERVAL_MS, stripVariant, type Engine, type Recognizer, type RecognizerOptions, type Spotter, type SpotterOptions } from '../Engine.js';
-import { pocketsphinx, type ConfigHandle, type DecoderHandle, type NgramModelHandle, type PocketsphinxApi } from './bindings.js';
+import { pocketsphinx, type ConfigHandle, type DecoderHandle, type NgramModelHandle, type PocketsphinxApi, type SegmentHandle } from './bindings.js';
 import { POCKETSPHINX_INSTALL_HINT } from './paths.js';
 
 export interface PocketsphinxModel {
@@ -63,6 +63,8 @@ const SLICE_SAMPLES = SAMPLE_RATE / 50;
 const DEFAULT_SEARCH = '_default';
 /** ngram_model_read: file type from the file (NGRAM_AUTO; NGRAM_INVALID is -1). */
 const NGRAM_AUTO = 0;
+/** Lattice paths looked at per distinct alternative wanted: most differ from the last only in fillers. */
+const NBEST_STEPS_PER_HYPOTHESIS = 8;
 /** Length of a cepstral vector, and so of the live cepstral mean (pocketsphinx's -ceplen default). */
 const CEPSTRUM_LENGTH = 13;
 /** Spotter phrase lists whose dictionaries an engine remembers (grammar reloads bring new ones). */
@@ -154,6 +156,7 @@ export class PocketsphinxEngine implements Engine {
     this.resetState(decoder);
     const recognizer = new PocketsphinxRecognizer(this.ps, decoder, {
       partialIntervalMs: options.partialIntervalMs ?? DEFAULT_PARTIAL_INTERVAL_MS,
+      alternatives: Math.max(0, Math.floor(options.alternatives ?? 0)),
       maxUtteranceMs: this.maxUtteranceMs,
       release: (d) => this.release(recognizer, profile, d),
     });
@@ -471,6 +474,8 @@ function buildOnce(dir: string, marker: string, build: (building: string) => voi
 
 interface RecognizerSettings {
   readonly partialIntervalMs: number;
+  /** N-best hypotheses after the best to give with each final. */
+  readonly alternatives: number;
   readonly maxUtteranceMs: number;
   readonly release: (decoder: DecoderHandle) => void;
 }
@@ -574,7 +579,38 @@ class PocketsphinxRecognizer implements Recognizer {
     if (text === '' && this.lastPartialText === '') return undefined;
     const result = this.result(decoder, true, text);
     this.utteranceId++;
-    return result;
+    if (this.settings.alternatives === 0 || text === '') return result;
+    const alternatives = this.alternatives(decoder, text);
+    return alternatives.length > 0 ? { ...result, alternatives } : result;
+  }
+
+  /**
+   * The next distinct hypotheses of the utterance's lattice (A* over it,
+   * best first). Entries that differ only in fillers or pronunciation
+   * variants are one hypothesis; the walk is bounded so a huge lattice
+   * cannot stall the worker.
+   */
+  private alternatives(decoder: DecoderHandle, best: string): Hypothesis[] {
+    const wanted = this.settings.alternatives;
+    const seen = new Set([best]);
+    const out: Hypothesis[] = [];
+    // The iterator starts on the best path.
+    let nbest = this.ps.ps_nbest(decoder);
+    for (let steps = 0; nbest !== null && out.length < wanted && steps < wanted * NBEST_STEPS_PER_HYPOTHESIS; steps++) {
+      const seg = this.ps.ps_nbest_seg(nbest);
+      if (seg !== null) {
+        const words = this.segmentWords(seg);
+        const text = words.map((w) => w.word).join(' ');
+        if (text !== '' && !seen.has(text)) {
+          seen.add(text);
+          out.push({ text, words });
+        }
+      }
+      nbest = this.ps.ps_nbest_next(nbest);
+    }
+    // ps_nbest_next frees the iterator when it runs out; stopping early leaves it to us.
+    if (nbest !== null) this.ps.ps_nbest_free(nbest);
+    return out;
   }
 
   private result(decoder: DecoderHandle, final: boolean, text: string): RecognitionResult {
@@ -592,12 +628,18 @@ class PocketsphinxRecognizer implements Recognizer {
   }
 
   private words(decoder: DecoderHandle): WordTiming[] {
+    const seg = this.ps.ps_seg_iter(decoder);
+    return seg === null ? [] : this.segmentWords(seg);
+  }
+
+  /** Words of a segment iterator, which it walks to the end (and so frees). */
+  private segmentWords(first: SegmentHandle): WordTiming[] {
     const words: WordTiming[] = [];
     const base = this.sampleToMs(this.uttStartSample);
     const limit = this.sampleToMs(this.samplesFed);
     const sf: [number] = [0];
     const ef: [number] = [0];
-    for (let seg = this.ps.ps_seg_iter(decoder); seg !== null; seg = this.ps.ps_seg_next(seg)) {
+    for (let seg: SegmentHandle | null = first; seg !== null; seg = this.ps.ps_seg_next(seg)) {
       const raw = this.ps.ps_seg_word(seg);
       // Fillers and sentence markers: <s>, </s>, <sil>, [NOISE], ++BREATH++.
       if (raw === null || /^[<[+]/.test(raw)) continue;

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayError } from '../../../errors.js';
 import type { Language } from '../../../language.js';
-import type { RecognitionResult, SpotHit, WordTiming } from '../../types.js';
+import type { Hypothesis, RecognitionResult, SpotHit, WordTiming } from '../../types.js';
 import { PhraseFinder } from '../../spotting/PhraseFinder.js';
 import { DEFAULT_PARTIAL_INTERVAL_MS, type Engine, type Recognizer, type RecognizerOptions, type Spotter } from '../Engine.js';
 import { vosk, type ModelHandle, type RecognizerHandle, type VoskApi } from './bindings.js';
@@ -74,6 +74,9 @@ export class VoskEngine implements Engine {
     if (handle === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', `Vosk could not create a recogniser for ${language}`);
     this.api.vosk_recognizer_set_words(handle, 1);
     this.api.vosk_recognizer_set_partial_words(handle, 1);
+    const alternatives = options.alternatives ?? 0;
+    // Vosk counts the best hypothesis among its alternatives.
+    if (alternatives > 0) this.api.vosk_recognizer_set_max_alternatives(handle, alternatives + 1);
     const recognizer = new VoskRecognizer(this.api, handle, model.sampleRate, options.partialIntervalMs ?? DEFAULT_PARTIAL_INTERVAL_MS, () => {
       this.live.delete(recognizer);
     });
@@ -140,18 +143,36 @@ function modelSampleRate(path: string): number {
 interface ParsedResult {
   readonly text: string;
   readonly words: WordTiming[];
+  /** The hypotheses after the best (`{"alternatives": […]}` results); empty otherwise. */
+  readonly alternatives: Hypothesis[];
 }
 
-/** Parses `{"text"|"partial": "...", "result"|"partial_result": [{word,start,end,conf}]}`; times in seconds. */
+/**
+ * Parses `{"text"|"partial": "...", "result"|"partial_result": [{word,start,end,conf}]}`,
+ * or a final with alternatives, `{"alternatives": [{"text", "confidence", "result"}, …]}`
+ * (best first); times in seconds.
+ */
 export function parseVoskResult(json: string, offsetMs = 0): ParsedResult {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
-    return { text: '', words: [] };
+    return { text: '', words: [], alternatives: [] };
   }
-  if (typeof parsed !== 'object' || parsed === null) return { text: '', words: [] };
+  if (typeof parsed !== 'object' || parsed === null) return { text: '', words: [], alternatives: [] };
   const obj = parsed as Record<string, unknown>;
+  const list = obj['alternatives'];
+  if (Array.isArray(list)) {
+    const hypotheses = (list as unknown[]).filter((h): h is Record<string, unknown> => typeof h === 'object' && h !== null).map((h) => parseHypothesis(h, offsetMs));
+    const [best, ...rest] = hypotheses;
+    const seen = new Set([best?.text ?? '']);
+    const alternatives = rest.filter((h) => h.text !== '' && !seen.has(h.text) && seen.add(h.text));
+    return { text: best?.text ?? '', words: best?.words ?? [], alternatives };
+  }
+  return { ...parseHypothesis(obj, offsetMs), alternatives: [] };
+}
+
+function parseHypothesis(obj: Record<string, unknown>, offsetMs: number): { text: string; words: WordTiming[] } {
   const textField = obj['text'] ?? obj['partial'];
   const text = typeof textField === 'string' ? textField.trim() : '';
   const list = obj['result'] ?? obj['partial_result'];
@@ -232,11 +253,11 @@ class VoskRecognizer implements Recognizer {
   }
 
   private final(json: string): RecognitionResult | undefined {
-    const { text, words } = parseVoskResult(json);
+    const { text, words, alternatives } = parseVoskResult(json);
     const hadPartial = this.lastPartialText !== '';
     this.lastPartialText = '';
     this.lastPartialAt = this.samplesFed;
-    const result = text !== '' || hadPartial ? this.result(true, text, words) : undefined;
+    const result = text !== '' || hadPartial ? { ...this.result(true, text, words), ...(alternatives.length > 0 ? { alternatives } : {}) } : undefined;
     if (result) this.utteranceId++;
     this.uttStartSample = this.samplesFed;
     return result;

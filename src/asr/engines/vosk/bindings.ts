@@ -22,6 +22,8 @@ export interface VoskApi {
   vosk_recognizer_new_grm(model: ModelHandle, sampleRate: number, grammar: string): RecognizerHandle | null;
   vosk_recognizer_set_words(rec: RecognizerHandle, words: number): void;
   vosk_recognizer_set_partial_words(rec: RecognizerHandle, words: number): void;
+  /** With n > 0 a final is `{"alternatives": [{text, confidence, result}, …]}`, best first. */
+  vosk_recognizer_set_max_alternatives(rec: RecognizerHandle, n: number): void;
   /** 1 at an endpoint (read `vosk_recognizer_result`), 0 otherwise, -1 on error. */
   vosk_recognizer_accept_waveform_s(rec: RecognizerHandle, data: Int16Array, length: number): number;
   vosk_recognizer_result(rec: RecognizerHandle): string;
@@ -66,6 +68,7 @@ export function vosk(): VoskApi {
     vosk_recognizer_new_grm: bind(lib, 'VoskRecognizer *vosk_recognizer_new_grm(VoskModel *model, float sample_rate, const char *grammar)'),
     vosk_recognizer_set_words: bind(lib, 'void vosk_recognizer_set_words(VoskRecognizer *recognizer, int words)'),
     vosk_recognizer_set_partial_words: bind(lib, 'void vosk_recognizer_set_partial_words(VoskRecognizer *recognizer, int partial_words)'),
+    vosk_recognizer_set_max_alternatives: bind(lib, 'void vosk_recognizer_set_max_alternatives(VoskRecognizer *recognizer, int max_alternatives)'),
     vosk_recognizer_accept_waveform_s: bind(lib, 'int vosk_recognizer_accept_waveform_s(VoskRecognizer *recognizer, const int16_t *data, int length)'),
     vosk_recognizer_result: bind(lib, 'const char *vosk_recognizer_result(VoskRecognizer *recognizer)'),
     vosk_recognizer_partial_result: bind(lib, 'const char *vosk_recognizer_partial_result(VoskRecognizer *recognizer)'),
