@@ -5,6 +5,8 @@
  */
 import type { RecognitionMode } from '../../src/asr/types.js';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CodecSpec } from '../../src/audio/codecs/Codec.js';
@@ -51,6 +53,22 @@ export async function readCalls(split: Split, dir: string = callsDir): Promise<L
     }
   }
   return calls;
+}
+
+/**
+ * Retries a StartCall that admission control refused (RESOURCE_EXHAUSTED)
+ * until a running call ends: the eval measures recognition, not capacity, and
+ * narrowband legs are measured at twice the cost of wideband ones.
+ */
+async function admitted<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== grpcStatus.RESOURCE_EXHAUSTED || attempt >= 120) throw err;
+      await delay(1000);
+    }
+  }
 }
 
 export interface AudioCallResult {
@@ -109,7 +127,7 @@ export async function runAudioEval(calls: readonly LabelledCall[], concurrency =
         const audio = rendered[i];
         if (audio === undefined) continue;
         const callId = `eval-${i}`;
-        const reply = await control.startCall({
+        const reply = await admitted(() => control.startCall({
           call_id: callId,
           agent_id: 'eval-agent',
           queue: 'eval',
@@ -118,7 +136,7 @@ export async function runAudioEval(calls: readonly LabelledCall[], concurrency =
             { role: 'LEG_ROLE_CUSTOMER', codec: narrowband ? 'CODEC_PCMU' : 'CODEC_L16', clock_rate: rate, payload_type: codec.payloadType },
             { role: 'LEG_ROLE_AGENT', codec: narrowband ? 'CODEC_PCMU' : 'CODEC_L16', clock_rate: rate, payload_type: codec.payloadType },
           ],
-        });
+        }));
         await Promise.all(
           reply.legs.map((leg) =>
             RtpSender.sendPcm({

@@ -59,6 +59,23 @@ interface LanguageCues {
   /** Verbs that open a yes/no question about a consequence ("would i ...", "krijg ik ..."), before a subject. */
   readonly questionOpeners: ReadonlySet<string>;
   readonly questionSubjects: ReadonlySet<string>;
+  /**
+   * Modals that open such a question only before the speaker ("can i get a refund if …"):
+   * before "you" they make a request ("can you cancel it if it has not shipped").
+   */
+  readonly modalQuestionOpeners: ReadonlySet<string>;
+  readonly firstPerson: ReadonlySet<string>;
+  /**
+   * Words that start a new request, so a negation before them belongs to the
+   * clause before ("i don't need it anymore | can you cancel it"): a word
+   * alone ("please"), or a modal before "you" ("can you", "kunt u").
+   */
+  readonly requestOpeners: ReadonlySet<string>;
+  readonly requestModals: ReadonlySet<string>;
+  readonly addressees: ReadonlySet<string>;
+  /** Pronoun plus copula that starts a new statement ("… hasn't moved | this is a joke"). */
+  readonly statementPronouns: ReadonlySet<string>;
+  readonly copulas: ReadonlySet<string>;
   /** How many words after a match may still negate it. */
   readonly trailingNegation: number;
   /** Main clause after an if-clause starts with the verb, before the subject (Dutch inversion). */
@@ -111,6 +128,13 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
     thenWords: set('then'),
     questionOpeners: set('would will do does did is are am should'),
     questionSubjects: set('i we it you they that this there'),
+    modalQuestionOpeners: set('can could may might'),
+    firstPerson: set('i we'),
+    requestOpeners: set('please'),
+    requestModals: set('can could would will'),
+    addressees: set('you'),
+    statementPronouns: set("this that it it's that's"),
+    copulas: set('is was'),
     trailingNegation: 0,
     verbSecond: false,
   },
@@ -155,6 +179,13 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
     thenWords: set('dan'),
     questionOpeners: set('krijg krijgen ben zijn word worden moet moeten betaal betalen verlies verliezen kost kosten heb hebben'),
     questionSubjects: set(`${NL_SUBJECTS} het dat dit`),
+    modalQuestionOpeners: set('zou zouden kan kun kunnen mag mogen'),
+    firstPerson: set('ik we wij'),
+    requestOpeners: set('alstublieft alsjeblieft'),
+    requestModals: set('kunt kan kun wilt wil zou'),
+    addressees: set('u je jij jullie'),
+    statementPronouns: set('dit dat het'),
+    copulas: set('is was'),
     trailingNegation: 2,
     verbSecond: true,
   },
@@ -169,6 +200,11 @@ export function isNegator(token: string, language: Language): boolean {
 export function isClauseBoundary(token: string, language: Language): boolean {
   return CUES[language].gapStops.has(token);
 }
+
+/** Subjects that follow the verb of a Dutch main clause after an if-clause. */
+const DUTCH_NEUTER_SUBJECTS = set('het dit dat er');
+/** Words before "het/dit/dat/er" that show it is not a subject after a verb (articles, prepositions, particles, conjunctions). */
+const DUTCH_NOT_VERBS = set('van op in aan met voor naar om bij uit over tot door onder tegen na als dan dat de het een niet geen nog al wel ook toch maar zo te en of omdat want dus');
 
 /** How far before a match a negator is looked for. */
 const NEGATION_WINDOW = 5;
@@ -262,7 +298,22 @@ export class UtteranceContext {
         break;
       }
     }
-    return cues.questionOpeners.has(tokens[clauseStart] ?? '') && cues.questionSubjects.has(tokens[clauseStart + 1] ?? '');
+    const opener = tokens[clauseStart] ?? '';
+    const subject = tokens[clauseStart + 1] ?? '';
+    if (cues.questionOpeners.has(opener) && cues.questionSubjects.has(subject)) return true;
+    if (cues.modalQuestionOpeners.has(opener) && cues.firstPerson.has(subject)) return true;
+    // "when will i get my money back if i cancel": a question about a consequence too.
+    return cues.whWords.has(opener) && clauseStart < start;
+  }
+
+  /** Whether a new request or statement starts at `j`, closing the clause before it to a negation. */
+  private clauseStartsAt(j: number): boolean {
+    const { cues, tokens } = this;
+    const t = tokens[j] ?? '';
+    const next = tokens[j + 1] ?? '';
+    if (cues.requestOpeners.has(t)) return true;
+    if (cues.requestModals.has(t) && cues.addressees.has(next)) return true;
+    return cues.statementPronouns.has(t) && (t.includes("'") || cues.copulas.has(next));
   }
 
   private strongBetween(from: number, to: number): boolean {
@@ -274,10 +325,12 @@ export class UtteranceContext {
     const { cues, tokens } = this;
     const first = tokens[start] ?? '';
     if ((cues.subjects.has(first) || cues.whWords.has(first)) && !this.reportedAt(start)) return false;
+    if (this.clauseStartsAt(start)) return false;
     for (let j = start - 1; j >= Math.max(barrier, start - NEGATION_WINDOW); j--) {
       const t = tokens[j] ?? '';
       if (cues.boundaries.has(t) || this.markerTokens.has(j)) return false;
       if (cues.negators.has(t)) return true;
+      if (this.clauseStartsAt(j)) return false;
       if ((cues.subjects.has(t) || cues.whWords.has(t)) && !this.reportedAt(j)) return false;
     }
     return false;
@@ -327,6 +380,12 @@ export class UtteranceContext {
         }
         if (cues.subjects.has(t)) {
           consequent = cues.verbSecond ? Math.max(end + 1, k - 1) : k;
+          break;
+        }
+        // Dutch main clause with a neuter subject after the verb ("als dit niet opgelost is | gaat het naar
+        // mijn advocaat"): the if-clause ended on its verb, the main clause starts with its own.
+        if (cues.verbSecond && k > end + 2 && DUTCH_NEUTER_SUBJECTS.has(t) && !DUTCH_NOT_VERBS.has(tokens[k - 1] ?? '')) {
+          consequent = k - 1;
           break;
         }
       }

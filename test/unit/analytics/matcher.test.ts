@@ -297,3 +297,56 @@ describe('speaker, windows and once per utterance', () => {
     assert.deepEqual(tracker.onResult(result(2, 'hello there', true)).map((m) => m.intent.id), ['b']);
   });
 });
+
+describe('clause structure around a negation or an if-clause', () => {
+  const set = GrammarSet.fromSources([
+    {
+      file: 'en.yaml',
+      language: 'en-US',
+      text: `intents:
+  - id: cancel_order
+    phrases: ["cancel (it | that order | my order)"]
+  - id: frustration
+    kind: escalation
+    phrases: ["(this | that | it) is a joke"]
+  - id: refund_request
+    phrases: ["get a refund"]
+`,
+    },
+    {
+      file: 'nl.yaml',
+      language: 'nl-NL',
+      text: `intents:
+  - id: legal_threat
+    kind: escalation
+    phrases: ["naar mijn advocaat"]
+  - id: refund_request
+    phrases: ["mijn geld terugkrijgen"]
+`,
+    },
+  ]);
+  const en = new IntentMatcher(set.intents('en-US'), { language: 'en-US' });
+  const nl = new IntentMatcher(set.intents('nl-NL'), { language: 'nl-NL' });
+  const found = (m: IntentMatcher, text: string): string[] => m.match(timed(text), 'customer').map((x) => x.intent.id);
+
+  test('a new request or statement closes the negated clause before it', () => {
+    assert.deepEqual(found(en, "i don't need it anymore can you cancel it"), ['cancel_order']);
+    assert.deepEqual(found(en, 'not the subscription please cancel that order'), ['cancel_order']);
+    assert.deepEqual(found(en, "the tracking hasn't moved in ten days this is a joke"), ['frustration']);
+    // The negation inside the request still counts.
+    assert.deepEqual(found(en, "please don't cancel it"), []);
+    assert.deepEqual(found(en, "can you not cancel my order"), []);
+  });
+
+  test('a question of the speaker before an if-clause is hypothetical; a request to the agent is not', () => {
+    assert.deepEqual(found(en, "can i get a refund if it doesn't fit"), []);
+    assert.deepEqual(found(en, 'when would i get a refund if i send it back'), []);
+    assert.deepEqual(found(en, "can you cancel my order if it hasn't shipped"), ['cancel_order']);
+    assert.deepEqual(found(nl, 'zou ik mijn geld terugkrijgen als ik het terugstuur'), []);
+  });
+
+  test('Dutch: the main clause after an if-clause starts at its verb before a neuter subject', () => {
+    assert.deepEqual(found(nl, 'als dit vandaag niet opgelost is gaat het naar mijn advocaat'), ['legal_threat']);
+    assert.deepEqual(found(nl, 'als het naar mijn advocaat gaat'), []);
+  });
+});
