@@ -234,16 +234,21 @@ export class IntentMatcher {
     if (phonetic === undefined) return found;
     const have = new Set(found.map((m) => m.intent.id));
     const out = [...found];
-    for (const candidate of phonetic.matcher.find(tokens.map((t) => t.text))) {
+    const texts = tokens.map((t) => t.text);
+    let heardVetoes: Candidate[] | undefined;
+    for (const candidate of phonetic.matcher.find(texts)) {
       const owners = phonetic.owners.get(candidate.words.join(' '));
       if (owners === undefined || [...owners].every((id) => have.has(id))) continue;
+      // Exclusions are about the words said: "abonnement omzetten" stays excluded though it sounds like "opzeggen".
+      heardVetoes ??= this.vetoes(texts, speaker);
+      const vetoed = (id: string): boolean => heardVetoes?.some((v) => v.intent.id === id && v.start <= candidate.end && candidate.start <= v.end) === true;
       const first = tokens[candidate.start] as TimedToken;
       const last = tokens[candidate.end] as TimedToken;
       const step = (last.endMs - first.startMs) / candidate.words.length;
       const phrase: TimedToken[] = candidate.words.map((text, k) => ({ text, startMs: first.startMs + k * step, endMs: first.startMs + (k + 1) * step, confidence: undefined }));
       const rewritten = [...tokens.slice(0, candidate.start), ...phrase, ...tokens.slice(candidate.end + 1)];
       for (const match of this.matchWords(rewritten, speaker, options)) {
-        if (!owners.has(match.intent.id) || have.has(match.intent.id)) continue;
+        if (!owners.has(match.intent.id) || have.has(match.intent.id) || vetoed(match.intent.id)) continue;
         if (match.endMs <= first.startMs || match.startMs >= last.endMs) continue;
         have.add(match.intent.id);
         const heard = tokens.filter((t) => t.endMs > match.startMs && t.startMs < match.endMs);
@@ -251,6 +256,12 @@ export class IntentMatcher {
       }
     }
     return out.sort((a, b) => a.startMs - b.startMs);
+  }
+
+  /** Where the `unless` phrases match `texts`, exactly. */
+  private vetoes(texts: readonly string[], speaker: Speaker): Candidate[] {
+    if (this.vetoRoot.next.size === 0 && this.vetoRoot.slots.length === 0) return [];
+    return this.walk(this.vetoRoot, texts, speaker, (name, i) => parseSlotAt(name, texts, i, this.language), false);
   }
 
   /** The intents the words of `tokens` spell (exactly or with a tolerated slip). */

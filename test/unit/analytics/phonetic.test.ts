@@ -38,6 +38,10 @@ const grammar = GrammarSet.fromSources([
   - id: complaint
     phrases: ["(een | mijn) klacht indienen"]
     spot: [een klacht indienen]
+  - id: churn
+    phrases: ["mijn abonnement opzeggen"]
+    spot: [mijn abonnement opzeggen]
+    unless: ["abonnement omzetten"]
 `,
   },
 ]);
@@ -130,6 +134,10 @@ describe('IntentMatcher with phonetic matching', () => {
     const m = matcher('en-US');
     assert.deepEqual(m.match(timed('i want to file a can plane'), 'customer', { final: false }), []);
     assert.equal(m.match(timed('i want to file a can plane'), 'customer', { final: true }).length, 1);
+  });
+
+  test('an exclusion applies to the words heard, not to the phrase they sound like', () => {
+    assert.deepEqual(matcher('nl-NL').match(timed('ik wil mijn abonnement omzetten naar een goedkoper pakket'), 'customer'), []);
   });
 
   test('Dutch', () => {
