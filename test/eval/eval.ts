@@ -79,7 +79,7 @@ async function main(argv: readonly string[]): Promise<number> {
         addConfusion(confusion, r.call.intents, r.intents);
         const intentsOk = r.intents.length === r.call.intents.length && r.call.intents.every((i) => r.intents.includes(i));
         const escalationOk = (r.peakLevel !== 'calm') === r.call.escalates;
-        console.log(`${intentsOk && escalationOk ? 'ok  ' : 'MISS'} ${r.call.name.slice(0, 60).padEnd(60)} intents [${r.intents.join(', ')}] expected [${r.call.intents.join(', ')}]; escalation ${r.peakLevel} (expected ${r.call.escalates ? 'escalated' : 'calm'})`);
+        console.log(`${intentsOk && escalationOk ? 'ok  ' : 'MISS'} ${r.call.name.slice(0, 60).padEnd(60)} intents [${r.intents.map((i) => (r.evidence[i] === undefined || r.evidence[i] === 'transcript/exact' ? i : `${i} (${r.evidence[i]})`)).join(', ')}] expected [${r.call.intents.join(', ')}]; escalation ${r.peakLevel} (expected ${r.call.escalates ? 'escalated' : 'calm'})`);
         if (!intentsOk || !escalationOk) {
           console.log(`       transcript: ${r.transcript}`);
           if (r.escalationReasons.length > 0) console.log(`       escalation reasons: ${r.escalationReasons.join('; ')}`);

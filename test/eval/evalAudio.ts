@@ -77,6 +77,8 @@ export interface AudioCallResult {
   readonly peakLevel: string;
   readonly escalationReasons: readonly string[];
   readonly transcript: string;
+  /** How each customer intent was first found: `source/evidence` (spotter/exact, transcript/phonetic, …). */
+  readonly evidence: Readonly<Record<string, string>>;
 }
 
 /** How the calls reach the gateway and what recognition runs. */
@@ -157,8 +159,11 @@ export async function runAudioEval(calls: readonly LabelledCall[], concurrency =
           .map((e) => (e.type === 'transcript' && e.final ? `${e.leg}: ${e.text}` : undefined))
           .filter((line) => line !== undefined)
           .join(' | ');
+        const evidence: Record<string, string> = {};
+        for (const e of events.forCall(callId)) if (e.type === 'intent' && e.leg === 'customer') evidence[e.intent] ??= `${e.source}/${e.evidence}`;
         results[i] = {
           call,
+          evidence,
           intents: [...new Set(summary.intents.filter((x) => x.leg === 'customer').map((x) => x.intent))],
           peakLevel: summary.escalation.peakLevel,
           escalationReasons: summary.escalation.reasons.map((r) => r.detail),

@@ -526,15 +526,21 @@ export class UtteranceIntentTracker {
       callTimeOffsetMs: context.callTimeMs === undefined ? 0 : context.callTimeMs - result.endMs,
     };
     const matcher = this.matcher();
-    const fresh = matcher.match(timedTokens(result), this.speaker, options).filter((m) => !this.fired.has(m.intent.id));
+    const best = matcher.match(timedTokens(result), this.speaker, options);
+    const fresh = best.filter((m) => !this.fired.has(m.intent.id));
     for (const m of fresh) this.fired.add(m.intent.id);
     const alternatives = result.final ? (result.alternatives ?? []) : [];
+    // Words the best hypothesis already read as an intent are not read again as another one
+    // ("cancel my order" in the best, "cancel my account" further down the list).
+    const explained: { startMs: number; endMs: number }[] = [...best];
     alternatives.forEach((hypothesis, index) => {
       // Exact words only, and not by sound: a lower hypothesis is weaker evidence already.
       const rank = index + 1;
       for (const m of matcher.match(timedTokens({ ...result, text: hypothesis.text, words: hypothesis.words }), this.speaker, { ...options, phonetic: false })) {
         if (m.evidence !== 'exact' || this.fired.has(m.intent.id)) continue;
+        if (explained.some((e) => m.startMs < e.endMs && e.startMs < m.endMs)) continue;
         this.fired.add(m.intent.id);
+        explained.push(m);
         // The further down the list, the lower: rank 1 of 4 keeps 80 %, rank 4 of 4 20 %.
         fresh.push({ ...m, fuzzy: true, evidence: 'alternative', alternative: rank, confidence: m.confidence * (1 - rank / (alternatives.length + 1)) });
       }

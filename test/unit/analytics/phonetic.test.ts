@@ -180,6 +180,18 @@ describe('N-best alternatives', () => {
     assert.deepEqual(new UtteranceIntentTracker(m, 'customer').onResult(final('i do not want to fill a comb plate', ["i don't want to file a complaint"])), []);
   });
 
+  test('words the best hypothesis read as one intent are not read as another from a lower one', () => {
+    const both = new IntentMatcher(
+      GrammarSet.fromSources([{ file: 'a.yaml', language: 'en-US', text: 'intents:\n  - id: cancel_order\n    phrases: [cancel my order]\n  - id: close_account\n    phrases: [cancel my account]\n' }]).intents('en-US'),
+      { language: 'en-US' },
+    );
+    const found = new UtteranceIntentTracker(both, 'customer').onResult(final('i would like to cancel my order', ['i would like to cancel my account']));
+    assert.deepEqual(found.map((x) => x.intent.id), ['cancel_order']);
+    // Elsewhere in the utterance a lower hypothesis still counts.
+    const elsewhere = new UtteranceIntentTracker(both, 'customer').onResult(final('cancel my order and can sell my a count', ['cancel my order and cancel my account']));
+    assert.deepEqual(elsewhere.map((x) => [x.intent.id, x.evidence]), [['cancel_order', 'exact'], ['close_account', 'alternative']]);
+  });
+
   test('alternatives of partials are ignored (engines give them on finals only)', () => {
     const tracker = new UtteranceIntentTracker(m, 'customer');
     assert.deepEqual(tracker.onResult({ ...final('i want to fill a comb', ['i want to file a complaint']), final: false }), []);
