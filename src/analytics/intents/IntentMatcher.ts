@@ -130,6 +130,8 @@ function addSequence(root: TrieNode, sequence: readonly string[], intent: Intent
 interface PendingVeto {
   readonly start: number;
   readonly intents: ReadonlySet<IntentDefinition>;
+  /** Tokens its wildcards took so far. */
+  readonly free: readonly number[];
 }
 
 interface Candidate {
@@ -297,7 +299,7 @@ export class IntentMatcher {
     const candidates: Candidate[] = [];
     const visit = (node: TrieNode, i: number, walk: Walk): void => {
       if (pending !== undefined && i >= texts.length && (node.next.size > 0 || node.slots.length > 0)) {
-        pending.push({ start: walk.start, intents: node.through });
+        pending.push({ start: walk.start, intents: node.through, free: [...walk.free] });
       }
       for (const intent of node.ends) {
         if (intent.speaker !== 'either' && intent.speaker !== speaker) continue;
@@ -407,7 +409,7 @@ export class IntentMatcher {
       if (candidate.fuzzy && confidence < this.minFuzzyConfidence) continue;
       if (vetoes.some((v) => v.intent === intent && v.start <= end && candidate.start <= v.end)) continue;
       if (context.suppression(candidate, intent.kind) !== undefined) continue;
-      if (!final && (context.openEnded(candidate, intent.kind) || pending.some((p) => p.intents.has(intent) && p.start <= end))) continue;
+      if (!final && (context.openEnded(candidate, intent.kind) || pending.some((p) => p.intents.has(intent) && p.start <= end && !swallows(p, candidate)))) continue;
       const current = best.get(intent);
       if (current === undefined || better(candidate, current.candidate)) best.set(intent, { candidate, confidence });
     }
@@ -429,6 +431,15 @@ export class IntentMatcher {
     }
     return matches.sort((a, b) => a.startMs - b.startMs);
   }
+}
+
+/**
+ * Whether a pending exclusion's wildcard has already taken a word the
+ * candidate's phrase names: "cancel my order" is not held back for "cancel my
+ * * subscription", whose wildcard would have to swallow "order".
+ */
+function swallows(veto: PendingVeto, candidate: Candidate): boolean {
+  return veto.free.some((i) => i >= candidate.start && i <= candidate.end && !candidate.free.includes(i));
 }
 
 /**
