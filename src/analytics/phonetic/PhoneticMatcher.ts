@@ -49,6 +49,8 @@ interface Target {
 }
 
 const DEFAULT_MIN_PHONEMES = 8;
+/** How much closer a one-word-for-one-word group must be than the group threshold. */
+const SINGLE_WORD_MARGIN = 0.05;
 /**
  * Word groups aligned as one: [phrase words, transcript tokens]. Never two
  * for two: a word spelled right would dilute the distance of one heard wrong
@@ -132,7 +134,10 @@ export class PhoneticMatcher {
             if (heardSounds.some((s) => s === undefined)) continue;
             const want = target.sounds.slice(i, i + a).flat();
             groupCost = editDistance(want, (heardSounds as (readonly string[])[]).flat());
-            if (groupCost / want.length > this.options.groupThreshold) continue;
+            // One word for one word is most often another real word ("praten" for "klagen"), so it must be closer
+            // than a word heard cut in two, which is evidence of a mishearing in itself.
+            const limit = a === 1 && b === 1 ? this.options.groupThreshold - SINGLE_WORD_MARGIN : this.options.groupThreshold;
+            if (groupCost / want.length > limit) continue;
           }
           const total = here + groupCost;
           const row = cost[i + a] as number[];
