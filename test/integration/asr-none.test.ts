@@ -53,7 +53,7 @@ describe('ASR=none', () => {
       ),
     );
     const intent = await events.waitFor((e) => e.event.callId === 'none-1' && e.event.type === 'intent', 5000, 'intent from the pushed transcript');
-    assert.equal(intent.event.type === 'intent' ? intent.event.intent : '', 'cancel_order');
+    assert.equal(intent.event.type === 'intent' ? intent.event.intent : '', 'churn');
 
     const info = await gw.control.getCall('none-1');
     const legInfo = info.legs.find((l) => l.role === 'LEG_ROLE_CUSTOMER');
