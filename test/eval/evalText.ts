@@ -271,7 +271,7 @@ export function formatConfusion(table: Confusion): string {
 const pct = (x: number): string => x.toFixed(3);
 
 /** A plain-text report: per language and intent, then every failure. */
-export function formatReport(result: TextEvalResult): string {
+export function formatReport(result: TextEvalResult, showErrors: boolean): string {
   const lines: string[] = [];
   for (const language of LANGUAGES) {
     const lang = result.perLanguage[language];
@@ -286,7 +286,8 @@ export function formatReport(result: TextEvalResult): string {
   }
   lines.push(`overall: precision ${pct(result.overall.precision)}, recall ${pct(result.overall.recall)}`);
   lines.push(`intents raised on negated, hypothetical or agent-only turns: ${result.negatedOrAgentFalsePositives}`);
-  if (result.failures.length > 0) {
+  if (result.failures.length > 0 && !showErrors) lines.push(`failures: ${result.failures.length} (not listed with --summary)`);
+  if (result.failures.length > 0 && showErrors) {
     lines.push(`failures (${result.failures.length}):`);
     for (const f of result.failures) {
       lines.push(`  [${f.language}] ${f.speaker === 'agent' ? '(agent) ' : ''}"${f.text}": expected [${f.expected.join(', ')}], got [${f.got.join(', ')}]`);
