@@ -48,8 +48,6 @@ export interface OpenStreamOptions {
   readonly inputSampleRate: number;
   /** Logger for the stream's messages (e.g. the call's child logger). */
   readonly logger?: Logger;
-  /** `false` turns off the service's voice-activity gate for this stream; services without one ignore it. */
-  readonly vad?: boolean;
   /** Default `transcribe`. Spotting modes need `spotPhrases` and `capabilities.spotting`. */
   readonly mode?: RecognitionMode;
   /** Phrases to spot (lower-case words), e.g. from `compileSpotPhrases`. */

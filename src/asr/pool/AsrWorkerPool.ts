@@ -51,6 +51,12 @@ export interface AsrWorkerPoolOptions {
   readonly shutdownTimeoutMs?: number;
 }
 
+/** The pool's stream options: the service's, plus its voice-activity gate (an engine-side knob, so not in the interface). */
+export interface PoolStreamOptions extends OpenStreamOptions {
+  /** `false` disables the pool's voice-activity gate for this stream. Default: the pool's setting. */
+  readonly vad?: boolean;
+}
+
 export interface AsrPoolStats {
   readonly engine: string;
   /** Open streams per worker slot. */
@@ -185,7 +191,7 @@ export class AsrWorkerPool implements SpeechService {
    * @throws GatewayError SGW_LANGUAGE_UNSUPPORTED, SGW_INVALID_ARGUMENT,
    * SGW_SHUTTING_DOWN, or SGW_ASR_UNAVAILABLE when the worker cannot open it.
    */
-  async openStream(options: OpenStreamOptions): Promise<SpeechStream> {
+  async openStream(options: PoolStreamOptions): Promise<SpeechStream> {
     if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'ASR worker pool is closed');
     const { language, inputSampleRate } = options;
     if (!this.languages.includes(language)) {
