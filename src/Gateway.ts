@@ -11,9 +11,9 @@ import { CallBoard } from './push/CallBoard.js';
 import { GrammarStore } from './analytics/grammar/GrammarStore.js';
 import { CallRecordWriter } from './analytics/summary/CallRecordWriter.js';
 import { TRANSCRIPTS_PATH, TranscriptIngestServer } from './ingest/websocket/TranscriptIngestServer.js';
-import { resolveEngineConfig } from './asr/engines/select.js';
 import { AdmissionControl } from './asr/AdmissionControl.js';
-import { AsrWorkerPool } from './asr/pool/AsrWorkerPool.js';
+import { createSpeechService } from './asr/createSpeechService.js';
+import type { SpeechService } from './asr/SpeechService.js';
 import { CallManager } from './calls/CallManager.js';
 import type { GatewayConfig } from './config.js';
 import { createCallControlHandlers } from './ingest/grpc/CallControlService.js';
@@ -50,7 +50,7 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly hub: EventHub;
   private calls: CallManager | undefined;
-  private asr: AsrWorkerPool | undefined;
+  private asr: SpeechService | undefined;
   private grpcServer: grpc.Server | undefined;
   private http: HttpServer | undefined;
   private events: WebSocketEventServer | undefined;
@@ -86,13 +86,13 @@ export class Gateway {
     }
   }
 
-  /** The recognition pool (operations and tests: stats, supervision). */
-  get asrPool(): AsrWorkerPool | undefined {
+  /** The speech service calls recognise with (operations and tests); undefined with `ASR=none`. */
+  get speech(): SpeechService | undefined {
     return this.asr;
   }
 
   get engine(): string {
-    return this.asr?.stats().engine ?? 'none';
+    return this.asr?.engine ?? 'none';
   }
 
   /** Whether requests need a token (a JWT key is configured). */
@@ -128,24 +128,19 @@ export class Gateway {
     if (config.asr === 'none') {
       logger.warn('ASR=none: audio is received and metered but not recognised; transcripts come from PushTranscript or /v1/transcripts');
     } else {
-      const resolved = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
-      const engine = resolved.engine === 'pocketsphinx' ? { ...resolved, extraArgs: config.pocketsphinxArgs } : resolved;
-      // Telephone profile (docs/asr.md): measured for pocketsphinx's wideband model only.
-      const fill = config.asrNarrowbandFillDbfs;
-      const asr = await AsrWorkerPool.create({
-        engine,
-        workers: config.asrWorkers,
-        vad: config.asrVad,
-        alternatives: config.asrAlternatives,
-        ...(fill === undefined ? {} : { narrowbandFillDbfs: fill }),
-        logger: logger.child({ component: 'asr' }),
-        metrics,
-      });
+      const asr = await createSpeechService({ ...config, asr: config.asr }, logger.child({ component: 'asr' }), metrics);
       this.asr = asr;
-      logger.info({ engine: engine.engine, workers: config.asrWorkers, languages: asr.supportedLanguages, mode: config.asrMode, narrowbandFillDbfs: fill ?? 'off' }, 'ASR ready');
+      logger.info(
+        { engine: asr.engine, workers: config.asrWorkers, languages: asr.supportedLanguages, mode: config.asrMode, narrowbandFillDbfs: config.asrNarrowbandFillDbfs ?? 'off' },
+        'ASR ready',
+      );
+      if (config.asrMode === 'spot' && !asr.capabilities.spotting) {
+        throw new GatewayError('SGW_CONFIG', `ASR_MODE=spot needs phrase spotting, which ASR engine ${asr.engine} does not have; use ASR_MODE=transcribe`);
+      }
       const legAdmission = new AdmissionControl({
-        stats: () => asr.stats(),
-        capacityCores: config.asrCapacityCores > 0 ? config.asrCapacityCores : config.asrWorkers * 0.85,
+        speech: asr,
+        // 0: 0.85 of the service's capacity (one core per worker for the local pool).
+        ...(config.asrCapacityCores > 0 ? { capacity: config.asrCapacityCores } : {}),
         priorLegCost: config.asrLegCost,
       });
       admission = legAdmission;

@@ -1,11 +1,16 @@
 import { GatewayError } from '../errors.js';
-import type { AsrPoolStats } from './pool/AsrWorkerPool.js';
+import type { SpeechService } from './SpeechService.js';
 
 export interface AdmissionControlOptions {
-  /** Reads the pool's cumulative accounting and open streams. */
-  readonly stats: () => AsrPoolStats;
-  /** CPU cores the recognisers may use in all (e.g. workers × 0.85). */
-  readonly capacityCores: number;
+  /** Whose open streams and cumulative accounting are read. */
+  readonly speech: Pick<SpeechService, 'usage'>;
+  /**
+   * Processing capacity the recognisers may use in all (cores for a local
+   * engine), overriding the default of `headroom` × the service's capacity.
+   */
+  readonly capacity?: number;
+  /** Share of the service's capacity admitted when `capacity` is not given. Default 0.85. */
+  readonly headroom?: number;
   /**
    * Cores one leg is assumed to need until measurements exist (its real-time
    * factor): a leg produces one second of audio per second.
@@ -24,20 +29,27 @@ export interface AdmissionControlOptions {
  *
  * Predicted load = open streams × measured cost per leg, where the cost is a
  * moving average of processing seconds per audio second (the real-time
- * factor) from the pool's own accounting. Counting open streams rather than
- * current CPU also covers calls that were admitted but whose RTP has not yet
- * started.
+ * factor) from the speech service's own accounting. Counting open streams
+ * rather than current CPU also covers calls that were admitted but whose RTP
+ * has not yet started.
  */
 export class AdmissionControl {
   private costPerLeg: number;
   private last: { audio: number; processing: number } | undefined;
   private readonly smoothing: number;
   private readonly minAudioSeconds: number;
+  private readonly headroom: number;
 
   constructor(private readonly options: AdmissionControlOptions) {
     this.costPerLeg = options.priorLegCost;
     this.smoothing = options.smoothing ?? 0.2;
     this.minAudioSeconds = options.minAudioSeconds ?? 5;
+    this.headroom = options.headroom ?? 0.85;
+  }
+
+  /** Read on each decision: a service's capacity may change (e.g. servers of a farm going down). */
+  get capacity(): number {
+    return this.options.capacity ?? this.options.speech.usage().capacity * this.headroom;
   }
 
   /** Cores one leg is currently estimated to need. */
@@ -45,9 +57,9 @@ export class AdmissionControl {
     return this.costPerLeg;
   }
 
-  /** Folds the pool's accounting since the last sample into the estimate; call periodically. */
+  /** Folds the service's accounting since the last sample into the estimate; call periodically. */
   sample(): void {
-    const { audioSeconds, processingSeconds } = this.options.stats();
+    const { audioSeconds, processingSeconds } = this.options.speech.usage();
     if (this.last === undefined) {
       this.last = { audio: audioSeconds, processing: processingSeconds };
       return;
@@ -65,18 +77,19 @@ export class AdmissionControl {
   }
 
   private openStreams(): number {
-    return this.options.stats().streamsPerWorker.reduce((a, b) => a + b, 0);
+    return this.options.speech.usage().openStreams;
   }
 
   /** @throws GatewayError SGW_ASR_OVERLOADED when `legs` more would exceed capacity. */
   admit(legs: number): void {
     const open = this.openStreams();
     const predicted = (open + legs) * this.costPerLeg;
-    if (predicted > this.options.capacityCores + 1e-9) {
+    const capacity = this.capacity;
+    if (predicted > capacity + 1e-9) {
       throw new GatewayError(
         'SGW_ASR_OVERLOADED',
         `speech recognition is at capacity: ${open} legs running at ~${this.costPerLeg.toFixed(2)} cores each; ` +
-          `${legs} more would need ${predicted.toFixed(2)} of ${this.options.capacityCores.toFixed(2)} cores. Retry later or add gateway capacity`,
+          `${legs} more would need ${predicted.toFixed(2)} of ${capacity.toFixed(2)} cores. Retry later or add gateway capacity`,
       );
     }
   }

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Language } from '../language.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { errorMessage } from '../errors.js';
+import type { RecognitionStream, SpeechGap } from './SpeechService.js';
 import type { RecognitionResult, SpotHit, WordTiming } from './types.js';
 
 /** How the pool carries a stream's traffic; implemented by AsrWorkerPool. */
@@ -47,13 +48,6 @@ export interface SpeechStreamController {
   detach(): void;
 }
 
-/** Stream time (ms) the recogniser never heard, e.g. audio in flight to a worker that died. */
-export interface SpeechGap {
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly reason: 'asr-worker-restart';
-}
-
 interface Breakpoint {
   /** Recogniser time (ms) from which `shiftMs` applies. */
   readonly atMs: number;
@@ -63,7 +57,8 @@ interface Breakpoint {
 const MAX_BREAKPOINTS = 256;
 
 /**
- * Main-thread handle of one recognition stream (one call leg).
+ * Main-thread handle of one recognition stream (one call leg): the local
+ * pool's {@link RecognitionStream}.
  *
  * Write 16-bit mono PCM at `inputSampleRate` with {@link write}; consume
  * results with `for await (const result of stream)`. Result times are ms from
@@ -71,7 +66,7 @@ const MAX_BREAKPOINTS = 256;
  *
  * Single consumer: one iterator at a time.
  */
-export class SpeechStream implements AsyncIterable<RecognitionResult> {
+export class SpeechStream implements RecognitionStream {
   readonly id: number;
   readonly language: Language;
   readonly inputSampleRate: number;

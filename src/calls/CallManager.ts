@@ -5,8 +5,7 @@ import type { PiiType } from '../analytics/redaction/redact.js';
 import type { CallRecordWriter } from '../analytics/summary/CallRecordWriter.js';
 import type { RecognitionMode, RecognitionResult } from '../asr/types.js';
 import type { AdmissionControl } from '../asr/AdmissionControl.js';
-import type { AsrWorkerPool } from '../asr/pool/AsrWorkerPool.js';
-import type { SpeechStream } from '../asr/SpeechStream.js';
+import type { RecognitionStream, SpeechService } from '../asr/SpeechService.js';
 import { createDecoder, pcmSampleRate } from '../audio/codecs/index.js';
 import { GatewayError } from '../errors.js';
 import type { PortAllocator, PortLease } from '../ingest/rtp/PortAllocator.js';
@@ -27,7 +26,7 @@ import type { CallSnapshot, StartCallParams } from './types.js';
 export interface CallManagerOptions {
   readonly ports: PortAllocator;
   /** Undefined with `ASR=none`: legs are received and metered but not recognised; transcripts are pushed. */
-  readonly asr: AsrWorkerPool | undefined;
+  readonly asr: SpeechService | undefined;
   /** Refuses media calls the recognisers have no capacity for. */
   readonly admission?: AdmissionControl;
   /** The intent matcher for new calls in a language (grammars may be reloaded in between). */
@@ -59,10 +58,17 @@ export class CallManager {
 
   constructor(private readonly options: CallManagerOptions) {}
 
-  /** Mode and phrases for a new leg's stream; a language without phrases falls back to the transcript alone. */
-  private recognition(language: Language): { mode: RecognitionMode; spotPhrases?: readonly string[] } {
+  /**
+   * Mode and phrases for a new leg's stream; a language without phrases, or a
+   * service that cannot spot, falls back to the transcript alone.
+   */
+  private recognition(asr: SpeechService, language: Language): { mode: RecognitionMode; spotPhrases?: readonly string[] } {
     const mode = this.options.recognitionMode ?? 'transcribe';
     if (mode === 'transcribe') return { mode };
+    if (!asr.capabilities.spotting) {
+      if (mode === 'spot') throw new GatewayError('SGW_ASR_UNAVAILABLE', `ASR engine ${asr.engine} cannot spot phrases, and ASR_MODE=spot has no transcript to fall back on`);
+      return { mode: 'transcribe' };
+    }
     const phrases = (this.options.spotPhrases?.(language) ?? []).map((p) => p.text);
     if (phrases.length === 0) {
       if (mode === 'spot') throw new GatewayError('SGW_LANGUAGE_UNSUPPORTED', `no spot phrases for ${language} in the grammars, and ASR_MODE=spot has no transcript to fall back on`);
@@ -141,13 +147,13 @@ export class CallManager {
     const logger = options.logger.child({ callId: params.callId });
     const startedAt = Date.now();
     const leases: PortLease[] = [];
-    const streams: SpeechStream[] = [];
+    const streams: RecognitionStream[] = [];
     const media = params.transcriptsOnly ? [] : params.legs;
     try {
       if (streamed === undefined) for (let i = 0; i < media.length; i++) leases.push(await options.ports.allocate());
       if (asr !== undefined) {
         for (const leg of media) {
-          streams.push(await asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(params.language) }));
+          streams.push(await asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(asr, params.language) }));
         }
       }
     } catch (err) {

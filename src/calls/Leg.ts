@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { CallAnalytics } from '../analytics/CallAnalytics.js';
-import type { SpeechStream } from '../asr/SpeechStream.js';
+import type { RecognitionStream } from '../asr/SpeechService.js';
 import type { RecognitionResult } from '../asr/types.js';
 import type { CodecSpec } from '../audio/codecs/Codec.js';
 import { frameLevelDb } from '../audio/levels.js';
@@ -15,7 +15,7 @@ export interface LegOptions {
   /** Where the audio comes from (RTP, or a stream an ingest protocol pushes); owned by the leg. */
   readonly media: LegMedia;
   /** Undefined when the gateway does not recognise (`ASR=none`): audio is still received, metered and levelled. */
-  readonly speech: SpeechStream | undefined;
+  readonly speech: RecognitionStream | undefined;
   readonly analytics: CallAnalytics;
   /** `Date.now()` at call start: the zero of every event time on this call. */
   readonly callStartedAt: number;
@@ -148,7 +148,7 @@ export class Leg extends EventEmitter<LegEvents> {
     this.options.analytics.onDtmf(this.role, this.pause?.reason === 'secure-pause' ? undefined : press.digit, atMs, press.durationMs);
   }
 
-  private async consumeResults(speech: SpeechStream): Promise<void> {
+  private async consumeResults(speech: RecognitionStream): Promise<void> {
     try {
       for await (const result of speech) {
         const offset = this.audioOffsetMs ?? 0;

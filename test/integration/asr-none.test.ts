@@ -26,7 +26,7 @@ after(async () => {
 describe('ASR=none', () => {
   test('RTP legs are received and counted, and pushed transcripts give intents on the same call', async () => {
     assert.equal(gw.gateway.engine, 'none');
-    assert.equal(gw.gateway.asrPool, undefined, 'no recognition workers are started');
+    assert.equal(gw.gateway.speech, undefined, 'no speech service (no recognition workers) is started');
     // Any language: there is no model to have or lack.
     const reply = await gw.control.startCall({
       call_id: 'none-1',

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { AsrWorkerPool } from '../../src/asr/pool/AsrWorkerPool.js';
 import type { CodecSpec } from '../../src/audio/codecs/Codec.js';
 import { renderCall } from '../../src/demo/speech.js';
 import { RtpSender } from '../../src/ingest/rtp/RtpSender.js';
@@ -62,8 +63,8 @@ describe('ASR supervision', () => {
 
     // After the first customer sentence, kill every recognition worker.
     await events.waitFor((e) => e.event.callId === 'crash' && e.event.type === 'transcript' && e.event.leg === 'customer' && e.event.final, 15_000, 'first final');
-    const pool = gw.gateway.asrPool;
-    assert.ok(pool);
+    const pool = gw.gateway.speech;
+    assert.ok(pool instanceof AsrWorkerPool, 'the local pool (test hooks)');
     const restartsBefore = await metricValue(gw.metrics, 'sgw_asr_worker_restarts_total');
     pool.simulateFailureForTest(0, 'exit');
     pool.simulateFailureForTest(1, 'exit');

@@ -6,6 +6,7 @@ import type { Logger } from '../../logger.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { supportedLanguages } from '../engines/select.js';
 import { SpeechStream, type SpeechStreamController, type StreamTransport } from '../SpeechStream.js';
+import type { OpenStreamOptions, SpeechCapabilities, SpeechService, SpeechServiceHealth, SpeechServiceUsage } from '../SpeechService.js';
 import type { EngineConfig, RecognitionMode } from '../types.js';
 import type { SpeechGateTuning } from '../../audio/vad/SpeechGate.js';
 import type { FromWorker, RequestId, StreamId, ToWorker } from './protocol.js';
@@ -50,17 +51,10 @@ export interface AsrWorkerPoolOptions {
   readonly shutdownTimeoutMs?: number;
 }
 
-export interface OpenStreamOptions {
-  readonly language: Language;
-  /** Rate of the PCM that will be written; resampled in the worker to the engine's rate. */
-  readonly inputSampleRate: number;
-  readonly logger?: Logger;
+/** The pool's stream options: the service's, plus its voice-activity gate (an engine-side knob, so not in the interface). */
+export interface PoolStreamOptions extends OpenStreamOptions {
   /** `false` disables the pool's voice-activity gate for this stream. Default: the pool's setting. */
   readonly vad?: boolean;
-  /** Default `transcribe`. Spotting modes need `spotPhrases`. */
-  readonly mode?: RecognitionMode;
-  /** Phrases to spot (lower-case words), e.g. from `compileSpotPhrases`. */
-  readonly spotPhrases?: readonly string[];
 }
 
 export interface AsrPoolStats {
@@ -108,17 +102,19 @@ interface WorkerSlot {
 }
 
 /**
- * Runs recognition on worker threads (native recognisers block the thread
- * they run on). Streams are placed on the worker with the fewest streams; a
- * worker that dies or stops answering heartbeats is replaced and its streams
- * re-opened on the replacement, so their results continue after a short gap.
+ * The local {@link SpeechService}: recognition on worker threads (native
+ * recognisers block the thread they run on). Streams are placed on the
+ * worker with the fewest streams; a worker that dies or stops answering
+ * heartbeats is replaced and its streams re-opened on the replacement, so
+ * their results continue after a short gap.
  */
-export class AsrWorkerPool {
+export class AsrWorkerPool implements SpeechService {
   private readonly slots: WorkerSlot[] = [];
   private readonly streams = new Map<StreamId, StreamEntry>();
   private readonly pending = new Map<RequestId, PendingRequest>();
   private readonly languages: readonly Language[];
   private readonly engineLabel: string;
+  readonly capabilities: SpeechCapabilities;
   private readonly logger: Logger;
   private readonly metrics: GatewayMetrics;
   private nextRequestId = 1;
@@ -152,6 +148,8 @@ export class AsrWorkerPool {
     this.metrics = options.metrics;
     this.languages = supportedLanguages(options.engine);
     this.engineLabel = options.engine.engine;
+    // Both local engines decode partials, spot (pocketsphinx -kws, a Vosk grammar) and give N-best lists.
+    this.capabilities = { partials: true, spotting: true, alternatives: Math.max(0, Math.floor(options.alternatives ?? 0)) };
   }
 
   /**
@@ -179,6 +177,10 @@ export class AsrWorkerPool {
     return pool;
   }
 
+  get engine(): string {
+    return this.engineLabel;
+  }
+
   /** Languages this pool's engine can recognise. */
   get supportedLanguages(): readonly Language[] {
     return this.languages;
@@ -189,7 +191,7 @@ export class AsrWorkerPool {
    * @throws GatewayError SGW_LANGUAGE_UNSUPPORTED, SGW_INVALID_ARGUMENT,
    * SGW_SHUTTING_DOWN, or SGW_ASR_UNAVAILABLE when the worker cannot open it.
    */
-  async openStream(options: OpenStreamOptions): Promise<SpeechStream> {
+  async openStream(options: PoolStreamOptions): Promise<SpeechStream> {
     if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'ASR worker pool is closed');
     const { language, inputSampleRate } = options;
     if (!this.languages.includes(language)) {
@@ -232,6 +234,20 @@ export class AsrWorkerPool {
       throw err;
     }
     return controller.stream;
+  }
+
+  /** Capacity is one core per worker thread: a worker never runs more than one decoder at a time. */
+  usage(): SpeechServiceUsage {
+    let openStreams = 0;
+    for (const slot of this.slots) openStreams += slot.streams.size;
+    return { openStreams, audioSeconds: this.totalAudioSeconds, processingSeconds: this.totalProcessingSeconds, capacity: this.slots.length };
+  }
+
+  /** A starting worker already takes streams (their opens queue behind its init), so it counts as able to open. */
+  health(): SpeechServiceHealth {
+    const ready = this.slots.filter((slot) => slot.worker !== null && slot.state === 'ready').length;
+    const status = this.closing ? 'down' : ready === this.slots.length ? 'ok' : this.leastLoaded() ? 'degraded' : 'down';
+    return { status, instances: this.slots.length, ready, restarts: this.restarts };
   }
 
   /** Counters since the pool started, for diagnostics and tests. */

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AdmissionControl } from '../../../src/asr/AdmissionControl.js';
-import type { AsrPoolStats } from '../../../src/asr/pool/AsrWorkerPool.js';
+import type { SpeechServiceUsage } from '../../../src/asr/SpeechService.js';
 import { GatewayError } from '../../../src/errors.js';
 
 describe('admission control', () => {
   test('the cost per leg follows the measured real-time factor', () => {
-    const stats: { -readonly [K in keyof AsrPoolStats]: AsrPoolStats[K] } = { engine: 'test', streamsPerWorker: [2, 2], audioSeconds: 0, processingSeconds: 0, workerRestarts: 0 };
-    const admission = new AdmissionControl({ stats: () => stats, capacityCores: 1.7, priorLegCost: 0.2, smoothing: 1 });
+    const stats: { -readonly [K in keyof SpeechServiceUsage]: SpeechServiceUsage[K] } = { openStreams: 4, audioSeconds: 0, processingSeconds: 0, capacity: 2 };
+    const admission = new AdmissionControl({ speech: { usage: () => stats }, priorLegCost: 0.2, smoothing: 1 });
+    assert.ok(Math.abs(admission.capacity - 1.7) < 1e-9, 'default: 0.85 of the service capacity');
     assert.ok(Math.abs(admission.load - 0.8) < 1e-9);
     admission.sample();
     // 40 s of audio took 2 s to recognise: 0.05 cores per leg.
@@ -22,5 +23,16 @@ describe('admission control', () => {
     stats.processingSeconds = 3;
     admission.sample();
     assert.ok(Math.abs(admission.legCost - 0.05) < 1e-9);
+  });
+
+  test('a configured capacity overrides the service capacity, which is read on each decision', () => {
+    const stats: { -readonly [K in keyof SpeechServiceUsage]: SpeechServiceUsage[K] } = { openStreams: 0, audioSeconds: 0, processingSeconds: 0, capacity: 4 };
+    const fixed = new AdmissionControl({ speech: { usage: () => stats }, capacity: 1, priorLegCost: 0.5 });
+    fixed.admit(2);
+    assert.throws(() => fixed.admit(3), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_ASR_OVERLOADED');
+    const following = new AdmissionControl({ speech: { usage: () => stats }, headroom: 1, priorLegCost: 0.5 });
+    following.admit(8);
+    stats.capacity = 1;
+    assert.throws(() => following.admit(3), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_ASR_OVERLOADED');
   });
 });

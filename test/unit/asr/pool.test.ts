@@ -99,9 +99,12 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     const workers = [pool.workerForTest(0)!, pool.workerForTest(1)!];
     const exits = workers.map(exited);
     try {
+      assert.deepEqual(pool.health(), { status: 'ok', instances: 2, ready: 2, restarts: 0 });
       const narrow = await pool.openStream({ language: 'en-US', inputSampleRate: 8000 });
       const wide = await pool.openStream({ language: 'en-US', inputSampleRate: 16000 });
       assert.deepEqual(pool.stats().streamsPerWorker, [1, 1], 'least-loaded placement');
+      assert.equal(pool.usage().openStreams, 2);
+      assert.equal(pool.usage().capacity, 2, 'one core per worker');
       const a = collect(narrow);
       const b = collect(wide);
 
@@ -126,7 +129,9 @@ describe('AsrWorkerPool with pocketsphinx', () => {
       for (const c of [a, b]) assert.ok(c.results.some((r) => !r.final), 'partials came first');
 
       assert.deepEqual(pool.stats().streamsPerWorker, [0, 0]);
+      assert.equal(pool.usage().openStreams, 0);
       const audioSeconds = await counter(metrics.asrAudioSeconds);
+      assert.ok(Math.abs(pool.usage().audioSeconds - audioSeconds) < 1e-9, 'usage() is the accounting the metrics get');
       const expectedSeconds = narrowAudio.length / 8000 + wideAudio.length / 16000;
       assert.ok(Math.abs(audioSeconds - expectedSeconds) < 0.01, `audio seconds ${audioSeconds}, expected ${expectedSeconds}`);
       assert.ok((await counter(metrics.asrProcessingSeconds)) > 0);
@@ -135,6 +140,7 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     }
     assert.deepEqual(await Promise.all(exits), [0, 0], 'workers exited on their own after freeing their decoders');
     assert.ok(workers.every((w) => w.threadId === -1));
+    assert.equal(pool.health().status, 'down');
     const rtf = (await metrics.asrRealTimeFactor.get()).values[0]?.value ?? NaN;
     assert.ok(rtf > 0 && rtf < 1, `real-time factor ${rtf}`);
     await assert.rejects(pool.openStream({ language: 'en-US', inputSampleRate: 8000 }), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_SHUTTING_DOWN');
@@ -144,6 +150,8 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     const pool = await AsrWorkerPool.create(poolOptions(new GatewayMetrics({ defaultMetrics: false }), { workers: 1 }));
     try {
       assert.deepEqual(pool.supportedLanguages, ['en-US']);
+      assert.equal(pool.engine, 'pocketsphinx');
+      assert.deepEqual(pool.capabilities, { partials: true, spotting: true, alternatives: 0 });
       await assert.rejects(pool.openStream({ language: 'nl-NL', inputSampleRate: 8000 }), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_LANGUAGE_UNSUPPORTED');
       await assert.rejects(pool.openStream({ language: 'en-US', inputSampleRate: 0 }), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_INVALID_ARGUMENT');
     } finally {
@@ -169,6 +177,8 @@ describe('AsrWorkerPool with pocketsphinx', () => {
         else pool.simulateFailureForTest(slot, 'hang', 5000);
         await until(() => pool.stats().workerRestarts === 1);
         assert.notEqual(pool.workerForTest(slot), old);
+        await until(() => pool.health().status === 'ok');
+        assert.equal(pool.health().restarts, 1);
 
         await writeChunked(stream, concat(balance16, silence(1500, 16000)), 16000);
         await c.final(2);

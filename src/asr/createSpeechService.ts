@@ -1,0 +1,32 @@
+import type { GatewayConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { GatewayMetrics } from '../metrics.js';
+import { resolveEngineConfig, type AsrChoice } from './engines/select.js';
+import { AsrWorkerPool } from './pool/AsrWorkerPool.js';
+import type { SpeechService } from './SpeechService.js';
+
+export type SpeechServiceConfig = Pick<GatewayConfig, 'voskModels' | 'pocketsphinxArgs' | 'asrWorkers' | 'asrVad' | 'asrAlternatives' | 'asrNarrowbandFillDbfs'> & {
+  readonly asr: AsrChoice;
+};
+
+/**
+ * The speech service the configuration asks for; the one place that knows
+ * the implementations, so the gateway only sees {@link SpeechService}.
+ * Today that is always the local worker pool.
+ * @throws GatewayError (normally SGW_ASR_UNAVAILABLE / SGW_CONFIG) when the engine cannot start.
+ */
+export async function createSpeechService(config: SpeechServiceConfig, logger: Logger, metrics: GatewayMetrics): Promise<SpeechService> {
+  const resolved = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
+  const engine = resolved.engine === 'pocketsphinx' ? { ...resolved, extraArgs: config.pocketsphinxArgs } : resolved;
+  // Telephone profile (docs/asr.md): measured for pocketsphinx's wideband model only.
+  const fill = config.asrNarrowbandFillDbfs;
+  return AsrWorkerPool.create({
+    engine,
+    workers: config.asrWorkers,
+    vad: config.asrVad,
+    alternatives: config.asrAlternatives,
+    ...(fill === undefined ? {} : { narrowbandFillDbfs: fill }),
+    logger,
+    metrics,
+  });
+}
