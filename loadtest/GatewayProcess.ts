@@ -1,16 +1,16 @@
 /**
  * The gateway under test as a child process (`node dist/src/cli.js serve`),
  * optionally pinned to CPUs with taskset, so its CPU and memory are its own
- * and not the load generator's. CPU and RSS are read from /proc, which counts
- * every thread (recognition workers included).
+ * and not the load generator's. CPU and RSS are read from /proc over the
+ * gateway's process tree: every thread, and the recognition worker processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { processTreeUsage } from './processTree.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 /** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
@@ -135,15 +135,10 @@ export class GatewayProcess {
     return this.#samples.filter((s) => s.atMs >= since);
   }
 
-  /** CPU ticks (user + system, all threads) and resident memory now. */
+  /** CPU ticks (user + system, all threads, worker processes included) and resident memory now. */
   async usage(): Promise<{ cpuTicks: number; rssMb: number }> {
-    const stat = await readFile(`/proc/${this.pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuTicks = Number(fields[11]) + Number(fields[12]);
-    const status = await readFile(`/proc/${this.pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuTicks, rssMb: rssKb / 1024 };
+    const { cpuTicks, rssMb } = await processTreeUsage(this.pid);
+    return { cpuTicks, rssMb };
   }
 
   /** The gateway's Prometheus text. */

@@ -7,11 +7,11 @@
  * backlog per stream, no real-time pacing), and prints one row each:
  *
  * - audio s: leg audio processed (both legs of every call);
- * - CPU s: the pool's processing accounting (time inside resampler, VAD and
- *   recogniser on the workers); `proc CPU s` is process.cpuUsage() over the
- *   same run (all threads, including the main thread's bookkeeping);
+ * - CPU s: the pool's processing accounting (worker processes report all the
+ *   CPU they use); `proc CPU s` is /proc's count for this process and its
+ *   worker processes over the same run (the main thread's bookkeeping included);
  * - RTF: CPU s / audio s (per stream); legs/core = 1 / RTF;
- * - MB/leg: RSS growth while the eight streams run, divided by eight;
+ * - MB/leg: RSS growth (this process and its workers) while the eight streams run, divided by eight;
  * - VAD saving: CPU saved with the gate versus the same input without it;
  * - words: words in finals (a sanity check that gating keeps the speech).
  * - spots: phrases the keyword spotters heard (modes transcribe+spot and spot).
@@ -32,6 +32,7 @@ import { PACKAGE_ROOT } from '../src/config.js';
 import { DEBIAN_MODEL } from '../src/asr/engines/pocketsphinx/paths.js';
 import { renderCall, type RenderedCall, type Turn } from '../src/demo/speech.js';
 import { GatewayMetrics } from '../src/metrics.js';
+import { processTreeUsage } from './processTree.js';
 
 const HARD_LIMIT_MS = 20 * 60_000;
 const CHUNK_MS = 20;
@@ -122,10 +123,10 @@ async function measure(engine: EngineConfig, vad: boolean, mode: RecognitionMode
       await done;
     }));
     const before = pool.stats();
-    const rssBefore = process.memoryUsage.rss();
+    const usageBefore = await processTreeUsage(process.pid);
+    const rssBefore = usageBefore.rssMb;
     let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 50);
-    const cpuBefore = process.cpuUsage();
+    const sampler = setInterval(() => void processTreeUsage(process.pid).then((u) => (rssPeak = Math.max(rssPeak, u.rssMb))), 100);
     const start = performance.now();
 
     const legs = calls.flatMap((c) => [c.legs.customer, c.legs.agent]);
@@ -142,9 +143,9 @@ async function measure(engine: EngineConfig, vad: boolean, mode: RecognitionMode
     }));
 
     const wallSeconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
-    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    const usageAfter = await processTreeUsage(process.pid);
+    rssPeak = Math.max(rssPeak, usageAfter.rssMb);
     const after = pool.stats();
     return {
       engine: engine.engine,
@@ -154,9 +155,9 @@ async function measure(engine: EngineConfig, vad: boolean, mode: RecognitionMode
       legs: legs.length,
       audioSeconds: after.audioSeconds - before.audioSeconds,
       cpuSeconds: after.processingSeconds - before.processingSeconds,
-      processCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      processCpuSeconds: (usageAfter.cpuTicks - usageBefore.cpuTicks) / 100,
       wallSeconds,
-      mbPerLeg: (rssPeak - rssBefore) / legs.length / 2 ** 20,
+      mbPerLeg: (rssPeak - rssBefore) / legs.length,
       skippedSeconds: (after.vadSkippedSeconds ?? 0) - (before.vadSkippedSeconds ?? 0),
       words: results.flat().reduce((n, r) => n + r.words.length, 0),
       spotHits,

@@ -131,7 +131,7 @@ export class Gateway {
       const asr = await createSpeechService({ ...config, asr: config.asr }, logger.child({ component: 'asr' }), metrics);
       this.asr = asr;
       logger.info(
-        { engine: asr.engine, workers: config.asrWorkers, languages: asr.supportedLanguages, mode: config.asrMode, narrowbandFillDbfs: config.asrNarrowbandFillDbfs ?? 'off' },
+        { engine: asr.engine, workers: config.asrWorkers, isolation: config.asrIsolation, languages: asr.supportedLanguages, mode: config.asrMode, narrowbandFillDbfs: config.asrNarrowbandFillDbfs ?? 'off' },
         'ASR ready',
       );
       if (config.asrMode === 'spot' && !asr.capabilities.spotting) {

@@ -10,6 +10,7 @@ import { defaultModelsDir, resolveModelPath } from './asr/models/catalog.js';
 import type { AsrChoice } from './asr/engines/select.js';
 import { POCKETSPHINX_DEFAULT_ARGS, parsePocketsphinxArgs } from './asr/engines/pocketsphinx/args.js';
 import type { RecognitionMode } from './asr/types.js';
+import { WORKER_ISOLATIONS, type WorkerIsolation } from './asr/pool/WorkerHost.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -45,9 +46,15 @@ export interface GatewayConfig {
   /** SO_RCVBUF of each RTP socket: absorbs bursts (and floods) while the event loop is busy. */
   readonly rtpReceiveBufferBytes: number;
   /** `none`: no recogniser; audio is received and metered, transcripts are pushed (PushTranscript). */
-  readonly asr: AsrChoice | 'none';
+  readonly asr: AsrChoice | 'vosk-server' | 'none';
+  /** ASR=vosk-server: WebSocket URLs of the speech servers per language. */
+  readonly voskServerUrls: Partial<Record<Language, readonly string[]>>;
+  /** Streams one speech server is sized for (admission control's capacity per healthy server). */
+  readonly voskServerStreams: number;
   readonly voskModels: Partial<Record<Language, string>>;
   readonly asrWorkers: number;
+  /** Where recognition workers run: child processes (a native crash ends one worker) or threads. */
+  readonly asrIsolation: WorkerIsolation;
   /** WebRTC VAD gate in front of each recogniser (speech plus padding is recognised, not silence). */
   readonly asrVad: boolean;
   /** What recognition runs per leg: free transcript, phrase spotting beside it, or spotting alone. */
@@ -106,7 +113,7 @@ export interface GatewayConfig {
 }
 
 interface OptionSpec {
-  readonly key: keyof GatewayConfig | 'voskModel' | 'voskModelNl';
+  readonly key: keyof GatewayConfig | 'voskModel' | 'voskModelNl' | 'voskServerUrlsNl';
   readonly flag: string;
   readonly env: string;
   readonly default: string;
@@ -127,10 +134,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'reorderDepth', flag: '--reorder-depth', env: 'RTP_REORDER_DEPTH', default: '4', description: 'Packets held to reorder before a gap is declared lost' },
   { key: 'securePauseDtmf', flag: '--secure-pause-dtmf', env: 'SECURE_PAUSE_DTMF', default: 'off', description: 'off, or <start>,<stop> DTMF sequences (e.g. *7,#): keying the start suspends recognition on every leg of the call (PCI card entry; digits masked), the stop resumes it and marks a transcript.gap' },
   { key: 'rtpReceiveBufferBytes', flag: '--rtp-recv-buffer', env: 'RTP_RECV_BUFFER', default: String(1024 * 1024), description: 'SO_RCVBUF per RTP socket in bytes (capped by net.core.rmem_max)' },
-  { key: 'asr', flag: '--asr', env: 'ASR', default: 'auto', description: 'auto | vosk | pocketsphinx | none (auto: vosk when a model is set, else pocketsphinx; none: RTP and streams are received and metered but not recognised, transcripts are pushed by the client)' },
+  { key: 'asr', flag: '--asr', env: 'ASR', default: 'auto', description: 'auto | vosk | pocketsphinx | vosk-server | none (auto: vosk when a model is set, else pocketsphinx; vosk-server: remote servers speaking its WebSocket protocol, VOSK_SERVER_URLS; none: RTP and streams are received and metered but not recognised, transcripts are pushed by the client)' },
+  { key: 'voskServerUrls', flag: '--vosk-server-urls', env: 'VOSK_SERVER_URLS', default: '', description: 'ASR=vosk-server: comma-separated ws:// or wss:// URLs of the en-US speech servers (round robin, health-checked, failover)' },
+  { key: 'voskServerUrlsNl', flag: '--vosk-server-urls-nl', env: 'VOSK_SERVER_URLS_NL', default: '', description: 'ASR=vosk-server: the nl-NL speech servers, as VOSK_SERVER_URLS' },
+  { key: 'voskServerStreams', flag: '--vosk-server-streams', env: 'VOSK_SERVER_STREAMS', default: '32', description: 'ASR=vosk-server: streams one server is sized for; admission control refuses calls beyond this times the healthy servers' },
   { key: 'voskModel', flag: '--vosk-model', env: 'VOSK_MODEL', default: '', description: 'Vosk model for en-US: a directory, or a model name from `models list` in the models cache' },
   { key: 'voskModelNl', flag: '--vosk-model-nl', env: 'VOSK_MODEL_NL', default: '', description: 'Vosk model for nl-NL: a directory, or a model name from `models list` in the models cache' },
-  { key: 'asrWorkers', flag: '--asr-workers', env: 'ASR_WORKERS', default: String(os.availableParallelism()), description: 'Recognition worker threads (default: one per core)' },
+  { key: 'asrWorkers', flag: '--asr-workers', env: 'ASR_WORKERS', default: String(os.availableParallelism()), description: 'Recognition workers (default: one per core)' },
+  { key: 'asrIsolation', flag: '--asr-isolation', env: 'ASR_ISOLATION', default: 'process', description: 'process | thread: recognition workers as child processes (a segfault or abort in a native engine ends that worker only; it is replaced and its calls continue) or as threads of the gateway (cheaper; a native crash takes the gateway down)' },
   { key: 'asrVad', flag: '--asr-vad', env: 'ASR_VAD', default: 'on', description: 'on | off: WebRTC VAD gate in front of each recogniser (300 ms pre-roll, 600 ms hangover)' },
   { key: 'asrMode', flag: '--asr-mode', env: 'ASR_MODE', default: 'transcribe+spot', description: 'transcribe | transcribe+spot | spot: free transcript, grammar phrase spotting beside it, or spotting alone (cheapest; no transcript)' },
   { key: 'asrNarrowbandFillDbfs', flag: '--asr-narrowband-fill', env: 'ASR_NARROWBAND_FILL', default: 'off', description: 'Experimental: noise level (dBFS, e.g. -48) filling the empty upper band of 8 kHz legs before a 16 kHz keyword spotter (docs/asr.md: it lowered recall at telephone level); off' },
@@ -216,9 +227,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (typeof parsedPsArgs === 'string') throw invalid('pocketsphinxArgs', parsedPsArgs);
   const psArgs = parsedPsArgs;
   const asr = str('asr');
-  if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx' && asr !== 'none') {
-    throw invalid('asr', 'auto, vosk, pocketsphinx or none');
+  if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx' && asr !== 'vosk-server' && asr !== 'none') {
+    throw invalid('asr', 'auto, vosk, pocketsphinx, vosk-server or none');
   }
+  const voskServerUrls: Partial<Record<Language, readonly string[]>> = {};
+  for (const [key, language] of [['voskServerUrls', 'en-US'], ['voskServerUrlsNl', 'nl-NL']] as const) {
+    const urls = str(key).split(',').map((u) => u.trim()).filter((u) => u !== '');
+    const bad = urls.find((u) => !/^wss?:\/\/./.test(u));
+    if (bad !== undefined) throw invalid(key, `ws:// or wss:// URLs, got '${bad}'`);
+    if (urls.length > 0) voskServerUrls[language] = urls;
+  }
+  if (asr === 'vosk-server' && Object.keys(voskServerUrls).length === 0) throw invalid('voskServerUrls', 'at least one URL with ASR=vosk-server');
   const voskModels: Partial<Record<Language, string>> = {};
   const modelsDir = defaultModelsDir(env);
   if (str('voskModel') !== '') voskModels['en-US'] = resolveModelPath(str('voskModel'), modelsDir);
@@ -239,7 +258,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     rtpReceiveBufferBytes: int('rtpReceiveBufferBytes', 0, 256 * 1024 * 1024),
     asr,
     voskModels,
+    voskServerUrls,
+    voskServerStreams: int('voskServerStreams', 1, 100_000),
     asrWorkers: int('asrWorkers', 1, 256),
+    asrIsolation: oneOf(str('asrIsolation'), WORKER_ISOLATIONS, () => invalid('asrIsolation', WORKER_ISOLATIONS.join(' or '))),
     asrVad: onOff('asrVad'),
     asrMode: recognitionMode(str('asrMode'), () => invalid('asrMode', 'transcribe, transcribe+spot or spot')),
     asrNarrowbandFillDbfs: str('asrNarrowbandFillDbfs') === 'off' ? undefined : num('asrNarrowbandFillDbfs', -90, -10),
@@ -303,6 +325,12 @@ export function helpText(): string {
   return [
     'Usage: speech-gateway [serve|demo|models|token] [options]   (models: list | download <name...> | verify <name...> [--cache DIR])',
     '       speech-gateway token --role agent|supervisor|admin|pbx [--agent ID] [--queues a,b] [--sub NAME] [--ttl 8h] [options]', '', '  flag                   environment        meaning', ...rows].join('\n');
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], invalid: () => GatewayError): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) throw invalid();
+  return found;
 }
 
 function recognitionMode(value: string, invalid: () => GatewayError): RecognitionMode {

@@ -111,7 +111,21 @@ export class GatewayMetrics {
 
   readonly asrWorkerRestarts = new Counter({
     name: 'sgw_asr_worker_restarts_total',
-    help: 'ASR worker threads that exited unexpectedly and were replaced',
+    help: 'ASR workers (processes or threads) that exited unexpectedly or hung and were replaced',
+    registers: [this.registry],
+  });
+
+  readonly asrRemoteServersUp = new Gauge({
+    name: 'sgw_asr_remote_servers_up',
+    help: 'Remote speech servers (vosk-server protocol) that answered their last health check or connection, per language',
+    labelNames: ['language'] as const,
+    registers: [this.registry],
+  });
+
+  readonly asrRemoteFailovers = new Counter({
+    name: 'sgw_asr_remote_failovers_total',
+    help: 'Streams moved to another remote speech server, by what went wrong with the one they were on',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

@@ -3,19 +3,27 @@ import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { resolveEngineConfig, type AsrChoice } from './engines/select.js';
 import { AsrWorkerPool } from './pool/AsrWorkerPool.js';
+import { VoskServerService } from './engines/vosk-server/VoskServerService.js';
 import type { SpeechService } from './SpeechService.js';
 
-export type SpeechServiceConfig = Pick<GatewayConfig, 'voskModels' | 'pocketsphinxArgs' | 'asrWorkers' | 'asrVad' | 'asrAlternatives' | 'asrNarrowbandFillDbfs'> & {
-  readonly asr: AsrChoice;
+export type SpeechServiceConfig = Pick<
+  GatewayConfig,
+  'voskModels' | 'voskServerUrls' | 'voskServerStreams' | 'pocketsphinxArgs' | 'asrWorkers' | 'asrIsolation' | 'asrVad' | 'asrAlternatives' | 'asrNarrowbandFillDbfs'
+> & {
+  readonly asr: AsrChoice | 'vosk-server';
 };
 
 /**
  * The speech service the configuration asks for; the one place that knows
  * the implementations, so the gateway only sees {@link SpeechService}.
- * Today that is always the local worker pool.
+ * `vosk-server`: a remote farm (src/asr/engines/vosk-server); otherwise the
+ * local worker pool with the engine `resolveEngineConfig` picks.
  * @throws GatewayError (normally SGW_ASR_UNAVAILABLE / SGW_CONFIG) when the engine cannot start.
  */
 export async function createSpeechService(config: SpeechServiceConfig, logger: Logger, metrics: GatewayMetrics): Promise<SpeechService> {
+  if (config.asr === 'vosk-server') {
+    return new VoskServerService({ servers: config.voskServerUrls, streamsPerServer: config.voskServerStreams, alternatives: config.asrAlternatives, logger, metrics });
+  }
   const resolved = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
   const engine = resolved.engine === 'pocketsphinx' ? { ...resolved, extraArgs: config.pocketsphinxArgs } : resolved;
   // Telephone profile (docs/asr.md): measured for pocketsphinx's wideband model only.
@@ -23,6 +31,7 @@ export async function createSpeechService(config: SpeechServiceConfig, logger: L
   return AsrWorkerPool.create({
     engine,
     workers: config.asrWorkers,
+    isolation: config.asrIsolation,
     vad: config.asrVad,
     alternatives: config.asrAlternatives,
     ...(fill === undefined ? {} : { narrowbandFillDbfs: fill }),

@@ -1,8 +1,9 @@
 /**
- * A recognition worker dies mid-call (the thread exits for real, as on a
- * native crash caught by the runtime or an OOM kill of the thread): the pool
- * replaces it, the call's recognisers are re-created, the gap is marked in the
- * transcript, and the call's later intent still arrives.
+ * Recognition workers die mid-call, one by a native-style crash (abort():
+ * SIGABRT, as a segfault in libpocketsphinx or libvosk would) and one by
+ * exiting: the gateway process survives (workers are child processes), the
+ * pool replaces them, the call's recognisers are re-created, the gap is marked
+ * in the transcript, and the call's later intent still arrives.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -29,7 +30,7 @@ after(async () => {
 });
 
 describe('ASR supervision', () => {
-  test('workers killed mid-call are replaced; the gap is marked and the later intent arrives', async () => {
+  test('workers crashed (SIGABRT) or exited mid-call are replaced; the gap is marked and the later intent arrives', async () => {
     const call = await renderCall(
       [
         { speaker: 'customer', text: 'Hello, I have a question about my invoice.' },
@@ -66,7 +67,8 @@ describe('ASR supervision', () => {
     const pool = gw.gateway.speech;
     assert.ok(pool instanceof AsrWorkerPool, 'the local pool (test hooks)');
     const restartsBefore = await metricValue(gw.metrics, 'sgw_asr_worker_restarts_total');
-    pool.simulateFailureForTest(0, 'exit');
+    assert.ok(pool.workerForTest(0)?.pid !== undefined, 'workers are processes by default');
+    pool.simulateFailureForTest(0, 'crash');
     pool.simulateFailureForTest(1, 'exit');
 
     const gap = await events.waitFor((e) => e.event.callId === 'crash' && e.event.type === 'transcript.gap' && e.event.leg === 'customer', 10_000, 'gap marker');

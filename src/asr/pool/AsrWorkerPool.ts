@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { GatewayError, errorMessage, invalidArgument } from '../../errors.js';
 import type { Language } from '../../language.js';
 import type { Logger } from '../../logger.js';
@@ -10,11 +9,18 @@ import type { OpenStreamOptions, SpeechCapabilities, SpeechService, SpeechServic
 import type { EngineConfig, RecognitionMode } from '../types.js';
 import type { SpeechGateTuning } from '../../audio/vad/SpeechGate.js';
 import type { FromWorker, RequestId, StreamId, ToWorker } from './protocol.js';
+import { startWorker, type WorkerHost, type WorkerIsolation } from './WorkerHost.js';
 
 export interface AsrWorkerPoolOptions {
   readonly engine: EngineConfig;
-  /** Worker threads; default `os.availableParallelism()`. Each runs its own engine instance. */
+  /** Workers; default `os.availableParallelism()`. Each runs its own engine instance. */
   readonly workers?: number;
+  /**
+   * `process` (default): each worker is a child process, so a native crash
+   * (segfault, abort) in an engine ends that worker only and it is replaced.
+   * `thread`: worker threads in the gateway's process (WorkerHost.ts).
+   */
+  readonly isolation?: WorkerIsolation;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   /** Per-stream bound on audio sent but not yet processed (see SpeechStream.write). Default 5000. */
@@ -87,12 +93,12 @@ interface StreamEntry {
 }
 
 type PendingRequest =
-  | { readonly kind: 'init'; readonly worker: Worker; readonly deferred: Deferred }
-  | { readonly kind: 'open' | 'end'; readonly worker: Worker; readonly streamId: StreamId };
+  | { readonly kind: 'init'; readonly worker: WorkerHost; readonly deferred: Deferred }
+  | { readonly kind: 'open' | 'end'; readonly worker: WorkerHost; readonly streamId: StreamId };
 
 interface WorkerSlot {
   readonly index: number;
-  worker: Worker | null;
+  worker: WorkerHost | null;
   state: 'starting' | 'ready' | 'stopping' | 'down';
   readonly streams: Map<StreamId, StreamEntry>;
   lastSeen: number;
@@ -271,13 +277,13 @@ export class AsrWorkerPool implements SpeechService {
     return this.closing;
   }
 
-  /** @internal Test hook: the current Worker of a slot (to terminate it from outside). */
-  workerForTest(index: number): Worker | undefined {
+  /** @internal Test hook: the current worker of a slot (to terminate it from outside). */
+  workerForTest(index: number): WorkerHost | undefined {
     return this.slots[index]?.worker ?? undefined;
   }
 
-  /** @internal Test hook: make a worker exit abruptly (no cleanup) or block its thread. */
-  simulateFailureForTest(index: number, action: 'exit' | 'hang', ms?: number): void {
+  /** @internal Test hook: make a worker exit abruptly (no cleanup), abort as a native crash would (process isolation only) or block. */
+  simulateFailureForTest(index: number, action: 'exit' | 'crash' | 'hang', ms?: number): void {
     const worker = this.slots[index]?.worker;
     if (worker) this.post(worker, { type: 'debug', action, ...(ms === undefined ? {} : { ms }) });
   }
@@ -286,15 +292,14 @@ export class AsrWorkerPool implements SpeechService {
 
   /** Starts a worker in `slot`; resolves when its engine is loaded. */
   private spawn(slot: WorkerSlot): Promise<void> {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { name: `asr-${slot.index}` });
+    const worker: WorkerHost = startWorker(this.options.isolation ?? 'process', `asr-${slot.index}`, {
+      message: (msg) => this.onMessage(slot, worker, msg),
+      error: (err) => this.logger.error({ worker: slot.index, err: errorMessage(err) }, 'ASR worker error'),
+      exit: (code, signal) => this.onExit(slot, worker, signal === null ? `exited with code ${code ?? 'unknown'}` : `was killed by ${signal}`),
+    });
+    slot.exited = worker.exited.then(() => undefined);
     slot.worker = worker;
     slot.state = 'starting';
-    slot.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (msg: FromWorker) => this.onMessage(slot, worker, msg));
-    worker.on('error', (err) => {
-      this.logger.error({ worker: slot.index, err: errorMessage(err) }, 'ASR worker error');
-    });
-    worker.on('exit', (code) => this.onExit(slot, worker, code));
 
     const requestId = this.nextRequestId++;
     const ready = new Promise<void>((resolve, reject) => {
@@ -315,7 +320,7 @@ export class AsrWorkerPool implements SpeechService {
     });
   }
 
-  private onMessage(slot: WorkerSlot, worker: Worker, msg: FromWorker): void {
+  private onMessage(slot: WorkerSlot, worker: WorkerHost, msg: FromWorker): void {
     if (slot.worker !== worker) return; // a replaced worker's last words
     // Any message proves the thread is alive. Pings queue behind audio (FIFO),
     // so a worker busy with a backlog answers late but keeps sending `processed`.
@@ -394,13 +399,13 @@ export class AsrWorkerPool implements SpeechService {
     }
   }
 
-  private onExit(slot: WorkerSlot, worker: Worker, code: number): void {
-    this.failRequests(worker, `ASR worker exited with code ${code}`);
+  private onExit(slot: WorkerSlot, worker: WorkerHost, how: string): void {
+    this.failRequests(worker, `ASR worker ${how}`);
     if (slot.worker !== worker) return; // already replaced (hung worker)
     slot.worker = null;
     // Stopping: expected. Starting: the rejected init above reports it (create() or replace()).
     if (slot.state === 'stopping' || slot.state === 'starting' || this.closing || !this.started) return;
-    this.replace(slot, `exited with code ${code}`);
+    this.replace(slot, how);
   }
 
   private heartbeat(): void {
@@ -459,7 +464,7 @@ export class AsrWorkerPool implements SpeechService {
    * A replacement worker could not start (only if the install changed under
    * us, or threads cannot be created): fail its streams, retry with backoff.
    */
-  private startFailed(slot: WorkerSlot, worker: Worker | null, err: unknown): void {
+  private startFailed(slot: WorkerSlot, worker: WorkerHost | null, err: unknown): void {
     this.logger.error({ worker: slot.index, err: errorMessage(err) }, 'replacement ASR worker failed to start');
     slot.worker = null;
     slot.state = 'down';
@@ -518,7 +523,7 @@ export class AsrWorkerPool implements SpeechService {
     return best;
   }
 
-  private sendOpen(worker: Worker, entry: StreamEntry, streamId: StreamId): void {
+  private sendOpen(worker: WorkerHost, entry: StreamEntry, streamId: StreamId): void {
     this.post(worker, {
       type: 'open',
       requestId: this.request({ kind: 'open', worker, streamId }),
@@ -587,7 +592,7 @@ export class AsrWorkerPool implements SpeechService {
    * own; stream opens/ends are re-sent by `replace` (their waiters live on the
    * stream entry).
    */
-  private failRequests(worker: Worker, message: string): void {
+  private failRequests(worker: WorkerHost, message: string): void {
     for (const [requestId, request] of this.pending) {
       if (request.worker !== worker) continue;
       this.pending.delete(requestId);
@@ -595,9 +600,9 @@ export class AsrWorkerPool implements SpeechService {
     }
   }
 
-  private post(worker: Worker, message: ToWorker, transfer?: ArrayBuffer[]): void {
+  private post(worker: WorkerHost, message: ToWorker, transfer?: ArrayBuffer[]): void {
     try {
-      worker.postMessage(message, transfer);
+      worker.post(message, transfer);
     } catch (err) {
       this.logger.error({ err: errorMessage(err), type: message.type }, 'posting to ASR worker failed');
     }

@@ -74,15 +74,15 @@ export interface PingMessage {
   readonly seq: number;
 }
 
-/** Free every recogniser and the engine, then exit the thread with code 0. */
+/** Free every recogniser and the engine, then exit the worker with code 0. */
 export interface ShutdownMessage {
   readonly type: 'shutdown';
 }
 
-/** Test hooks: simulate a crashed or hung worker. */
+/** Test hooks: simulate a worker that exits, crashes in native code (abort: process isolation only) or hangs. */
 export interface DebugMessage {
   readonly type: 'debug';
-  readonly action: 'exit' | 'hang';
+  readonly action: 'exit' | 'crash' | 'hang';
   /** For `hang`: how long to block the thread. */
   readonly ms?: number;
 }

@@ -8,6 +8,9 @@
  * Messages are handled strictly in arrival order through a promise chain
  * (opening a stream is async because the resampler and the VAD load wasm), and nothing
  * escapes the handler: failures are reported as messages.
+ *
+ * It runs as a child process (the default: a native crash ends only this
+ * process) or as a worker thread (WorkerHost.ts); only the channel differs.
  */
 import { parentPort } from 'node:worker_threads';
 import { GatewayError, errorMessage, type ErrorCode } from '../../errors.js';
@@ -22,8 +25,26 @@ import type { FromWorker, OpenMessage, StreamId, ToWorker } from './protocol.js'
 import { StreamSink } from './StreamSink.js';
 import type { SpotHit } from '../types.js';
 
-if (parentPort === null) throw new Error('asr/pool/worker.js must be started as a worker thread');
-const port = parentPort;
+interface Channel {
+  /** A child process owns its CPU clock, so its accounting can include everything it spends. */
+  readonly isProcess: boolean;
+  send(message: FromWorker, transfer?: ArrayBuffer[]): void;
+  onMessage(handler: (message: ToWorker) => void): void;
+}
+
+function channel(): Channel {
+  const port = parentPort;
+  if (port !== null) {
+    return { isProcess: false, send: (message, transfer) => port.postMessage(message, transfer), onMessage: (handler) => port.on('message', handler) };
+  }
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error('asr/pool/worker.js must be started by the ASR pool (worker thread or forked process)');
+  // The gateway went away (even by a crash): nothing will read results any more.
+  process.on('disconnect', () => process.exit(0));
+  return { isProcess: true, send: (message) => void send(message), onMessage: (handler) => process.on('message', handler) };
+}
+
+const port = channel();
 
 interface StreamState {
   /** Recogniser and/or spotter. */
@@ -40,7 +61,21 @@ const streams = new Map<StreamId, StreamState>();
 let chain: Promise<void> = Promise.resolve();
 
 function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
-  port.postMessage(message, transfer);
+  port.send(message, transfer);
+}
+
+/**
+ * CPU a process worker spent since the last report, whatever it was spent on
+ * (engine and decoder start, wasm, IPC, GC): the pool's accounting and
+ * admission control must see all of it. A thread shares the gateway's CPU
+ * clock, so it reports the wall time of the audio it handled instead.
+ */
+let cpuReported = process.cpuUsage();
+function cpuSinceLastReportMs(): number {
+  const now = process.cpuUsage();
+  const ms = (now.user - cpuReported.user + now.system - cpuReported.system) / 1000;
+  cpuReported = now;
+  return ms;
 }
 
 function codeOf(err: unknown): ErrorCode {
@@ -158,7 +193,7 @@ async function handle(msg: ToWorker): Promise<void> {
           post({ type: 'error', streamId, message: `recognition failed: ${errorMessage(err)}` });
         }
       }
-      const processingMs = performance.now() - start;
+      const processingMs = port.isProcess ? cpuSinceLastReportMs() : performance.now() - start;
       // Always acknowledged, even for an unknown stream, so the sender's backlog accounting drains.
       if (gate) post({ type: 'processed', streamId, samples, processingMs, vadSkippedSeconds: (gate.skippedSamples - skippedBefore) / gate.sampleRate });
       else post({ type: 'processed', streamId, samples, processingMs });
@@ -176,6 +211,8 @@ async function handle(msg: ToWorker): Promise<void> {
           post({ type: 'error', streamId, message: `flushing the final result failed: ${errorMessage(err)}` });
         }
       }
+      // The final flush decodes too; a process reports it now rather than with some later stream's audio.
+      if (port.isProcess) post({ type: 'processed', streamId, samples: 0, processingMs: cpuSinceLastReportMs() });
       post({ type: 'ended', requestId, streamId });
       return;
     }
@@ -200,7 +237,7 @@ async function handle(msg: ToWorker): Promise<void> {
   }
 }
 
-port.on('message', (msg: ToWorker) => {
+port.onMessage((msg: ToWorker) => {
   // Heartbeats bypass the queue: they must measure whether the thread is responsive, not the backlog.
   if (msg.type === 'ping') {
     post({ type: 'pong', seq: msg.seq });
@@ -208,6 +245,8 @@ port.on('message', (msg: ToWorker) => {
   }
   if (msg.type === 'debug') {
     if (msg.action === 'exit') process.exit(70);
+    // A native library's abort (SIGABRT), as a segfault would: only a process worker survives being asked.
+    else if (msg.action === 'crash') process.abort();
     // Blocks the thread without burning CPU.
     else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msg.ms ?? 60_000);
     return;

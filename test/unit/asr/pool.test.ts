@@ -1,7 +1,6 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import type { Worker } from 'node:worker_threads';
+import { readFileSync, readdirSync } from 'node:fs';
 import { pino } from 'pino';
 import { GatewayError } from '../../../src/errors.js';
 import { GatewayMetrics } from '../../../src/metrics.js';
@@ -62,8 +61,29 @@ async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-function exited(worker: Worker): Promise<number> {
-  return new Promise((resolve) => worker.once('exit', resolve));
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Child processes of this process (ASR workers under process isolation). */
+function childProcesses(): number {
+  let count = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat, after the parenthesised command name, is the parent pid.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) count++;
+    } catch {
+      // The process went away while we looked.
+    }
+  }
+  return count;
 }
 
 function osThreads(): number {
@@ -93,11 +113,12 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     ]);
   });
 
-  test('two streams on two workers (8 kHz resampled and 16 kHz) produce finals; close() stops every worker', async () => {
+  for (const isolation of ['process', 'thread'] as const) test(`two streams on two ${isolation} workers (8 kHz resampled and 16 kHz) produce finals; close() stops every worker`, async () => {
     const metrics = new GatewayMetrics({ defaultMetrics: false });
-    const pool = await AsrWorkerPool.create(poolOptions(metrics));
+    const pool = await AsrWorkerPool.create(poolOptions(metrics, { isolation }));
     const workers = [pool.workerForTest(0)!, pool.workerForTest(1)!];
-    const exits = workers.map(exited);
+    assert.ok(workers.every((w) => w.isolation === isolation && (isolation === 'thread') === (w.pid === undefined)));
+    const exits = workers.map((w) => w.exited.then((e) => e.code));
     try {
       assert.deepEqual(pool.health(), { status: 'ok', instances: 2, ready: 2, restarts: 0 });
       const narrow = await pool.openStream({ language: 'en-US', inputSampleRate: 8000 });
@@ -139,7 +160,7 @@ describe('AsrWorkerPool with pocketsphinx', () => {
       await Promise.all([pool.close(), pool.close()]);
     }
     assert.deepEqual(await Promise.all(exits), [0, 0], 'workers exited on their own after freeing their decoders');
-    assert.ok(workers.every((w) => w.threadId === -1));
+    assert.ok(workers.every((w) => w.pid === undefined || !alive(w.pid)), 'no worker process left');
     assert.equal(pool.health().status, 'down');
     const rtf = (await metrics.asrRealTimeFactor.get()).values[0]?.value ?? NaN;
     assert.ok(rtf > 0 && rtf < 1, `real-time factor ${rtf}`);
@@ -159,7 +180,31 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     }
   });
 
-  for (const kind of ['terminated from outside', 'exits abruptly', 'stops answering heartbeats'] as const) {
+  test('a process worker accounts for all the CPU it uses: the processing seconds agree with /proc within 10%', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const pool = await AsrWorkerPool.create(poolOptions(metrics, { workers: 1, isolation: 'process' }));
+    try {
+      const pid = pool.workerForTest(0)?.pid;
+      assert.ok(pid !== undefined);
+      const stream = await pool.openStream({ language: 'en-US', inputSampleRate: 8000 });
+      const c = collect(stream);
+      await writeChunked(stream, concat(silence(300, 8000), greeting8, silence(800, 8000), cancel8, silence(1500, 8000)), 8000);
+      await stream.end();
+      await c.done;
+      // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (USER_HZ, 100 on Linux).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const procSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      const accounted = await counter(metrics.asrProcessingSeconds);
+      assert.equal(accounted, pool.usage().processingSeconds);
+      assert.ok(procSeconds > 0.2, `the worker used ${procSeconds} s of CPU`);
+      assert.ok(Math.abs(accounted - procSeconds) <= 0.1 * procSeconds, `accounted ${accounted.toFixed(3)} s, /proc says ${procSeconds.toFixed(3)} s`);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  for (const kind of ['terminated from outside', 'exits abruptly', 'crashes in native code (SIGABRT)', 'stops answering heartbeats'] as const) {
     test(`a worker that ${kind} is replaced and the stream keeps producing results`, async () => {
       const metrics = new GatewayMetrics({ defaultMetrics: false });
       const pool = await AsrWorkerPool.create(poolOptions(metrics, { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 600 }));
@@ -174,6 +219,8 @@ describe('AsrWorkerPool with pocketsphinx', () => {
         const old = pool.workerForTest(slot)!;
         if (kind === 'terminated from outside') await old.terminate();
         else if (kind === 'exits abruptly') pool.simulateFailureForTest(slot, 'exit');
+        // A native abort in a thread would take this test process down with it: process isolation is what survives it.
+        else if (kind === 'crashes in native code (SIGABRT)') pool.simulateFailureForTest(slot, 'crash');
         else pool.simulateFailureForTest(slot, 'hang', 5000);
         await until(() => pool.stats().workerRestarts === 1);
         assert.notEqual(pool.workerForTest(slot), old);
@@ -199,15 +246,18 @@ describe('AsrWorkerPool with pocketsphinx', () => {
   }
 });
 
-test('a pool whose engine cannot load rejects create() with the worker message and leaves no thread', async () => {
-  await synthesize('warm up', { rate: 8000 }); // starts libuv's thread pool so the thread count is stable
-  const threadsBefore = osThreads();
-  const metrics = new GatewayMetrics({ defaultMetrics: false });
-  const path = '/nonexistent/vosk-model';
-  await assert.rejects(
-    AsrWorkerPool.create({ engine: { engine: 'vosk', models: { 'en-US': path } }, workers: 2, logger, metrics }),
-    (err: unknown) => err instanceof GatewayError && err.code === 'SGW_ASR_UNAVAILABLE' && err.message.includes(path) && err.message.includes('VOSK_MODEL='),
-  );
-  await until(() => osThreads() <= threadsBefore, 5000);
-  assert.equal(await counter(metrics.asrWorkerRestarts), 0);
-});
+for (const isolation of ['process', 'thread'] as const) {
+  test(`a pool of ${isolation} workers whose engine cannot load rejects create() with the worker message and leaves no worker`, async () => {
+    await synthesize('warm up', { rate: 8000 }); // starts libuv's thread pool so the thread count is stable
+    const threadsBefore = osThreads();
+    const childrenBefore = childProcesses();
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const path = '/nonexistent/vosk-model';
+    await assert.rejects(
+      AsrWorkerPool.create({ engine: { engine: 'vosk', models: { 'en-US': path } }, workers: 2, isolation, logger, metrics }),
+      (err: unknown) => err instanceof GatewayError && err.code === 'SGW_ASR_UNAVAILABLE' && err.message.includes(path) && err.message.includes('VOSK_MODEL='),
+    );
+    await until(() => osThreads() <= threadsBefore && childProcesses() <= childrenBefore, 5000);
+    assert.equal(await counter(metrics.asrWorkerRestarts), 0);
+  });
+}
