@@ -5,9 +5,12 @@
  * result times are mapped back to the stream's timeline). Native recognition blocks, which
  * is why it lives here and not on the main thread.
  *
- * Messages are handled strictly in arrival order through a promise chain
- * (opening a stream is async because the resampler and the VAD load wasm), and nothing
- * escapes the handler: failures are reported as messages.
+ * Messages are taken off the channel as they arrive and handled one at a
+ * time from two queues: `init` and `open` first (a call's start must not wait
+ * behind other calls' audio), then everything else in arrival order (a
+ * stream's audio, end and close stay in order; its open was sent before its
+ * audio). Opening a stream is async (the resampler and the VAD load wasm).
+ * Nothing escapes the handler: failures are reported as messages.
  *
  * It runs as a child process (the default: a native crash ends only this
  * process) or as a worker thread (WorkerHost.ts); only the channel differs.
@@ -58,7 +61,13 @@ let engine: Engine | null = null;
 let partialIntervalMs: number | undefined;
 let alternatives = 0;
 const streams = new Map<StreamId, StreamState>();
-let chain: Promise<void> = Promise.resolve();
+/**
+ * Received, not yet handled. Bounded by the pool: it sends a stream no more
+ * audio than its backlog bound (maxBufferedAudioMs) until `processed` comes back.
+ */
+const urgent: ToWorker[] = [];
+const ordered: ToWorker[] = [];
+let draining = false;
 
 function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
   port.send(message, transfer);
@@ -238,7 +247,7 @@ async function handle(msg: ToWorker): Promise<void> {
 }
 
 port.onMessage((msg: ToWorker) => {
-  // Heartbeats bypass the queue: they must measure whether the thread is responsive, not the backlog.
+  // Heartbeats bypass the queues: they must measure whether the worker is responsive, not the backlog.
   if (msg.type === 'ping') {
     post({ type: 'pong', seq: msg.seq });
     return;
@@ -251,9 +260,24 @@ port.onMessage((msg: ToWorker) => {
     else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msg.ms ?? 60_000);
     return;
   }
-  chain = chain
-    .then(() => handle(msg))
-    .catch((err: unknown) => {
-      post({ type: 'error', message: `unexpected failure handling ${msg.type}: ${errorMessage(err)}` });
-    });
+  (msg.type === 'open' || msg.type === 'init' ? urgent : ordered).push(msg);
+  if (!draining) {
+    draining = true;
+    setImmediate(() => void drain());
+  }
 });
+
+/** One message per turn of the event loop, so messages that arrived meanwhile are queued (and an open can go first). */
+async function drain(): Promise<void> {
+  const msg = urgent.shift() ?? ordered.shift();
+  if (msg === undefined) {
+    draining = false;
+    return;
+  }
+  try {
+    await handle(msg);
+  } catch (err) {
+    post({ type: 'error', message: `unexpected failure handling ${msg.type}: ${errorMessage(err)}` });
+  }
+  setImmediate(() => void drain());
+}

@@ -204,6 +204,30 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     }
   });
 
+  test('opening a stream does not wait behind the audio other streams have queued on the worker', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const pool = await AsrWorkerPool.create(poolOptions(metrics, { workers: 1 }));
+    try {
+      const busy = await Promise.all([0, 1, 2].map(() => pool.openStream({ language: 'en-US', inputSampleRate: 16000, vad: false })));
+      const readers = busy.map(collect);
+      // Four seconds per stream, all at once: about twelve seconds of audio queued on the one worker.
+      const audio = concat(cancel16, silence(4000 - (cancel16.length * 1000) / 16000, 16000));
+      for (const stream of busy) for (const chunk of chunks(audio, 16000, 20)) stream.write(chunk);
+      const queuedAtOpen = busy.reduce((ms, s) => ms + s.bufferedAudioMs, 0);
+      assert.ok(queuedAtOpen > 10_000, `queued ${queuedAtOpen} ms`);
+      const late = await pool.openStream({ language: 'en-US', inputSampleRate: 16000 });
+      const stillQueued = busy.reduce((ms, s) => ms + s.bufferedAudioMs, 0);
+      // In arrival order the open would have come after all of it (nothing left queued).
+      assert.ok(stillQueued > 4000, `the open waited for the backlog: ${Math.round(stillQueued)} ms of ${Math.round(queuedAtOpen)} ms still queued when it was ready`);
+      await Promise.all(busy.map((s) => s.end()));
+      await Promise.all(readers.map((r) => r.done));
+      for (const r of readers) assert.match(r.finals().map((f) => f.text).join(' '), /cancel/, 'the queued audio was still recognised');
+      late.close();
+    } finally {
+      await pool.close();
+    }
+  });
+
   for (const kind of ['terminated from outside', 'exits abruptly', 'crashes in native code (SIGABRT)', 'stops answering heartbeats'] as const) {
     test(`a worker that ${kind} is replaced and the stream keeps producing results`, async () => {
       const metrics = new GatewayMetrics({ defaultMetrics: false });
