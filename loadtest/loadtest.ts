@@ -27,7 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { POCKETSPHINX_DEFAULT_ARGS } from '../src/asr/engines/pocketsphinx/args.js';
+import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS } from '../src/asr/engines/pocketsphinx/args.js';
 import { CallControl } from '../src/ingest/grpc/client.js';
 import { encodeFixture, playCall, type CallRecord, type EncodedFixture, type LoadCodec, type Transport } from './CallDriver.js';
 import { EventClient } from './EventClients.js';
@@ -113,7 +113,7 @@ export interface LoadTestReport {
   readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGb: number; readonly node: string; readonly kernel: string };
   readonly options: Omit<LoadTestOptions, 'log'>;
   /** The gateway's settings that shape the figures. */
-  readonly gateway: { readonly env: Readonly<Record<string, string>>; readonly pocketsphinxArgs: string };
+  readonly gateway: { readonly env: Readonly<Record<string, string>>; readonly pocketsphinxArgs: string; readonly pocketsphinxNarrowbandArgs: string };
   readonly steps: StepResult[];
 }
 
@@ -410,7 +410,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<{ report: L
     startedAt: new Date().toISOString(),
     machine: machine(),
     options: recorded,
-    gateway: { env: SCENARIOS[options.scenario].env, pocketsphinxArgs: process.env['POCKETSPHINX_ARGS'] ?? POCKETSPHINX_DEFAULT_ARGS.join(' ') },
+    gateway: { env: SCENARIOS[options.scenario].env, pocketsphinxArgs: process.env['POCKETSPHINX_ARGS'] ?? POCKETSPHINX_DEFAULT_ARGS.join(' '), pocketsphinxNarrowbandArgs: process.env['POCKETSPHINX_NARROWBAND_ARGS'] ?? (POCKETSPHINX_NARROWBAND_DEFAULT_ARGS.join(' ') || 'none') },
     steps: [],
   };
   const name = `${options.scenario}-${options.transport}`;

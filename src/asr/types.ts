@@ -10,8 +10,10 @@ export type EngineConfig =
       readonly hmm: string;
       readonly lm: string;
       readonly dict: string;
-      /** Extra flag/value pairs for transcript decoders (`POCKETSPHINX_ARGS`). */
+      /** Extra flag/value pairs for wideband transcript decoders (`POCKETSPHINX_ARGS`). */
       readonly extraArgs?: readonly string[];
+      /** The same for telephone-profile (8 kHz) transcript decoders (`POCKETSPHINX_NARROWBAND_ARGS`). */
+      readonly narrowbandArgs?: readonly string[];
     }
   | {
       readonly engine: 'vosk';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { POCKETSPHINX_DEFAULT_ARGS, parsePocketsphinxArgs } from '../../../src/asr/engines/pocketsphinx/args.js';
+import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, parsePocketsphinxArgs } from '../../../src/asr/engines/pocketsphinx/args.js';
 import { loadConfig } from '../../../src/config.js';
 
 test('POCKETSPHINX_ARGS: flag/value pairs, the default when unset or empty, none for the library defaults', () => {
@@ -17,4 +17,12 @@ test('POCKETSPHINX_ARGS: odd counts, non-flags and the flags the engine owns are
   assert.match(String(parsePocketsphinxArgs('maxhmmpf 3000')), /'maxhmmpf' is not a flag/);
   assert.match(String(parsePocketsphinxArgs('-lm /tmp/other.lm')), /without -lm/);
   assert.throws(() => loadConfig([], { POCKETSPHINX_ARGS: '-dict x' }), /pocketsphinx.*without -dict/i);
+});
+
+test('POCKETSPHINX_NARROWBAND_ARGS: the telephone profile has flags of its own, parsed and checked the same way', () => {
+  assert.deepEqual(loadConfig([], {}).pocketsphinxNarrowbandArgs, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS);
+  assert.deepEqual(loadConfig([], { POCKETSPHINX_NARROWBAND_ARGS: '-maxhmmpf 5000' }).pocketsphinxNarrowbandArgs, ['-maxhmmpf', '5000']);
+  assert.deepEqual(loadConfig([], { POCKETSPHINX_NARROWBAND_ARGS: 'none' }).pocketsphinxNarrowbandArgs, []);
+  assert.deepEqual(loadConfig([], { POCKETSPHINX_NARROWBAND_ARGS: '-maxhmmpf 5000' }).pocketsphinxArgs, POCKETSPHINX_DEFAULT_ARGS, 'independent of the wideband flags');
+  assert.throws(() => loadConfig([], { POCKETSPHINX_NARROWBAND_ARGS: '-hmm /x' }), /without -hmm/);
 });

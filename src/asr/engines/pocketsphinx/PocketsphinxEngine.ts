@@ -26,6 +26,8 @@ export interface PocketsphinxEngineOptions {
   readonly maxUtteranceMs?: number;
   /** Extra pocketsphinx arguments for wideband transcript decoders as flag/value pairs, e.g. `['-maxhmmpf', '3000']`. */
   readonly extraArgs?: readonly string[];
+  /** The same for the telephone profile's (8 kHz) transcript decoders. Default none (the gateway passes POCKETSPHINX_NARROWBAND_ARGS). */
+  readonly narrowbandArgs?: readonly string[];
   /**
    * Keyword-spotting threshold per phrase is 10^-(this × words), capped at
    * 10^-50: longer phrases accumulate more acoustic evidence, so they need a
@@ -103,6 +105,7 @@ export class PocketsphinxEngine implements Engine {
   private readonly maxIdle: number;
   private readonly maxUtteranceMs: number;
   private readonly extraArgs: readonly string[];
+  private readonly narrowbandArgs: readonly string[];
   private readonly kwsExponentPerWord: number;
   /** Idle spotting decoders by phrase list (their keyword search is built into them at ps_init). */
   private readonly idleSpotters = new Map<string, DecoderHandle[]>();
@@ -128,6 +131,7 @@ export class PocketsphinxEngine implements Engine {
     this.maxIdle = options.maxIdleDecoders ?? 2;
     this.maxUtteranceMs = options.maxUtteranceMs ?? 30_000;
     this.extraArgs = options.extraArgs ?? [];
+    this.narrowbandArgs = options.narrowbandArgs ?? [];
     this.kwsExponentPerWord = options.kwsThresholdExponentPerWord ?? 8;
     this.telephoneCmninit = options.telephoneCmninit ?? TELEPHONE_CMNINIT;
     if (!/^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){12}$/.test(this.telephoneCmninit)) {
@@ -395,9 +399,9 @@ export class PocketsphinxEngine implements Engine {
     const config = ps.cmd_ln_init(null, ps.ps_args(), 1,
       // No -logfn: logging is disabled process-wide by the bindings (see there).
       '-hmm', hmm, ...searchArgs,
-      // Search pruning is for the wideband n-gram search: keyword spotting has its own thresholds,
-      // and the telephone profile lost transcript recall to it (docs/asr.md#speed).
-      ...(search === 'lm' && profile === 'wideband' ? this.extraArgs : []),
+      // Search pruning is for the n-gram search (keyword spotting has its own thresholds); the
+      // telephone profile has flags of its own, as pruning costs it more recall (docs/asr.md#speed).
+      ...(search === 'lm' ? (profile === 'wideband' ? this.extraArgs : this.narrowbandArgs) : []),
       null);
     if (config === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'pocketsphinx rejected its configuration');
     try {
