@@ -85,11 +85,18 @@ export interface RecognitionStream extends AsyncIterable<RecognitionResult> {
   readonly droppedResults: number;
 }
 
-/** Stream time (ms) the recogniser never heard, e.g. audio in flight to a worker that died. */
+/**
+ * Why part of a stream was never recognised: `asr-worker-restart`, the audio
+ * was in flight to an engine that died, hung or was lost (a remote server);
+ * `asr-backlog`, the stream's backlog bound dropped it.
+ */
+export type SpeechGapReason = 'asr-worker-restart' | 'asr-backlog';
+
+/** Stream time (ms) the recogniser never heard. */
 export interface SpeechGap {
   readonly startMs: number;
   readonly endMs: number;
-  readonly reason: 'asr-worker-restart';
+  readonly reason: SpeechGapReason;
 }
 
 /**

@@ -97,6 +97,10 @@ export class SpeechStream implements RecognitionStream {
 
   private droppedSamples = 0;
   private droppedPartials = 0;
+  /** Consecutive dropped audio not yet reported as a gap (one gap per run of drops), stream ms. */
+  private dropRun: { startMs: number; endMs: number } | undefined;
+  /** The newest partial of an utterance without its final yet: published as the final if the recogniser is lost. */
+  private openPartial: RecognitionResult | undefined;
   private gapListener: ((gap: SpeechGap) => void) | undefined;
   private spotListener: ((hit: SpotHit) => void) | undefined;
 
@@ -176,6 +180,7 @@ export class SpeechStream implements RecognitionStream {
         this.drop(n);
         return;
       }
+      this.reportDropRun();
       this.pendingSamples += n;
       this.fedSamples += n;
     } catch (err) {
@@ -191,6 +196,7 @@ export class SpeechStream implements RecognitionStream {
     if (this.endPromise) return this.endPromise;
     if (this.state === 'closed') return (this.endPromise = Promise.resolve());
     this.state = 'ending';
+    this.reportDropRun();
     this.endPromise = this.transport
       .end(this.id)
       .catch((err: unknown) => {
@@ -204,6 +210,7 @@ export class SpeechStream implements RecognitionStream {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.reportDropRun();
     try {
       this.transport.close(this.id);
     } finally {
@@ -257,22 +264,25 @@ export class SpeechStream implements RecognitionStream {
 
   private deliver(results: readonly RecognitionResult[]): void {
     if (this.finished) return;
-    for (const raw of results) {
-      const result = this.toStreamTime(raw);
-      this.nextUtteranceId = Math.max(this.nextUtteranceId, result.utteranceId + 1);
-      const waiter = this.waiters.shift();
-      if (waiter) {
-        waiter.resolve({ done: false, value: result });
-        continue;
-      }
-      this.queue.push(result);
-      if (this.queue.length > this.maxQueuedResults) {
-        // Partials are superseded by later results anyway; finals carry the transcript.
-        const oldestPartial = this.queue.findIndex((r) => !r.final);
-        if (oldestPartial >= 0) {
-          this.queue.splice(oldestPartial, 1);
-          this.droppedPartials++;
-        }
+    for (const raw of results) this.enqueue(this.toStreamTime(raw));
+  }
+
+  /** `result` in stream time. */
+  private enqueue(result: RecognitionResult): void {
+    this.nextUtteranceId = Math.max(this.nextUtteranceId, result.utteranceId + 1);
+    this.openPartial = result.final ? undefined : result;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      waiter.resolve({ done: false, value: result });
+      return;
+    }
+    this.queue.push(result);
+    if (this.queue.length > this.maxQueuedResults) {
+      // Partials are superseded by later results anyway; finals carry the transcript.
+      const oldestPartial = this.queue.findIndex((r) => !r.final);
+      if (oldestPartial >= 0) {
+        this.queue.splice(oldestPartial, 1);
+        this.droppedPartials++;
       }
     }
   }
@@ -298,6 +308,13 @@ export class SpeechStream implements RecognitionStream {
       this.logger.warn({ streamId: this.id, bufferedMs: Math.round(this.bufferedAudioMs) }, 'recogniser backlog full, dropping audio');
     }
     this.droppedSamples += samples;
+    const endMs = (this.writtenSamples * 1000) / this.inputSampleRate;
+    const startMs = endMs - seconds * 1000;
+    if (this.dropRun !== undefined && Math.abs(this.dropRun.endMs - startMs) < 1e-6) this.dropRun.endMs = endMs;
+    else {
+      this.reportDropRun();
+      this.dropRun = { startMs, endMs };
+    }
     // Later recogniser time is shifted by the dropped audio.
     const atMs = (this.fedSamples * 1000) / this.inputSampleRate;
     const last = this.breakpoints[this.breakpoints.length - 1];
@@ -310,17 +327,36 @@ export class SpeechStream implements RecognitionStream {
   private rebind(): number {
     const lostMs = (this.pendingSamples * 1000) / this.inputSampleRate;
     const endMs = (this.writtenSamples * 1000) / this.inputSampleRate;
-    try {
-      this.gapListener?.({ startMs: endMs - lostMs, endMs, reason: 'asr-worker-restart' });
-    } catch (err) {
-      this.logger.error({ streamId: this.id, err: errorMessage(err) }, 'gap listener failed');
-    }
+    this.reportDropRun();
+    // The utterance in progress died with the recogniser: what it had heard so far is its final.
+    // The rest of it (after that partial, processed or not) was never recognised.
+    const cut = this.openPartial;
+    if (cut !== undefined && cut.text !== '' && !this.finished) this.enqueue({ ...cut, final: true });
+    this.openPartial = undefined;
+    const startMs = cut === undefined ? endMs - lostMs : Math.min(cut.endMs, endMs - lostMs);
+    this.reportGap({ startMs, endMs, reason: 'asr-worker-restart' });
     // The new recogniser's time 0 is "now" on the stream clock; unprocessed audio became a gap.
     this.breakpoints = [{ atMs: 0, shiftMs: (this.writtenSamples * 1000) / this.inputSampleRate }];
     this.fedSamples = 0;
     this.pendingSamples = 0;
     this.utteranceBase = this.nextUtteranceId;
     return lostMs;
+  }
+
+  /** One gap per run of dropped chunks, reported when the run ends (a write got through, end, close, rebind). */
+  private reportDropRun(): void {
+    const run = this.dropRun;
+    if (run === undefined) return;
+    this.dropRun = undefined;
+    this.reportGap({ startMs: run.startMs, endMs: run.endMs, reason: 'asr-backlog' });
+  }
+
+  private reportGap(gap: SpeechGap): void {
+    try {
+      this.gapListener?.(gap);
+    } catch (err) {
+      this.logger.error({ streamId: this.id, err: errorMessage(err) }, 'gap listener failed');
+    }
   }
 
   private fail(error: Error): void {

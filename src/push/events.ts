@@ -60,8 +60,11 @@ export interface TranscriptGapEvent extends EventBase {
   readonly leg: LegRole;
   readonly startMs: number;
   readonly endMs: number;
-  /** `asr-worker-restart`: audio lost with a recogniser worker; otherwise a suspension ({@link PauseReason}). */
-  readonly reason: 'asr-worker-restart' | PauseReason;
+  /**
+   * `asr-worker-restart`: audio lost with a recogniser (worker or server); `asr-backlog`: dropped
+   * because the leg's recogniser fell more than its backlog bound behind; otherwise a suspension ({@link PauseReason}).
+   */
+  readonly reason: 'asr-worker-restart' | 'asr-backlog' | PauseReason;
 }
 
 /** A DTMF key press on a leg. Never part of the transcript. */

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { GatewayMetrics } from '../../../src/metrics.js';
 import { SpeechStream, type StreamTransport } from '../../../src/asr/SpeechStream.js';
 import type { RecognitionResult } from '../../../src/asr/types.js';
+import type { SpeechGap } from '../../../src/asr/SpeechService.js';
 
 class FakeTransport implements StreamTransport {
   readonly sent: ArrayBuffer[] = [];
@@ -78,8 +79,10 @@ test('result times count dropped audio, so they stay on the stream clock', async
   assert.deepEqual(got[1]!.words.map((w) => [w.startMs, w.endMs]), [[70, 90]]);
 });
 
-test('after a worker restart, times and utterance ids continue', async () => {
+test('after a worker restart, times and utterance ids continue; the cut utterance is published from its partial; the gap covers the rest', async () => {
   const { controller, stream } = setup();
+  const gaps: SpeechGap[] = [];
+  stream.onGap((gap) => gaps.push(gap));
   stream.write(new Int16Array(8000)); // 1 s, never acknowledged: lost with the worker
   controller.deliver([result(false, 0, 100, 200)]);
   assert.equal(controller.rebind(), 1000);
@@ -87,7 +90,36 @@ test('after a worker restart, times and utterance ids continue', async () => {
   stream.close();
   const got: RecognitionResult[] = [];
   for await (const r of stream) got.push(r);
-  assert.deepEqual(got.map((r) => [r.utteranceId, r.startMs]), [[0, 100], [1, 1050]]);
+  assert.deepEqual(got.map((r) => [r.utteranceId, r.final, r.text, r.startMs]), [[0, false, 'partial', 100], [0, true, 'partial', 100], [1, true, 'final', 1050]]);
+  assert.deepEqual(gaps, [{ startMs: 0, endMs: 1000, reason: 'asr-worker-restart' }]);
+});
+
+test('a restart after processed audio: the gap starts where the cut utterance was last heard', () => {
+  const { controller, stream } = setup();
+  const gaps: SpeechGap[] = [];
+  stream.onGap((gap) => gaps.push(gap));
+  stream.write(new Int16Array(8000)); // 1 s
+  controller.acknowledge(4000); // half of it processed
+  controller.deliver([result(false, 0, 100, 300)]);
+  controller.rebind();
+  assert.deepEqual(gaps, [{ startMs: 300, endMs: 1000, reason: 'asr-worker-restart' }]);
+  stream.close();
+});
+
+test('audio dropped by the backlog bound is a gap: one per run of drops, reported when the run ends', async () => {
+  const { controller, stream } = setup({ maxBufferedAudioMs: 100 });
+  const gaps: SpeechGap[] = [];
+  stream.onGap((gap) => gaps.push(gap));
+  const chunk = new Int16Array(160); // 20 ms
+  for (let i = 0; i < 8; i++) stream.write(chunk); // 100 ms sent, 60 ms dropped
+  assert.deepEqual(gaps, [], 'the run is still going');
+  controller.acknowledge(800);
+  stream.write(chunk); // gets through: the run ended
+  assert.deepEqual(gaps, [{ startMs: 100, endMs: 160, reason: 'asr-backlog' }]);
+  for (let i = 0; i < 6; i++) stream.write(chunk); // 80 ms more fit (100 ms bound), then 40 ms dropped
+  await stream.end();
+  assert.deepEqual(gaps[1], { startMs: 260, endMs: 300, reason: 'asr-backlog' }, 'end() reports the open run');
+  assert.equal(gaps.length, 2);
 });
 
 test('a lagging consumer loses the oldest partials first, never finals', async () => {
