@@ -85,6 +85,8 @@ export class SpeechStream implements RecognitionStream {
   private writtenSamples = 0;
   /** Samples sent to the current recogniser (its clock). */
   private fedSamples = 0;
+  /** Stream time (ms) at the end of the last chunk sent: audio in flight ends there, drops may follow it. */
+  private sentEndMs = 0;
   /** Maps recogniser time to stream time; changes at drops and restarts. */
   private breakpoints: Breakpoint[] = [{ atMs: 0, shiftMs: 0 }];
   private utteranceBase = 0;
@@ -183,6 +185,7 @@ export class SpeechStream implements RecognitionStream {
       this.reportDropRun();
       this.pendingSamples += n;
       this.fedSamples += n;
+      this.sentEndMs = (this.writtenSamples * 1000) / this.inputSampleRate;
     } catch (err) {
       this.logger.error({ streamId: this.id, err: errorMessage(err) }, 'speech stream write failed');
     }
@@ -326,7 +329,8 @@ export class SpeechStream implements RecognitionStream {
 
   private rebind(): number {
     const lostMs = (this.pendingSamples * 1000) / this.inputSampleRate;
-    const endMs = (this.writtenSamples * 1000) / this.inputSampleRate;
+    // Audio in flight is the last audio sent; anything written after it was dropped (its own gap).
+    const endMs = this.sentEndMs;
     this.reportDropRun();
     // The utterance in progress died with the recogniser: what it had heard so far is its final.
     // The rest of it (after that partial, processed or not) was never recognised.

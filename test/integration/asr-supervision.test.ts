@@ -85,4 +85,67 @@ describe('ASR supervision', () => {
     assert.ok((await metricValue(gw.metrics, 'sgw_asr_worker_restarts_total')) >= restartsBefore + 2);
     assert.ok((await metricValue(gw.metrics, 'sgw_transcript_gaps_total', { reason: 'asr-worker-restart' })) >= 1);
   });
+
+  test('workers that hang mid-call: every second not recognised lies inside a gap (backlog drops and the restart), and the call goes on', async () => {
+    const call = await renderCall(
+      [
+        { speaker: 'customer', text: 'Hello, I have a question about my invoice.' },
+        { speaker: 'agent', text: 'Sure, go ahead.' },
+        { speaker: 'customer', text: 'Actually, I want to cancel my order.' },
+      ],
+      // Long pauses: the hang (about 12 s until the heartbeat gives up) falls before the last turn.
+      { rate: RATE, gapMs: 8000 },
+    );
+    const reply = await gw.control.startCall({
+      call_id: 'hang',
+      agent_id: 'a',
+      queue: 'q',
+      language: 'en-US',
+      legs: [
+        { role: 'LEG_ROLE_CUSTOMER', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
+        { role: 'LEG_ROLE_AGENT', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
+      ],
+    });
+    const sending = Promise.all(
+      reply.legs.map((leg) =>
+        RtpSender.sendPcm({
+          codec: CODEC,
+          destination: { address: leg.host, port: leg.rtp_port },
+          rtcpPort: leg.rtcp_port,
+          pcm: call.legs[leg.role === 'LEG_ROLE_CUSTOMER' ? 'customer' : 'agent'],
+          sampleRate: RATE,
+          bye: true,
+        }),
+      ),
+    );
+    await events.waitFor((e) => e.event.callId === 'hang' && e.event.type === 'transcript' && e.event.leg === 'customer' && e.event.final, 15_000, 'first final');
+    const pool = gw.gateway.speech;
+    assert.ok(pool instanceof AsrWorkerPool);
+    const hungAt = Date.now();
+    pool.simulateFailureForTest(0, 'hang', 30_000);
+    pool.simulateFailureForTest(1, 'hang', 30_000);
+    const restartsBefore = pool.health().restarts;
+    const intent = await events.waitFor((e) => e.event.callId === 'hang' && e.event.type === 'intent', 40_000, 'intent after the hang');
+    assert.equal(intent.event.type === 'intent' && intent.event.intent, 'cancel_order');
+    const replacedAfterMs = Date.now() - hungAt;
+    assert.ok(pool.health().restarts >= restartsBefore + 2, 'both hung workers were replaced');
+    await sending;
+    await events.waitFor((e) => e.event.callId === 'hang' && e.event.type === 'call.ended', 10_000, 'call.ended');
+
+    const gaps = events.events.filter((e) => e.event.callId === 'hang' && e.event.type === 'transcript.gap' && e.event.leg === 'customer').map((e) => e.event);
+    const spans = gaps.map((g) => (g.type === 'transcript.gap' ? [g.startMs, g.endMs, g.reason] : [0, 0, ''])) as [number, number, string][];
+    assert.ok(spans.some(([, , reason]) => reason === 'asr-backlog'), `the backlog bound dropped audio during the hang and said so: ${JSON.stringify(spans)}`);
+    assert.ok(spans.some(([, , reason]) => reason === 'asr-worker-restart'), JSON.stringify(spans));
+    // The workers heard nothing from the hang until their replacements were ready (at least the
+    // heartbeat timeout, 10 s): the gaps must cover that stretch, not only the 5 s backlog.
+    const sorted = [...spans].sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < sorted.length; i++) {
+      const previous = sorted[i - 1];
+      const next = sorted[i];
+      assert.ok(previous !== undefined && next !== undefined && Math.abs(next[0] - previous[1]) <= 50, `the gaps neither overlap nor leave holes: ${JSON.stringify(sorted)}`);
+    }
+    const covered = (sorted[sorted.length - 1]?.[1] ?? 0) - (sorted[0]?.[0] ?? 0);
+    assert.ok(covered >= 9000, `gaps cover ${covered} ms of a hang of at least 10 s: ${JSON.stringify(sorted)}`);
+    assert.ok(replacedAfterMs >= 10_000);
+  });
 });
