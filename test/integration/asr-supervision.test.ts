@@ -133,7 +133,7 @@ describe('ASR supervision', () => {
     await events.waitFor((e) => e.event.callId === 'hang' && e.event.type === 'call.ended', 10_000, 'call.ended');
 
     const gaps = events.events.filter((e) => e.event.callId === 'hang' && e.event.type === 'transcript.gap' && e.event.leg === 'customer').map((e) => e.event);
-    const spans = gaps.map((g) => (g.type === 'transcript.gap' ? [g.startMs, g.endMs, g.reason] : [0, 0, ''])) as [number, number, string][];
+    const spans = gaps.map((g): [number, number, string] => (g.type === 'transcript.gap' ? [g.startMs, g.endMs, g.reason] : [0, 0, '']));
     assert.ok(spans.some(([, , reason]) => reason === 'asr-backlog'), `the backlog bound dropped audio during the hang and said so: ${JSON.stringify(spans)}`);
     assert.ok(spans.some(([, , reason]) => reason === 'asr-worker-restart'), JSON.stringify(spans));
     // The workers heard nothing from the hang until their replacements were ready (at least the
