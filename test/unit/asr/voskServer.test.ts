@@ -153,7 +153,7 @@ describe('vosk-server protocol engine', () => {
     });
   }
 
-  test('no server reachable: openStream fails with SGW_ASR_UNAVAILABLE; a server that comes back is used again', async () => {
+  test('no server reachable: openStream fails with SGW_ASR_UNAVAILABLE; a server that comes back is used again; ending while none is up', async () => {
     const port = await freePort();
     const { svc } = service([`ws://127.0.0.1:${port}`], { connectTimeoutMs: 500 });
     try {
@@ -165,9 +165,16 @@ describe('vosk-server protocol engine', () => {
       const stream = await svc.openStream({ language: 'en-US', inputSampleRate: RATE });
       const c = collect(stream);
       await write(stream, concat(silence(300, RATE), cancel, silence(1500, RATE)));
+      // The only server goes away mid-call and stays away: the stream holds what it is written
+      // for the next server, and end() does not wait for one; what it held is a gap.
+      await servers[servers.length - 1]?.kill();
+      await until(() => svc.health().status === 'down', 'the failover notices');
+      stream.write(silence(500, RATE));
       await stream.end();
       await c.done;
       assert.match(c.finals()[0]?.text ?? '', /cancel my order/);
+      const held = c.gaps.find((g) => g.endMs - g.startMs >= 490);
+      assert.ok(held !== undefined, `the audio held while no server was up is a gap: ${JSON.stringify(c.gaps)}`);
     } finally {
       await svc.close();
     }

@@ -81,10 +81,15 @@ export class VoskServerSession {
   /** Asks for the last final (eof); resolves when it arrived or the server went away. */
   end(): Promise<void> {
     if (this.state === 'closed' || this.state === 'idle') return Promise.resolve();
+    if (this.state === 'reconnecting') {
+      // No server has the stream: nothing is left to flush, and the audio held for the next one is a gap.
+      this.controller?.rebind();
+      this.close();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.ending = { resolve, eofSent: false };
-      if (this.state === 'open') this.sendEof();
-      // Reconnecting: the eof goes out once a server has the stream (connectAny).
+      this.sendEof();
     });
   }
 
@@ -153,7 +158,6 @@ export class VoskServerSession {
     ws.on('close', () => this.onClose(ws));
     ws.on('error', (err) => this.failover(ws, 'connection-lost', errorMessage(err)));
     for (const pcm of this.waiting.splice(0)) this.send(pcm);
-    if (this.ending !== undefined) this.sendEof();
   }
 
   private sendEof(): void {
