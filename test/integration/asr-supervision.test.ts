@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AsrWorkerPool } from '../../src/asr/pool/AsrWorkerPool.js';
 import type { CodecSpec } from '../../src/audio/codecs/Codec.js';
-import { renderCall } from '../../src/demo/speech.js';
+import { renderCall, type RenderedCall } from '../../src/demo/speech.js';
 import { RtpSender } from '../../src/ingest/rtp/RtpSender.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -29,38 +29,44 @@ after(async () => {
   await gw.close();
 });
 
+/** Starts a two-leg call and plays a three-turn script over RTP (ending with RTCP BYE); `gapMs` between turns. */
+async function playCall(callId: string, gapMs: number): Promise<{ call: RenderedCall; sending: Promise<unknown> }> {
+  const call = await renderCall(
+    [
+      { speaker: 'customer', text: 'Hello, I have a question about my invoice.' },
+      { speaker: 'agent', text: 'Sure, go ahead.' },
+      { speaker: 'customer', text: 'Actually, I want to cancel my order.' },
+    ],
+    { rate: RATE, gapMs },
+  );
+  const reply = await gw.control.startCall({
+    call_id: callId,
+    agent_id: 'a',
+    queue: 'q',
+    language: 'en-US',
+    legs: [
+      { role: 'LEG_ROLE_CUSTOMER', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
+      { role: 'LEG_ROLE_AGENT', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
+    ],
+  });
+  const sending = Promise.all(
+    reply.legs.map((leg) =>
+      RtpSender.sendPcm({
+        codec: CODEC,
+        destination: { address: leg.host, port: leg.rtp_port },
+        rtcpPort: leg.rtcp_port,
+        pcm: call.legs[leg.role === 'LEG_ROLE_CUSTOMER' ? 'customer' : 'agent'],
+        sampleRate: RATE,
+        bye: true,
+      }),
+    ),
+  );
+  return { call, sending };
+}
+
 describe('ASR supervision', () => {
   test('workers crashed (SIGABRT) or exited mid-call are replaced; the gap is marked and the later intent arrives', async () => {
-    const call = await renderCall(
-      [
-        { speaker: 'customer', text: 'Hello, I have a question about my invoice.' },
-        { speaker: 'agent', text: 'Sure, go ahead.' },
-        { speaker: 'customer', text: 'Actually, I want to cancel my order.' },
-      ],
-      { rate: RATE, gapMs: 3000 },
-    );
-    const reply = await gw.control.startCall({
-      call_id: 'crash',
-      agent_id: 'a',
-      queue: 'q',
-      language: 'en-US',
-      legs: [
-        { role: 'LEG_ROLE_CUSTOMER', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
-        { role: 'LEG_ROLE_AGENT', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
-      ],
-    });
-    const sending = Promise.all(
-      reply.legs.map((leg) =>
-        RtpSender.sendPcm({
-          codec: CODEC,
-          destination: { address: leg.host, port: leg.rtp_port },
-          rtcpPort: leg.rtcp_port,
-          pcm: call.legs[leg.role === 'LEG_ROLE_CUSTOMER' ? 'customer' : 'agent'],
-          sampleRate: RATE,
-          bye: true,
-        }),
-      ),
-    );
+    const { call, sending } = await playCall('crash', 3000);
 
     // After the first customer sentence, kill every recognition worker.
     await events.waitFor((e) => e.event.callId === 'crash' && e.event.type === 'transcript' && e.event.leg === 'customer' && e.event.final, 15_000, 'first final');
@@ -87,37 +93,8 @@ describe('ASR supervision', () => {
   });
 
   test('workers that hang mid-call: every second not recognised lies inside a gap (backlog drops and the restart), and the call goes on', async () => {
-    const call = await renderCall(
-      [
-        { speaker: 'customer', text: 'Hello, I have a question about my invoice.' },
-        { speaker: 'agent', text: 'Sure, go ahead.' },
-        { speaker: 'customer', text: 'Actually, I want to cancel my order.' },
-      ],
-      // Long pauses: the hang (about 12 s until the heartbeat gives up) falls before the last turn.
-      { rate: RATE, gapMs: 8000 },
-    );
-    const reply = await gw.control.startCall({
-      call_id: 'hang',
-      agent_id: 'a',
-      queue: 'q',
-      language: 'en-US',
-      legs: [
-        { role: 'LEG_ROLE_CUSTOMER', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
-        { role: 'LEG_ROLE_AGENT', codec: 'CODEC_L16', clock_rate: RATE, payload_type: 96 },
-      ],
-    });
-    const sending = Promise.all(
-      reply.legs.map((leg) =>
-        RtpSender.sendPcm({
-          codec: CODEC,
-          destination: { address: leg.host, port: leg.rtp_port },
-          rtcpPort: leg.rtcp_port,
-          pcm: call.legs[leg.role === 'LEG_ROLE_CUSTOMER' ? 'customer' : 'agent'],
-          sampleRate: RATE,
-          bye: true,
-        }),
-      ),
-    );
+    // Long pauses: the hang (about 12 s until the heartbeat gives up) falls before the last turn.
+    const { sending } = await playCall('hang', 8000);
     await events.waitFor((e) => e.event.callId === 'hang' && e.event.type === 'transcript' && e.event.leg === 'customer' && e.event.final, 15_000, 'first final');
     const pool = gw.gateway.speech;
     assert.ok(pool instanceof AsrWorkerPool);
