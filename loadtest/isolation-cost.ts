@@ -28,6 +28,8 @@ interface Round {
   readonly wallSeconds: number;
   readonly accountedSeconds: number;
   readonly procCpuSeconds: number;
+  /** Final results over all legs: the same for both isolations, or one of them lost speech. */
+  readonly finals: number;
 }
 
 async function round(isolation: WorkerIsolation, audio: Int16Array): Promise<Round> {
@@ -59,11 +61,11 @@ async function round(isolation: WorkerIsolation, audio: Int16Array): Promise<Rou
         await s.end();
       }),
     );
-    await Promise.all(readers);
+    const finals = (await Promise.all(readers)).reduce((a, b) => a + b, 0);
     const wallSeconds = (performance.now() - started) / 1000;
     const after = await processTreeUsage(process.pid);
     const stats = pool.stats();
-    return { audioSeconds: stats.audioSeconds, wallSeconds, accountedSeconds: stats.processingSeconds, procCpuSeconds: (after.cpuTicks - before.cpuTicks) / 100 };
+    return { audioSeconds: stats.audioSeconds, wallSeconds, accountedSeconds: stats.processingSeconds, procCpuSeconds: (after.cpuTicks - before.cpuTicks) / 100, finals };
   } finally {
     await pool.close();
   }
@@ -79,13 +81,13 @@ async function main(): Promise<void> {
     for (const isolation of ['thread', 'process'] as const) rounds[isolation].push(await round(isolation, audio));
   }
   console.log(`pocketsphinx, ${WORKERS} workers, ${LEGS} legs at ${RATE} Hz, transcribe with N-best 4; median of ${ROUNDS} interleaved rounds`);
-  console.log('| isolation | audio s | wall s | audio s per wall s per worker | accounted CPU s | /proc CPU s (this process + workers) |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| isolation | audio s | wall s | audio s per wall s per worker | accounted CPU s | /proc CPU s (this process + workers) | finals |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const isolation of ['thread', 'process'] as const) {
     const r = rounds[isolation];
     const wall = median(r.map((x) => x.wallSeconds));
     const audioSeconds = median(r.map((x) => x.audioSeconds));
-    console.log(`| ${isolation} | ${audioSeconds.toFixed(1)} | ${wall.toFixed(1)} | ${(audioSeconds / wall / WORKERS).toFixed(2)} | ${median(r.map((x) => x.accountedSeconds)).toFixed(1)} | ${median(r.map((x) => x.procCpuSeconds)).toFixed(1)} |`);
+    console.log(`| ${isolation} | ${audioSeconds.toFixed(1)} | ${wall.toFixed(1)} | ${(audioSeconds / wall / WORKERS).toFixed(2)} | ${median(r.map((x) => x.accountedSeconds)).toFixed(1)} | ${median(r.map((x) => x.procCpuSeconds)).toFixed(1)} | ${median(r.map((x) => x.finals))} |`);
   }
 }
 

@@ -13,6 +13,7 @@ import { GatewayMetrics } from '../../../src/metrics.js';
 import type { RecognitionStream, SpeechGap } from '../../../src/asr/SpeechService.js';
 import type { RecognitionResult } from '../../../src/asr/types.js';
 import { VoskServerService, type VoskServerServiceOptions } from '../../../src/asr/engines/vosk-server/VoskServerService.js';
+import { ServerSet } from '../../../src/asr/engines/vosk-server/ServerSet.js';
 import { startVoskProtocolServer, type VoskProtocolServer, type VoskProtocolServerFaults } from '../../helpers/voskProtocolServer.js';
 import { chunks, concat, silence, synthesize } from '../../helpers/speech.js';
 
@@ -82,7 +83,7 @@ describe('vosk-server protocol engine', () => {
     await Promise.all(servers.map((s) => s.kill()));
   });
 
-  test('recognises a stream with word times, flushes the last utterance at end(), and places streams round robin', async () => {
+  test('recognises streams with word times and flushes the last utterance at end()', async () => {
     const [a, b] = await Promise.all([server(), server()]);
     const { svc, metrics } = service([a.url, b.url]);
     try {
@@ -177,6 +178,25 @@ describe('vosk-server protocol engine', () => {
       assert.ok(held !== undefined, `the audio held while no server was up is a gap: ${JSON.stringify(c.gaps)}`);
     } finally {
       await svc.close();
+    }
+  });
+
+  test('servers are chosen round robin among those up; a server marked down is skipped, and given when it is the only one left', () => {
+    const set = new ServerSet({ urls: ['ws://a', 'ws://b', 'ws://c'], logger, healthIntervalMs: 3_600_000 });
+    try {
+      assert.deepEqual([set.pick(), set.pick(), set.pick(), set.pick()], ['ws://a', 'ws://b', 'ws://c', 'ws://a']);
+      set.markDown('ws://c', 'test');
+      assert.equal(set.upCount, 2);
+      assert.deepEqual([set.pick(), set.pick(), set.pick()], ['ws://b', 'ws://a', 'ws://b']);
+      assert.equal(set.pick('ws://a'), 'ws://b', 'a failed server is avoided when another is up');
+      set.markDown('ws://b', 'test');
+      assert.equal(set.pick('ws://a'), 'ws://a', 'the only server up is still given');
+      set.markDown('ws://a', 'test');
+      assert.equal(set.pick(), undefined);
+      set.markUp('ws://c');
+      assert.equal(set.pick(), 'ws://c');
+    } finally {
+      set.close();
     }
   });
 

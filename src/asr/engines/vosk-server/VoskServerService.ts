@@ -99,6 +99,7 @@ export class VoskServerService implements SpeechService {
         this.audioSeconds += seconds;
         this.options.metrics.asrAudioSeconds.inc({ engine: this.engine }, seconds);
       },
+      onFailover: () => this.failovers++,
     });
     const controller = SpeechStream.create({
       id: streamId,
@@ -111,8 +112,6 @@ export class VoskServerService implements SpeechService {
         sendAudio: (_id, pcm) => session.send(pcm),
         end: () => session.end(),
         close: () => {
-          this.failovers += session.failovers;
-          session.failovers = 0;
           session.close();
           this.sessions.delete(streamId);
         },
@@ -146,10 +145,8 @@ export class VoskServerService implements SpeechService {
       ready += set.upCount;
       if (set.upCount === 0) anyLanguageDown = true;
     }
-    let restarts = this.failovers;
-    for (const { session } of this.sessions.values()) restarts += session.failovers;
     const status = this.closed || ready === 0 ? 'down' : ready === instances && !anyLanguageDown ? 'ok' : 'degraded';
-    return { status, instances, ready, restarts };
+    return { status, instances, ready, restarts: this.failovers };
   }
 
   close(): Promise<void> {

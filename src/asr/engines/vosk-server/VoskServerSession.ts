@@ -29,6 +29,8 @@ export interface VoskServerSessionOptions {
   readonly responseTimeoutMs: number;
   /** Audio seconds the server answered for, for the service's accounting. */
   readonly onProcessed: (audioSeconds: number) => void;
+  /** The stream moved to another server (for the service's health). */
+  readonly onFailover: () => void;
 }
 
 /** The `reason` label of sgw_asr_remote_failovers_total. */
@@ -51,7 +53,6 @@ export class VoskServerSession {
   private lastPartial = '';
   private stallTimer: NodeJS.Timeout | undefined;
   private ending: { resolve: () => void; eofSent: boolean } | undefined;
-  failovers = 0;
 
   constructor(private readonly options: VoskServerSessionOptions) {}
 
@@ -97,9 +98,7 @@ export class VoskServerSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.stallTimer);
-    this.ws?.removeAllListeners();
-    this.ws?.on('error', () => undefined);
-    this.ws?.terminate();
+    if (this.ws !== undefined) discard(this.ws);
     this.ws = undefined;
     this.settleEnd();
   }
@@ -250,14 +249,12 @@ export class VoskServerSession {
   private failover(ws: WebSocket, reason: FailoverReason, detail: string): void {
     if (ws !== this.ws || this.state !== 'open') return;
     clearTimeout(this.stallTimer);
-    ws.removeAllListeners();
-    ws.on('error', () => undefined);
-    ws.terminate();
+    discard(ws);
     this.ws = undefined;
     const url = this.url ?? '';
     this.options.servers.markDown(url, `${reason}: ${detail}`);
     this.options.metrics.asrRemoteFailovers.inc({ reason });
-    this.failovers++;
+    this.options.onFailover();
     const lostMs = this.controller?.rebind() ?? 0;
     this.inFlight.length = 0;
     this.answeredSamples = 0;
@@ -288,6 +285,13 @@ export class VoskServerSession {
     this.ending = undefined;
     ending?.resolve();
   }
+}
+
+/** Drops a connection without hearing from it again (a late 'error' must not reach anyone). */
+function discard(ws: WebSocket): void {
+  ws.removeAllListeners();
+  ws.on('error', () => undefined);
+  ws.terminate();
 }
 
 function firstStart(words: readonly WordTiming[]): number | undefined {
