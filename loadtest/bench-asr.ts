@@ -30,7 +30,7 @@ import { GrammarSet } from '../src/analytics/grammar/GrammarSet.js';
 import { compileSpotPhrases } from '../src/analytics/grammar/spotPhrases.js';
 import { PACKAGE_ROOT } from '../src/config.js';
 import { DEBIAN_MODEL } from '../src/asr/engines/pocketsphinx/paths.js';
-import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS } from '../src/asr/engines/pocketsphinx/args.js';
+import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS } from '../src/asr/engines/pocketsphinx/args.js';
 import { renderCall, type RenderedCall, type Turn } from '../src/demo/speech.js';
 import { GatewayMetrics } from '../src/metrics.js';
 import { processTreeUsage } from './processTree.js';
@@ -200,7 +200,7 @@ function table(rows: readonly Row[]): string {
 
 async function main(): Promise<void> {
   // The gateway's default search flags (POCKETSPHINX_ARGS, POCKETSPHINX_NARROWBAND_ARGS).
-  const engines: EngineConfig[] = [{ engine: 'pocketsphinx', ...DEBIAN_MODEL, extraArgs: POCKETSPHINX_DEFAULT_ARGS, narrowbandArgs: POCKETSPHINX_NARROWBAND_DEFAULT_ARGS }];
+  const engines: EngineConfig[] = [{ engine: 'pocketsphinx', ...DEBIAN_MODEL, extraArgs: POCKETSPHINX_DEFAULT_ARGS, narrowbandArgs: POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, vocabulary: POCKETSPHINX_DEFAULT_VOCABULARY }];
   const voskModel = process.env['VOSK_MODEL'];
   if (voskModel) engines.push({ engine: 'vosk', models: { 'en-US': voskModel } });
 

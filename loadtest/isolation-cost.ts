@@ -12,7 +12,7 @@
 import { pino } from 'pino';
 import { AsrWorkerPool } from '../src/asr/pool/AsrWorkerPool.js';
 import type { WorkerIsolation } from '../src/asr/pool/WorkerHost.js';
-import { POCKETSPHINX_DEFAULT_ARGS } from '../src/asr/engines/pocketsphinx/args.js';
+import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY } from '../src/asr/engines/pocketsphinx/args.js';
 import { DEBIAN_MODEL } from '../src/asr/engines/pocketsphinx/paths.js';
 import { concat, silence, synthesize } from '../src/demo/speech.js';
 import { GatewayMetrics } from '../src/metrics.js';
@@ -35,7 +35,7 @@ interface Round {
 async function round(isolation: WorkerIsolation, audio: Int16Array): Promise<Round> {
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const pool = await AsrWorkerPool.create({
-    engine: { engine: 'pocketsphinx', ...DEBIAN_MODEL, extraArgs: POCKETSPHINX_DEFAULT_ARGS },
+    engine: { engine: 'pocketsphinx', ...DEBIAN_MODEL, extraArgs: POCKETSPHINX_DEFAULT_ARGS, vocabulary: POCKETSPHINX_DEFAULT_VOCABULARY },
     workers: WORKERS,
     isolation,
     alternatives: 4,

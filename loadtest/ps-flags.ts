@@ -1,6 +1,8 @@
 /**
  * `node dist/loadtest/ps-flags.js '{"name":["-flag","value"],...}' [partialIntervalMs]`:
- * pocketsphinx search flags against CPU and words. Every turn of the load
+ * pocketsphinx search flags against CPU and words. A set given as
+ * `{"args":[...],"vocabulary":N}` also sets the recognisers' vocabulary
+ * (`POCKETSPHINX_VOCABULARY`; default here: the whole model). Every turn of the load
  * test's fixtures (16 kHz) goes through a transcript recogniser with the
  * flags, cut as the VAD gate would (300 ms before, 600 ms after), and the run
  * reports the real-time factor (process CPU / audio, median of REPEATS=3
@@ -19,11 +21,13 @@ function edits(a: string[], b: string[]): number {
   return (d[a.length] as number[])[b.length]!;
 }
 const fixtures = await renderFixtures(16000);
-const sets: Record<string, string[]> = JSON.parse(process.argv[2] ?? '{}') as Record<string, string[]>;
+type FlagSet = string[] | { args: string[]; vocabulary?: number };
+const sets: Record<string, FlagSet> = JSON.parse(process.argv[2] ?? '{}') as Record<string, FlagSet>;
 const interval = Number(process.argv[3] ?? 150);
 const results: Record<string, { rtf: number[]; wer: number }> = {};
-for (let round = 0; round < Number(process.env.REPEATS ?? 3); round++) for (const [name, args] of Object.entries(sets)) {
-  const engine = new PocketsphinxEngine(DEBIAN_MODEL, { extraArgs: args });
+for (let round = 0; round < Number(process.env.REPEATS ?? 3); round++) for (const [name, set] of Object.entries(sets)) {
+  const { args, vocabulary } = Array.isArray(set) ? { args: set, vocabulary: undefined } : set;
+  const engine = new PocketsphinxEngine(DEBIAN_MODEL, { extraArgs: args, ...(vocabulary === undefined ? {} : { vocabulary }) });
   let errors = 0, words = 0, audioS = 0;
   const t0 = process.cpuUsage();
   const hyps: string[] = [];

@@ -6,6 +6,7 @@
  *   node dist/loadtest/ps-memory.js --kinds kws --k 1,8   # some of them
  *   node dist/loadtest/ps-memory.js --extra '-mmap no'    # extra pocketsphinx flags (engine extraArgs)
  *   node dist/loadtest/ps-memory.js --dict FILE --lm FILE # another dictionary or language model
+ *   node dist/loadtest/ps-memory.js --vocabulary 20000     # recognisers' vocabulary (default the gateway's; all: the whole model)
  *
  * Every (kind, K) runs in a fresh child process: it builds the engine, makes
  * one warm-up decoder of the kind (one-time costs: the engine's vocabulary,
@@ -25,6 +26,7 @@ import { compileSpotPhrases } from '../src/analytics/grammar/spotPhrases.js';
 import type { Recognizer, Spotter } from '../src/asr/engines/Engine.js';
 import { PocketsphinxEngine, type PocketsphinxModel } from '../src/asr/engines/pocketsphinx/PocketsphinxEngine.js';
 import { DEBIAN_MODEL } from '../src/asr/engines/pocketsphinx/paths.js';
+import { POCKETSPHINX_DEFAULT_VOCABULARY } from '../src/asr/engines/pocketsphinx/args.js';
 import { PACKAGE_ROOT } from '../src/config.js';
 
 const KINDS = ['wideband', 'narrowband', 'kws'] as const;
@@ -53,6 +55,8 @@ interface Options {
   readonly ks: readonly number[];
   readonly extra: readonly string[];
   readonly model: PocketsphinxModel;
+  /** Recognisers' vocabulary (`--vocabulary N|all`, default the gateway's). */
+  readonly vocabulary: number | undefined;
 }
 
 function kB(text: string, field: string): number {
@@ -74,6 +78,7 @@ function parseArgs(argv: readonly string[]): { options: Options; child: { kind: 
   let ks: readonly number[] = [1, 4, 8];
   let extra: readonly string[] = [];
   let model: PocketsphinxModel = DEBIAN_MODEL;
+  let vocabulary: number | undefined = POCKETSPHINX_DEFAULT_VOCABULARY;
   let child: { kind: Kind; k: number } | undefined;
   const isKind = (s: string): s is Kind => (KINDS as readonly string[]).includes(s);
   for (let i = 0; i < argv.length; i++) {
@@ -103,6 +108,10 @@ function parseArgs(argv: readonly string[]): { options: Options; child: { kind: 
         model = { ...model, lm: value };
         i++;
         break;
+      case '--vocabulary':
+        vocabulary = value === 'all' ? undefined : Number(value);
+        i++;
+        break;
       case '--child': {
         const k = Number(argv[i + 2]);
         if (!isKind(value) || !(k > 0)) throw new Error('--child KIND K');
@@ -114,13 +123,13 @@ function parseArgs(argv: readonly string[]): { options: Options; child: { kind: 
         throw new Error(`unknown argument '${flag ?? ''}'`);
     }
   }
-  return { options: { kinds, ks, extra, model }, child };
+  return { options: { kinds, ks, extra, model, vocabulary }, child };
 }
 
 async function runChild(options: Options, kind: Kind, k: number): Promise<ChildReport> {
   const phrases = kind === 'kws' ? compileSpotPhrases((await GrammarSet.load(path.join(PACKAGE_ROOT, 'grammars'))).intents('en-US')).map((p) => p.text) : [];
   const start = memory();
-  const engine = new PocketsphinxEngine(options.model, { extraArgs: options.extra, maxIdleDecoders: 0 });
+  const engine = new PocketsphinxEngine(options.model, { extraArgs: options.extra, maxIdleDecoders: 0, ...(options.vocabulary === undefined ? {} : { vocabulary: options.vocabulary }) });
   const live: (Recognizer | Spotter)[] = [];
   const make = (): Recognizer | Spotter =>
     kind === 'kws' ? engine.createSpotter('en-US', phrases) : engine.createRecognizer('en-US', { narrowband: kind === 'narrowband' });
@@ -141,7 +150,7 @@ function mb(kb: number): string {
 
 function runParent(options: Options, argv: readonly string[]): number {
   const script = fileURLToPath(import.meta.url);
-  console.log(`pocketsphinx memory per decoder; model hmm ${options.model.hmm}, lm ${options.model.lm}, dict ${options.model.dict}; extra args [${options.extra.join(' ')}]`);
+  console.log(`pocketsphinx memory per decoder; model hmm ${options.model.hmm}, lm ${options.model.lm}, dict ${options.model.dict}, vocabulary ${options.vocabulary ?? 'all'}; extra args [${options.extra.join(' ')}]`);
   console.log('kind        K   RSS MB/dec  anon  file  PSS MB/dec  init ms/dec  first decoder + engine: RSS MB  PSS MB');
   let failed = 0;
   for (const kind of options.kinds) {

@@ -14,6 +14,8 @@ export type EngineConfig =
       readonly extraArgs?: readonly string[];
       /** The same for telephone-profile (8 kHz) transcript decoders (`POCKETSPHINX_NARROWBAND_ARGS`). */
       readonly narrowbandArgs?: readonly string[];
+      /** Recognisers search the language model's most probable words, this many (`POCKETSPHINX_VOCABULARY`); absent: all of them. */
+      readonly vocabulary?: number;
     }
   | {
       readonly engine: 'vosk';

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { PocketsphinxEngine } from '../../src/asr/engines/pocketsphinx/PocketsphinxEngine.js';
 import { DEBIAN_MODEL } from '../../src/asr/engines/pocketsphinx/paths.js';
-import { POCKETSPHINX_DEFAULT_ARGS } from '../../src/asr/engines/pocketsphinx/args.js';
+import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY } from '../../src/asr/engines/pocketsphinx/args.js';
 import type { Recognizer } from '../../src/asr/engines/Engine.js';
 import type { RecognitionResult, WordTiming } from '../../src/asr/types.js';
 import { Resampler } from '../../src/audio/Resampler.js';
@@ -99,7 +99,7 @@ async function serve(): Promise<void> {
   const stallAfter = limit(values['stall-after']);
   const garbageAfter = limit(values['garbage-after']);
   const dieAfter = limit(values['die-after']);
-  const engine = new PocketsphinxEngine(DEBIAN_MODEL, { extraArgs: [...POCKETSPHINX_DEFAULT_ARGS] });
+  const engine = new PocketsphinxEngine(DEBIAN_MODEL, { extraArgs: [...POCKETSPHINX_DEFAULT_ARGS], vocabulary: POCKETSPHINX_DEFAULT_VOCABULARY });
   let audioMessages = 0;
 
   const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(values.port) });

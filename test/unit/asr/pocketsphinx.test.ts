@@ -210,3 +210,30 @@ test('N-best: a final carries up to the asked number of distinct lower hypothese
     engine.free();
   }
 });
+
+test("vocabulary: recognisers search only the language model's N most probable words", async () => {
+  // Ranks by unigram in the Debian en-US model: "cancel" 5162, "order" 581, "supervisor" 8043.
+  const full = new PocketsphinxEngine(DEBIAN_MODEL, { maxIdleDecoders: 0 });
+  const small = new PocketsphinxEngine(DEBIAN_MODEL, { maxIdleDecoders: 0, vocabulary: 6000 });
+  try {
+    const transcript = (engine: PocketsphinxEngine, pcm: Int16Array): string => {
+      const recognizer = engine.createRecognizer('en-US');
+      const text = feed(recognizer, pcm)
+        .results.filter((r) => r.final)
+        .map((r) => r.text)
+        .join(' ');
+      recognizer.free();
+      return text;
+    };
+    const common = concat(silence(300, RATE), await synthesize('I want to cancel my order', { rate: RATE }), silence(1200, RATE));
+    const rare = concat(silence(300, RATE), await synthesize('I want to speak to a supervisor', { rate: RATE }), silence(1200, RATE));
+    assert.match(transcript(small, common), /cancel my order/);
+    assert.match(transcript(full, rare), /\bsupervisor\b/, 'the whole model hears the word');
+    assert.doesNotMatch(transcript(small, rare), /\bsupervisor\b/, 'outside the 6000 words it cannot be heard');
+  } finally {
+    full.free();
+    small.free();
+  }
+  assert.throws(() => new PocketsphinxEngine(DEBIAN_MODEL, { vocabulary: 0 }), RangeError);
+  assert.throws(() => new PocketsphinxEngine(DEBIAN_MODEL, { vocabulary: 1.5 }), RangeError);
+});

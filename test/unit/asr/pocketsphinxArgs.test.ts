@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, parsePocketsphinxArgs } from '../../../src/asr/engines/pocketsphinx/args.js';
+import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, parsePocketsphinxArgs } from '../../../src/asr/engines/pocketsphinx/args.js';
 import { loadConfig } from '../../../src/config.js';
 
 test('POCKETSPHINX_ARGS: flag/value pairs, the default when unset or empty, none for the library defaults', () => {
@@ -25,4 +25,12 @@ test('POCKETSPHINX_NARROWBAND_ARGS: the telephone profile has flags of its own, 
   assert.deepEqual(loadConfig([], { POCKETSPHINX_NARROWBAND_ARGS: 'none' }).pocketsphinxNarrowbandArgs, []);
   assert.deepEqual(loadConfig([], { POCKETSPHINX_NARROWBAND_ARGS: '-maxhmmpf 5000' }).pocketsphinxArgs, POCKETSPHINX_DEFAULT_ARGS, 'independent of the wideband flags');
   assert.throws(() => loadConfig([], { POCKETSPHINX_NARROWBAND_ARGS: '-hmm /x' }), /without -hmm/);
+});
+
+test('POCKETSPHINX_VOCABULARY: a number of words (default 40000), all for the whole model, nonsense refused', () => {
+  assert.equal(loadConfig([], {}).pocketsphinxVocabulary, POCKETSPHINX_DEFAULT_VOCABULARY);
+  assert.equal(loadConfig([], { POCKETSPHINX_VOCABULARY: '20000' }).pocketsphinxVocabulary, 20000);
+  assert.equal(loadConfig([], { POCKETSPHINX_VOCABULARY: 'all' }).pocketsphinxVocabulary, undefined);
+  assert.throws(() => loadConfig([], { POCKETSPHINX_VOCABULARY: '12' }), /POCKETSPHINX_VOCABULARY|pocketsphinxVocabulary/);
+  assert.throws(() => loadConfig([], { POCKETSPHINX_VOCABULARY: 'many' }), /POCKETSPHINX_VOCABULARY|pocketsphinxVocabulary/);
 });

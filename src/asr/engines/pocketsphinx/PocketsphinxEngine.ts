@@ -29,6 +29,13 @@ export interface PocketsphinxEngineOptions {
   /** The same for the telephone profile's (8 kHz) transcript decoders. Default none (the gateway passes POCKETSPHINX_NARROWBAND_ARGS). */
   readonly narrowbandArgs?: readonly string[];
   /**
+   * Recognisers search only the language model's this many most probable
+   * words (by unigram). The search tree and dictionary of every decoder are
+   * built over its vocabulary, so a smaller one costs less memory and CPU
+   * per leg (docs/asr.md#vocabulary). Default: every word of the model.
+   */
+  readonly vocabulary?: number;
+  /**
    * Keyword-spotting threshold per phrase is 10^-(this × words), capped at
    * 10^-50: longer phrases accumulate more acoustic evidence, so they need a
    * lower threshold to be caught at all. Default 8 (measured on flite
@@ -106,6 +113,7 @@ export class PocketsphinxEngine implements Engine {
   private readonly maxUtteranceMs: number;
   private readonly extraArgs: readonly string[];
   private readonly narrowbandArgs: readonly string[];
+  private readonly vocabulary: number | undefined;
   private readonly kwsExponentPerWord: number;
   /** Idle spotting decoders by phrase list (their keyword search is built into them at ps_init). */
   private readonly idleSpotters = new Map<string, DecoderHandle[]>();
@@ -132,6 +140,10 @@ export class PocketsphinxEngine implements Engine {
     this.maxUtteranceMs = options.maxUtteranceMs ?? 30_000;
     this.extraArgs = options.extraArgs ?? [];
     this.narrowbandArgs = options.narrowbandArgs ?? [];
+    if (options.vocabulary !== undefined && !(Number.isInteger(options.vocabulary) && options.vocabulary > 0)) {
+      throw new RangeError(`vocabulary must be a positive whole number of words, not ${options.vocabulary}`);
+    }
+    this.vocabulary = options.vocabulary;
     this.kwsExponentPerWord = options.kwsThresholdExponentPerWord ?? 8;
     this.telephoneCmninit = options.telephoneCmninit ?? TELEPHONE_CMNINIT;
     if (!/^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){12}$/.test(this.telephoneCmninit)) {
@@ -305,10 +317,12 @@ export class PocketsphinxEngine implements Engine {
 
   /**
    * The recognisers' dictionary: the model's entries (every pronunciation) for
-   * the words of the language model. The n-gram search builds its tree from
-   * those words only, so the rest of the 134k (62k words, ~12 MB per decoder)
-   * is dead weight. Made once per model in the temp folder, named by the model
-   * files; where that fails, the model's own dictionary (same results, more memory).
+   * the words of the language model, or for its `vocabulary` most probable
+   * ones. The n-gram search builds its tree from the dictionary's words that
+   * the model knows, so the rest of the 134k (62k words, ~12 MB per decoder)
+   * is dead weight, and leaving out rare words shrinks the tree further. Made
+   * once per model and size in the temp folder, named by them; where that
+   * fails, the model's own dictionary (every word, more memory).
    */
   private recognizerDict(): string {
     if (this.recognizerDictPath !== undefined && existsSync(this.recognizerDictPath)) return this.recognizerDictPath;
@@ -319,7 +333,7 @@ export class PocketsphinxEngine implements Engine {
         const st = statSync(file);
         return `${file}\n${st.size}\n${st.mtimeMs}`;
       };
-      const id = createHash('sha256').update(`${version(dict)}\n${version(lm)}`).digest('hex').slice(0, 16);
+      const id = createHash('sha256').update(`${version(dict)}\n${version(lm)}\n${this.vocabulary ?? 'all'}`).digest('hex').slice(0, 16);
       const dir = join(tmpdir(), `sgw-ps-lmdict-${id}`);
       buildOnce(dir, 'dict', (building) => {
         const vocabulary = this.lmVocabulary();
@@ -337,7 +351,7 @@ export class PocketsphinxEngine implements Engine {
     return path;
   }
 
-  /** The language model's words, from a copy loaded just for that (once per model and machine: the result is kept on disk). */
+  /** The language model's words (its `vocabulary` most probable), from a copy loaded just for that (once per model and machine: the result is kept on disk). */
   private lmVocabulary(): Set<string> {
     const { ps } = this;
     // Scores are not used, so any log base will do.
@@ -347,14 +361,15 @@ export class PocketsphinxEngine implements Engine {
       const lm = ps.ngram_model_read(null, this.model.lm, NGRAM_AUTO, lmath);
       if (lm === null) throw new Error(`could not read ${this.model.lm}`);
       try {
-        const words = new Set<string>();
+        const scored: { word: string; score: number }[] = [];
         const count = ps.ngram_model_unigram_count(lm);
         for (let wid = 0; wid < count; wid++) {
           const word = ps.ngram_word(lm, wid);
-          if (word !== null) words.add(word);
+          if (word !== null) scored.push({ word, score: this.vocabulary === undefined ? 0 : ps.ngram_unigram_score(lm, wid) });
         }
-        if (words.size === 0) throw new Error(`no words in ${this.model.lm}`);
-        return words;
+        if (scored.length === 0) throw new Error(`no words in ${this.model.lm}`);
+        if (this.vocabulary !== undefined) scored.sort((a, b) => b.score - a.score);
+        return new Set(scored.slice(0, this.vocabulary).map((s) => s.word));
       } finally {
         ps.ngram_model_free(lm);
       }

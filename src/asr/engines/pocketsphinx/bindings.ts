@@ -43,6 +43,8 @@ export interface PocketsphinxApi {
   /** Number of n-grams of each order; element 0 is the vocabulary size. */
   ngram_model_unigram_count(model: NgramModelHandle): number;
   ngram_word(model: NgramModelHandle, wid: number): string | null;
+  /** Log probability of word `wid` with no history (its unigram), in the model's log base. */
+  ngram_unigram_score(model: NgramModelHandle, wid: number): number;
   logmath_init(base: number, shift: number, useTable: number): LogmathHandle | null;
   logmath_free(lmath: LogmathHandle): number;
   /** Resets the frame counter (segment frames are relative to the last stream start, not the utterance). */
@@ -121,6 +123,10 @@ export function pocketsphinx(): PocketsphinxApi {
   });
   koffi.pointer('feat_t', FeatPrefix);
   const cmdLnInit = bind<(...args: unknown[]) => ConfigHandle | null>(base, 'cmd_ln_t *cmd_ln_init(cmd_ln_t *inout, const arg_t *defn, int strict, ...)');
+  const ngramNgScore = bind<(model: NgramModelHandle, wid: number, history: null, nHist: number, nUsed: [number]) => number>(
+    base,
+    'int32_t ngram_ng_score(ngram_model_t *model, int32_t wid, int32_t *history, int32_t n_hist, _Out_ int32_t *n_used)',
+  );
   const ngramModelGetCounts = bind<(model: NgramModelHandle) => unknown>(base, 'const uint32_t *ngram_model_get_counts(ngram_model_t *model)');
   api = {
     cmd_ln_init: (inout, defn, strict, ...args) => cmdLnInit(inout, defn, strict, ...args.flatMap((a) => ['str', a])),
@@ -139,6 +145,7 @@ export function pocketsphinx(): PocketsphinxApi {
       return counts === null ? 0 : (koffi.decode(counts, 'uint32_t') as number);
     },
     ngram_word: bind(base, 'const char *ngram_word(ngram_model_t *model, int32_t wid)'),
+    ngram_unigram_score: (model, wid) => ngramNgScore(model, wid, null, 0, [0]),
     logmath_init: bind(base, 'logmath_t *logmath_init(double base, int shift, int use_table)'),
     logmath_free: bind(base, 'int logmath_free(logmath_t *lmath)'),
     ps_start_stream: bind(ps, 'int ps_start_stream(ps_decoder_t *ps)'),
