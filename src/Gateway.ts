@@ -16,6 +16,7 @@ import { createSpeechService } from './asr/createSpeechService.js';
 import type { SpeechService } from './asr/SpeechService.js';
 import { CallManager } from './calls/CallManager.js';
 import type { GatewayConfig } from './config.js';
+import { LANGUAGES } from './language.js';
 import { createCallControlHandlers } from './ingest/grpc/CallControlService.js';
 import { loadGatewayProto } from './ingest/grpc/protoPackage.js';
 import { PortAllocator } from './ingest/rtp/PortAllocator.js';
@@ -120,6 +121,7 @@ export class Gateway {
     this.grammars = await GrammarStore.open(config.grammarsDir, {
       logger: logger.child({ component: 'grammars' }),
       watch: true,
+      prepare: LANGUAGES,
       ...(config.phoneticMatching ? { phonetic: phoneticLexicons({ 'en-US': DEBIAN_MODEL.dict }, logger.child({ component: 'phonetic' })) } : {}),
     });
     const grammars = this.grammars;
@@ -154,7 +156,7 @@ export class Gateway {
       admission,
       intentMatcher: (language) => grammars.matcher(language),
       recognitionMode: config.asrMode,
-      spotPhrases: (language) => grammars.spotPhrases(language),
+      spotPhrases: (language, speaker) => grammars.spotPhrases(language, speaker),
       redact: config.redact,
       records: this.records,
       hub,

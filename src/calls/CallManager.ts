@@ -33,8 +33,11 @@ export interface CallManagerOptions {
   readonly intentMatcher: (language: Language) => IntentMatcher;
   /** Recognition per leg; default `transcribe`. */
   readonly recognitionMode?: RecognitionMode;
-  /** Phrases for the legs' spotters, when the mode spots (current grammars). */
-  readonly spotPhrases?: (language: Language) => readonly SpotPhrase[];
+  /**
+   * Phrases for the legs' spotters, when the mode spots (current grammars):
+   * those of the intents the leg's speaker may raise, or with no speaker those of every intent.
+   */
+  readonly spotPhrases?: (language: Language, speaker?: LegRole) => readonly SpotPhrase[];
   readonly redact: ReadonlySet<PiiType>;
   readonly records: CallRecordWriter;
   readonly hub: EventHub;
@@ -60,16 +63,22 @@ export class CallManager {
 
   /**
    * Mode and phrases for a new leg's stream; a language without phrases, or a
-   * service that cannot spot, falls back to the transcript alone.
+   * service that cannot spot, falls back to the transcript alone. A leg whose
+   * speaker raises no intent with phrases (the agent, with the shipped
+   * grammars) gets no spotter beside its transcript: its hits could never
+   * become intents.
    */
-  private recognition(asr: SpeechService, language: Language): { mode: RecognitionMode; spotPhrases?: readonly string[] } {
+  private recognition(asr: SpeechService, language: Language, role: LegRole): { mode: RecognitionMode; spotPhrases?: readonly string[] } {
     const mode = this.options.recognitionMode ?? 'transcribe';
     if (mode === 'transcribe') return { mode };
     if (!asr.capabilities.spotting) {
       if (mode === 'spot') throw new GatewayError('SGW_ASR_UNAVAILABLE', `ASR engine ${asr.engine} cannot spot phrases, and ASR_MODE=spot has no transcript to fall back on`);
       return { mode: 'transcribe' };
     }
-    const phrases = (this.options.spotPhrases?.(language) ?? []).map((p) => p.text);
+    const own = (this.options.spotPhrases?.(language, role) ?? []).map((p) => p.text);
+    if (own.length === 0 && mode === 'transcribe+spot') return { mode: 'transcribe' };
+    // Spotting alone has no transcript to fall back on: such a leg spots every phrase, as before.
+    const phrases = own.length > 0 ? own : (this.options.spotPhrases?.(language) ?? []).map((p) => p.text);
     if (phrases.length === 0) {
       if (mode === 'spot') throw new GatewayError('SGW_LANGUAGE_UNSUPPORTED', `no spot phrases for ${language} in the grammars, and ASR_MODE=spot has no transcript to fall back on`);
       return { mode: 'transcribe' };
@@ -153,7 +162,7 @@ export class CallManager {
       if (streamed === undefined) for (let i = 0; i < media.length; i++) leases.push(await options.ports.allocate());
       if (asr !== undefined) {
         for (const leg of media) {
-          streams.push(await asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(asr, params.language) }));
+          streams.push(await asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(asr, params.language, leg.role) }));
         }
       }
     } catch (err) {

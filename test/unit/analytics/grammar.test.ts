@@ -10,6 +10,7 @@ import { PhraseSyntaxError, expandPhrase, tokenize } from '../../../src/analytic
 import { IntentMatcher, UtteranceIntentTracker } from '../../../src/analytics/intents/IntentMatcher.js';
 import type { RecognitionResult } from '../../../src/asr/types.js';
 import { PACKAGE_ROOT } from '../../../src/config.js';
+import { LANGUAGES } from '../../../src/language.js';
 
 describe('phrase patterns', () => {
   test('alternatives and optional groups expand to every accepted sequence', () => {
@@ -286,6 +287,37 @@ describe('GrammarStore', () => {
         store.close();
       }
     });
+  });
+
+  test('spot phrases per speaker: a leg listens only for the intents its speaker may raise', async () => {
+    await withDir(async (dir) => {
+      await writeFile(
+        path.join(dir, 'en-US', 'more.yaml'),
+        'intents:\n  - id: offer_made\n    speaker: agent\n    phrases: ["i can offer you a discount"]\n  - id: hello\n    speaker: either\n    phrases: ["good morning to you"]\n',
+      );
+      const store = await GrammarStore.open(dir, { logger, prepare: ['en-US'] });
+      try {
+        const texts = (speaker?: 'customer' | 'agent'): string[] => store.spotPhrases('en-US', speaker).map((p) => p.text).sort();
+        assert.deepEqual(texts('customer'), ['cancel my order', 'good morning to you']);
+        assert.deepEqual(texts('agent'), ['good morning to you', 'i can offer you a discount']);
+        assert.deepEqual(texts(), ['cancel my order', 'good morning to you', 'i can offer you a discount']);
+        assert.equal(store.spotPhrases('en-US', 'agent'), store.spotPhrases('en-US', 'agent'), 'compiled once per set');
+      } finally {
+        store.close();
+      }
+    });
+  });
+
+  test('the shipped grammars give the agent leg no spot phrases: every intent is the customer\'s', async () => {
+    const store = await GrammarStore.open(path.join(PACKAGE_ROOT, 'grammars'), { logger });
+    try {
+      for (const language of LANGUAGES) {
+        assert.deepEqual(store.spotPhrases(language, 'agent'), [], language);
+        assert.ok(store.spotPhrases(language, 'customer').length > 20, language);
+      }
+    } finally {
+      store.close();
+    }
   });
 
   test('with watch, a saved file is picked up (debounced) without an explicit reload', async () => {
