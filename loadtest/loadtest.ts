@@ -34,6 +34,8 @@ import { EventClient } from './EventClients.js';
 import { renderFixtures } from './fixtures.js';
 import { GatewayProcess, metricSum } from './GatewayProcess.js';
 import { MediaPump } from './MediaPump.js';
+import { processTreeUsage } from './processTree.js';
+import { startVoskProtocolServer } from '../test/helpers/voskProtocolServer.js';
 import { renderPlot, type PlotStep } from './plot.js';
 import { distribution, type Distribution } from './stats.js';
 
@@ -48,6 +50,13 @@ export const SCENARIOS = {
   spot: { env: { ASR: 'pocketsphinx', ASR_MODE: 'spot' }, pushTranscripts: false, codec: 'l16' },
   /** Vosk (VOSK_MODEL must point at a model), the default mode. */
   vosk: { env: { ASR: 'vosk', ASR_MODE: 'transcribe+spot' }, pushTranscripts: false, codec: 'l16' },
+  /**
+   * The remote engine: two speech servers speaking vosk-server's protocol
+   * (test/helpers/voskProtocolServer.ts, pocketsphinx behind it, one process
+   * each, so a core each), started per step beside the gateway. vosk-server
+   * has no spotter beside the transcript, so the transcript alone.
+   */
+  'vosk-server': { env: { ASR: 'vosk-server', ASR_MODE: 'transcribe' }, pushTranscripts: false, codec: 'l16' },
 } as const satisfies Record<string, { env: Record<string, string>; pushTranscripts: boolean; codec: LoadCodec }>;
 export type Scenario = keyof typeof SCENARIOS;
 
@@ -105,6 +114,8 @@ export interface StepResult {
   readonly generator: { readonly latenessP99Ms: number; readonly latenessMaxMs: number };
   readonly timeline: readonly { readonly atS: number; readonly cpuCores: number; readonly rssMb: number; readonly activeLegs: number }[];
   readonly gatewayExitCode: number | null;
+  /** The vosk-server scenario's speech servers (separate processes, not in the gateway's CPU): mean cores over the step. */
+  readonly speechServerCores?: number;
 }
 
 export interface LoadTestReport {
@@ -163,15 +174,23 @@ async function runStep(calls: number, options: LoadTestOptions, fixtures: readon
     CALL_RECORDS_FILE: path.join(options.outDir, `records-${options.scenario}-${calls}.jsonl`),
   };
   if (!options.admission) env['ASR_CAPACITY'] = '1000';
-  const gateway = await GatewayProcess.start({
-    env,
-    rtpPortMin: options.rtpPortMin,
-    rtpPortMax: options.rtpPortMax,
-    cpus: options.cpus,
-    logFile: path.join(options.outDir, `gateway-${options.scenario}-${calls}.log`),
-    ...(options.profile === true ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${options.outDir}`, `--cpu-prof-name=gateway-${options.scenario}-${calls}.cpuprofile`] } : {}),
-    startTimeoutMs: 120_000,
-  });
+  const servers = options.scenario === 'vosk-server' ? await Promise.all([startVoskProtocolServer(), startVoskProtocolServer()]) : [];
+  if (servers.length > 0) env['VOSK_SERVER_URLS'] = servers.map((s) => s.url).join(',');
+  let gateway: GatewayProcess;
+  try {
+    gateway = await GatewayProcess.start({
+      env,
+      rtpPortMin: options.rtpPortMin,
+      rtpPortMax: options.rtpPortMax,
+      cpus: options.cpus,
+      logFile: path.join(options.outDir, `gateway-${options.scenario}-${calls}.log`),
+      ...(options.profile === true ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${options.outDir}`, `--cpu-prof-name=gateway-${options.scenario}-${calls}.cpuprofile`] } : {}),
+      startTimeoutMs: 120_000,
+    });
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.kill()));
+    throw err;
+  }
   const control = new CallControl(`127.0.0.1:${gateway.grpcPort}`);
   const clients: EventClient[] = [];
   const pump = new MediaPump();
@@ -191,6 +210,8 @@ async function runStep(calls: number, options: LoadTestOptions, fixtures: readon
     const before = await gateway.metricsText();
     const rcvbufBefore = udpRcvbufErrors();
     gateway.startSampling(1000);
+    const serverTicks = async (): Promise<number> => (await Promise.all(servers.map(async (sv) => (await processTreeUsage(sv.process.pid ?? 0)).cpuTicks))).reduce((a, b) => a + b, 0);
+    const serverTicksBefore = await serverTicks();
     const origin = Date.now();
     const legSampler = setInterval(() => timeline.push({ atS: (Date.now() - origin) / 1000, activeLegs: pump.activeLegs }), 1000);
     const rampMs = options.rampS * 1000;
@@ -218,6 +239,9 @@ async function runStep(calls: number, options: LoadTestOptions, fixtures: readon
     );
     // Trailing events (finals flushed at hang-up, summaries).
     await sleep(3000);
+    // Clock ticks are 1/100 s on Linux.
+    const speechServerCores = servers.length === 0 ? undefined : round((await serverTicks()) - serverTicksBefore) / 100 / ((Date.now() - origin) / 1000);
+    if (speechServerCores !== undefined) log(`speech servers: ${speechServerCores.toFixed(2)} cores mean`);
     clearInterval(legSampler);
     const after = await gateway.metricsText();
     const steadySamples = gateway.samples(rampMs).filter((s) => s.atMs <= holdUntil - origin);
@@ -243,13 +267,14 @@ async function runStep(calls: number, options: LoadTestOptions, fixtures: readon
       })),
       transport: options.transport,
     });
-    return { ...result, gatewayExitCode: await gateway.stop() };
+    return { ...result, gatewayExitCode: await gateway.stop(), ...(speechServerCores === undefined ? {} : { speechServerCores: round(speechServerCores) }) };
   } finally {
     pump.close();
     for (const client of clients) client.close();
     for (const socket of sockets) socket.close();
     control.close();
     await gateway.stop();
+    await Promise.all(servers.map((s) => s.kill()));
   }
 }
 
@@ -511,7 +536,7 @@ function parseCli(argv: readonly string[]): { options: LoadTestOptions } | { mer
 }
 
 const USAGE = `npm run loadtest -- [options]
-  --scenario ingest|transcribe|transcribe+spot|spot|vosk   (default transcribe+spot)
+  --scenario ingest|transcribe|transcribe+spot|spot|vosk|vosk-server   (default transcribe+spot)
   --calls 2,4,8,10,12      concurrent two-leg calls per step
   --transport rtp|twilio   gRPC StartCall + RTP (default), or Twilio Media Streams over WebSocket
   --codec pcmu|l16         RTP codec (default: pcmu for ingest, l16 16 kHz for recognition)
