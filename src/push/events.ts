@@ -98,6 +98,13 @@ export interface IntentEvent extends EventBase {
   /** Whether the intent was found in a partial (still changing) hypothesis. */
   readonly partial: boolean;
   /**
+   * The `utteranceId` of the leg's transcript events the intent was found in,
+   * so a client can tie the two. A spotter intent carries the utterance its
+   * phrase falls in when the transcript had reached it, otherwise null
+   * (ASR_MODE=spot has no transcript).
+   */
+  readonly utteranceId: number | null;
+  /**
    * `transcript`: found in the free transcript; `spotter`: the keyword spotter
    * heard a grammar phrase and the transcript's words before it confirmed it
    * (docs/asr.md).
