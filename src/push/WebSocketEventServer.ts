@@ -7,7 +7,7 @@ import { canReadEvents, canSee } from '../auth/scope.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub, HistoryEntry } from './EventHub.js';
-import type { GatewayEvent, GatewayEventType } from './events.js';
+import { isEventType, type GatewayEvent } from './events.js';
 
 export const EVENTS_PATH = '/v1/events';
 
@@ -42,20 +42,6 @@ export interface WebSocketEventServerOptions {
   /** How long a resuming client may take to drain its replay before it is closed as a slow consumer (default 10 s). */
   readonly replayDrainTimeoutMs?: number;
 }
-
-export const EVENT_TYPES: ReadonlySet<string> = new Set<GatewayEventType>([
-  'call.started',
-  'transcript',
-  'transcript.gap',
-  'intent',
-  'prompt',
-  'sentiment',
-  'escalation',
-  'alert',
-  'alert.ack',
-  'call.ended',
-  'call.summary',
-]);
 
 interface Subscription {
   readonly callId: string | undefined;
@@ -121,7 +107,7 @@ export class WebSocketEventServer {
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (typeof subscription === 'string') {
-        ws.close(CloseCodes.BAD_REQUEST, subscription);
+        ws.close(CloseCodes.BAD_REQUEST, closeReason(subscription));
         return;
       }
       if (this.closed) {
@@ -274,8 +260,13 @@ function parseSubscription(url: URL): Subscription | string {
   const typesParam = url.searchParams.get('types');
   let types: Set<string> | undefined;
   if (typesParam !== null) {
-    types = new Set(typesParam.split(',').filter((t) => t.length > 0));
-    for (const t of types) if (!EVENT_TYPES.has(t)) return `unknown event type in types: ${t.slice(0, 40)}`;
+    // Refused rather than read as "no type": an empty filter would deliver nothing, silently.
+    if (typesParam === '') return 'types is empty: name at least one event type (docs/events.md)';
+    types = new Set(typesParam.split(','));
+    for (const t of types) {
+      if (t === '') return 'types has an empty entry';
+      if (!isEventType(t)) return `unknown event type in types: ${t.slice(0, 40)}`;
+    }
   }
   const sinceParam = url.searchParams.get('since');
   let since: number | undefined;
@@ -291,4 +282,11 @@ function parseSubscription(url: URL): Subscription | string {
     heartbeatMs = seconds * 1000;
   }
   return { callId, types, since, heartbeatMs };
+}
+
+/** RFC 6455 §5.5: a close reason is at most 123 bytes of UTF-8 (`ws` throws on a longer one). */
+function closeReason(text: string): string {
+  let reason = text;
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }

@@ -247,6 +247,31 @@ export type GatewayEvent =
   | CallSummaryEvent;
 export type GatewayEventType = GatewayEvent['type'];
 
+/**
+ * Every event type, in the order docs/events.md describes them: the one list
+ * the `types=` filter accepts, the docs are checked against and the tests walk.
+ * Keyed by type so that the compiler refuses a missing or a foreign one.
+ */
+const EVENT_TYPE_KEYS: Readonly<Record<GatewayEventType, true>> = {
+  'call.started': true,
+  transcript: true,
+  'transcript.gap': true,
+  dtmf: true,
+  intent: true,
+  prompt: true,
+  sentiment: true,
+  escalation: true,
+  alert: true,
+  'alert.ack': true,
+  'call.ended': true,
+  'call.summary': true,
+};
+export const EVENT_TYPES: readonly GatewayEventType[] = Object.freeze(Object.keys(EVENT_TYPE_KEYS) as GatewayEventType[]);
+
+export function isEventType(value: string): value is GatewayEventType {
+  return Object.hasOwn(EVENT_TYPE_KEYS, value);
+}
+
 /** Distributes an event type without what the hub adds at publication (timestamp and cursor). */
 type WithoutTs<T> = T extends unknown ? Omit<T, 'ts' | 'eventId'> : never;
 export type UnpublishedEvent = WithoutTs<GatewayEvent>;
