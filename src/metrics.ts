@@ -255,8 +255,8 @@ export class GatewayMetrics {
 
   readonly eventResumes = new Counter({
     name: 'sgw_ws_event_resumes_total',
-    help: 'Event clients that connected with a since cursor, by outcome (complete: every missed event replayed; gap: the cursor was older than the history)',
-    labelNames: ['outcome'] as const,
+    help: 'Event clients that connected with a since cursor, by outcome (complete: every missed event replayed; gap: some may be missing) and, for a gap, reason (other-run, expired, malformed, unknown)',
+    labelNames: ['outcome', 'reason'] as const,
     registers: [this.registry],
   });
 

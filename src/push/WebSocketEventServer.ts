@@ -46,8 +46,8 @@ export interface WebSocketEventServerOptions {
 interface Subscription {
   readonly callId: string | undefined;
   readonly types: ReadonlySet<string> | undefined;
-  /** Replay retained events after this eventId before going live. */
-  readonly since: number | undefined;
+  /** Replay retained events after this eventId (as the client sent it) before going live. */
+  readonly since: string | undefined;
   /** Send a `heartbeat` message every this many ms (browsers cannot see WebSocket pings). */
   readonly heartbeatMs: number | undefined;
 }
@@ -64,6 +64,8 @@ interface ClientState {
 
 /** Live events a replaying client may have held back before it counts as a slow consumer. */
 const MAX_PENDING = 10_000;
+/** Characters of the client's `since` echoed in `resume.gap`. */
+const MAX_SINCE_ECHO = 64;
 
 /**
  * `/v1/events`: gateway events as JSON text messages with a per-connection
@@ -71,8 +73,8 @@ const MAX_PENDING = 10_000;
  * calls its principal may see (agent: own calls, supervisor: its queues,
  * admin: all). Query: `callId=<id>`, `types=transcript,intent`,
  * `since=<eventId>` (replay retained events after the cursor first; a
- * `resume.gap` message says when some are gone), `heartbeat=<s>` (a
- * `heartbeat` message every s seconds).
+ * `resume.gap` message says when some may be missing, and why),
+ * `heartbeat=<s>` (a `heartbeat` message every s seconds).
  */
 export class WebSocketEventServer {
   private readonly wss: WebSocketServer;
@@ -155,9 +157,12 @@ export class WebSocketEventServer {
       // Taken synchronously: every later event reaches this client through `pending`, none twice.
       const replay = this.options.hub.since(subscription.since);
       state.pending = [];
-      this.options.metrics.eventResumes.inc({ outcome: replay.gap ? 'gap' : 'complete' });
-      if (replay.gap) {
-        ws.send(JSON.stringify({ type: 'resume.gap', since: subscription.since, oldestEventId: replay.oldestEventId, latestEventId: replay.latestEventId }));
+      if (replay.gap === undefined) {
+        this.options.metrics.eventResumes.inc({ outcome: 'complete' });
+      } else {
+        this.options.metrics.eventResumes.inc({ outcome: 'gap', reason: replay.gap });
+        const since = subscription.since.slice(0, MAX_SINCE_ECHO);
+        ws.send(JSON.stringify({ type: 'resume.gap', reason: replay.gap, since, oldestEventId: replay.oldestEventId, latestEventId: replay.latestEventId }));
       }
       this.replay(ws, state, replay.entries).catch((err: unknown) => this.options.logger.warn({ err }, 'event replay failed'));
     }
@@ -268,12 +273,8 @@ function parseSubscription(url: URL): Subscription | string {
       if (!isEventType(t)) return `unknown event type in types: ${t.slice(0, 40)}`;
     }
   }
-  const sinceParam = url.searchParams.get('since');
-  let since: number | undefined;
-  if (sinceParam !== null) {
-    since = Number(sinceParam);
-    if (sinceParam === '' || !Number.isSafeInteger(since) || since < 0) return 'since must be an eventId (an integer >= 0)';
-  }
+  // Any value: one that is not a cursor of this run gets resume.gap, never a refusal that loses the replay.
+  const since = url.searchParams.get('since') ?? undefined;
   const heartbeatParam = url.searchParams.get('heartbeat');
   let heartbeatMs: number | undefined;
   if (heartbeatParam !== null) {

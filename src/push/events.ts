@@ -16,11 +16,12 @@ interface EventBase {
   /** Milliseconds since the Unix epoch at publication. */
   readonly ts: number;
   /**
-   * The hub's cursor: 1, 2, 3 … over every event the gateway publishes (all
-   * calls, all clients), so a client can resume with `since=<eventId>`.
-   * Restarts at 1 when the gateway restarts.
+   * The hub's cursor, `<epoch>-<seq>` (see EventCursor.ts): the run of the
+   * gateway and 1, 2, 3 … over every event that run publishes (all calls, all
+   * clients), so a client can resume with `since=<eventId>` and a cursor of
+   * an earlier run is known as one.
    */
-  readonly eventId: number;
+  readonly eventId: string;
 }
 
 export interface CallStartedEvent extends EventBase {

@@ -40,7 +40,22 @@ export async function api(token, path, options = {}) {
   const res = await fetch(path, { ...options, headers, cache: 'no-store' });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, (body.error && body.error.message) || `HTTP ${res.status}`);
-  return { body, cursor: Number(res.headers.get('x-sgw-event-cursor') || 0) };
+  return { body, cursor: res.headers.get('x-sgw-event-cursor') || undefined };
+}
+
+/**
+ * Event ids and cursors are `<epoch>-<seq>`: the gateway's run, then the event
+ * within it. Orders two of them (runs by epoch, then events by seq).
+ */
+export function compareEventIds(a, b) {
+  const [ea, sa] = String(a).split('-').map(Number);
+  const [eb, sb] = String(b).split('-').map(Number);
+  return ea - eb || sa - sb;
+}
+
+/** The cursor before the first event of `cursor`'s run: `since=` it replays everything the run still holds. */
+export function runStart(cursor) {
+  return String(cursor).replace(/-\d+$/, '-0');
 }
 
 /**
@@ -93,7 +108,8 @@ export class EventStream {
         this.onGap(event);
         return;
       }
-      if (typeof event.eventId === 'number') this.cursor = Math.max(this.cursor ?? 0, event.eventId);
+      // Events arrive in eventId order (replay, then live): the last one is the cursor.
+      if (typeof event.eventId === 'string') this.cursor = event.eventId;
       this.onEvent(event);
     };
     ws.onclose = () => {
