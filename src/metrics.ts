@@ -260,6 +260,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly wsTokenRefreshes = new Counter({
+    name: 'sgw_ws_event_token_refreshes_total',
+    help: 'Fresh tokens presented on open event connections (auth message), by outcome (ok, refused: the connection is closed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly audioSocketConnections = new Gauge({
     name: 'sgw_audiosocket_connections',
     help: 'Open Asterisk AudioSocket TCP connections',

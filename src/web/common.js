@@ -58,11 +58,15 @@ export function runStart(cursor) {
   return String(cursor).replace(/-\d+$/, '-0');
 }
 
+/** Close code of /v1/events when the token expired (docs/events.md): reconnecting with the same token cannot succeed. */
+const TOKEN_EXPIRED = 4401;
+
 /**
  * /v1/events with reconnect: exponential backoff with jitter (0.5 s … 15 s),
  * resume with `since=<last eventId>`, app-level heartbeats every 15 s (a
  * connection silent for 40 s is presumed dead). `onGap` is called when the
  * gateway no longer has every missed event: the page reloads its snapshot.
+ * At 4401 (the page's token expired) it stops: the page needs a fresh token.
  */
 export class EventStream {
   constructor({ token, query = {}, onEvent, onStatus = () => {}, onGap = () => {} }) {
@@ -112,8 +116,13 @@ export class EventStream {
       if (typeof event.eventId === 'string') this.cursor = event.eventId;
       this.onEvent(event);
     };
-    ws.onclose = () => {
+    ws.onclose = (close) => {
       if (this.ws !== ws || this.stopped) return;
+      if (close.code === TOKEN_EXPIRED) {
+        this.onStatus('expired');
+        this.stop();
+        return;
+      }
       this.onStatus('reconnecting');
       const delay = Math.min(15_000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
       this.attempt += 1;
@@ -171,7 +180,7 @@ export const LEVELS = ['calm', 'elevated', 'high', 'critical'];
 
 /** Connection status pill. */
 export function showStatus(node, status) {
-  node.textContent = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', denied: 'Access denied' }[status] || status;
+  node.textContent = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', denied: 'Access denied', expired: 'Token expired: reopen with a fresh one' }[status] || status;
   node.dataset.status = status;
 }
 
