@@ -255,7 +255,14 @@ export class GatewayMetrics {
 
   readonly eventResumes = new Counter({
     name: 'sgw_ws_event_resumes_total',
-    help: 'Event clients that connected with a since cursor, by outcome (complete: every missed event replayed; gap: the cursor was older than the history)',
+    help: 'Event clients that connected with a since cursor, by outcome (complete: every missed event replayed; gap: some may be missing) and, for a gap, reason (other-run, expired, malformed, unknown)',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly wsTokenRefreshes = new Counter({
+    name: 'sgw_ws_event_token_refreshes_total',
+    help: 'Fresh tokens presented on open event connections (auth message), by outcome (ok, refused: the connection is closed)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -160,7 +160,7 @@ export class CallAnalytics {
       for (const match of matches) {
         metrics.intents.inc({ intent: match.intent.id, language });
         this.remember(state, match, 'transcript');
-        this.onIntent(role, match, entities, result, audioEndedAt === undefined ? undefined : audioEndedAt - (result.endMs - match.endMs), 'transcript');
+        this.onIntent(role, match, entities, result, audioEndedAt === undefined ? undefined : audioEndedAt - (result.endMs - match.endMs), 'transcript', result.utteranceId);
       }
       if (result.final) this.completePrompts(role, entities, matches);
     }
@@ -227,6 +227,9 @@ export class CallAnalytics {
       return;
     }
     const synthetic: RecognitionResult = { final: true, utteranceId: -1, text: [...context, ...phrase].map((t) => t.text).join(' '), startMs: hit.startMs, endMs: hit.endMs, words: [] };
+    // The transcript utterance the phrase was said in, when the transcript has reached it.
+    const last = state.lastResult;
+    const utteranceId = last !== undefined && last.startMs < hit.endMs && last.endMs > hit.startMs ? last.utteranceId : null;
     for (const match of matches) {
       if (this.heardBefore(state, match, 'any')) {
         metrics.spotHits.inc({ outcome: 'duplicate', language });
@@ -235,7 +238,7 @@ export class CallAnalytics {
       metrics.spotHits.inc({ outcome: 'intent', language });
       metrics.intents.inc({ intent: match.intent.id, language });
       this.remember(state, match, 'spotter');
-      this.onIntent(role, match, this.entities(synthetic.text), synthetic, audioEndedAt, 'spotter');
+      this.onIntent(role, match, this.entities(synthetic.text), synthetic, audioEndedAt, 'spotter', utteranceId);
     }
   }
 
@@ -250,7 +253,15 @@ export class CallAnalytics {
     if (state.recentIntents.length > RECENT_INTENTS) state.recentIntents.shift();
   }
 
-  private onIntent(role: LegRole, match: IntentMatch, entities: readonly EntityValue[], result: RecognitionResult, audioEndedAt: number | undefined, source: 'transcript' | 'spotter'): void {
+  private onIntent(
+    role: LegRole,
+    match: IntentMatch,
+    entities: readonly EntityValue[],
+    result: RecognitionResult,
+    audioEndedAt: number | undefined,
+    source: 'transcript' | 'spotter',
+    utteranceId: number | null,
+  ): void {
     const { hub, callId, logger } = this.options;
     const { intent } = match;
     logger.info({ leg: role, intent: intent.id, kind: intent.kind, partial: !result.final, fuzzy: match.fuzzy, source }, 'intent detected');
@@ -269,6 +280,7 @@ export class CallAnalytics {
         startMs: Math.round(match.startMs),
         endMs: Math.round(match.endMs),
         partial: !result.final,
+        utteranceId,
         source,
         evidence: source === 'spotter' ? 'exact' : match.evidence,
         alternative: match.alternative,

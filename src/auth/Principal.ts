@@ -24,6 +24,8 @@ export interface Principal {
   readonly agentId: string | undefined;
   /** Role supervisor: the queues whose calls this principal sees. */
   readonly queues: readonly string[];
+  /** When the token stops being valid (its `exp`), ms since the Unix epoch; absent: never (authentication off). */
+  readonly expiresAt?: number;
 }
 
 /** What a call is scoped by: who handles it, and in which queue. */

@@ -104,7 +104,8 @@ export function principalOf(claims: GatewayClaims): Principal {
   }
   if (role === 'supervisor' && (queues === undefined || queues.length === 0)) throw new AuthError('invalid', 'invalid token: a supervisor token needs claim queues');
   const subject = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : (agentId ?? role);
-  return Object.freeze({ role, subject, agentId, queues: Object.freeze([...(queues ?? [])]) });
+  const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
+  return Object.freeze({ role, subject, agentId, queues: Object.freeze([...(queues ?? [])]), ...(expiresAt === undefined ? {} : { expiresAt }) });
 }
 
 export function hmacSecret(secret: string): Uint8Array {

@@ -39,7 +39,7 @@ export interface HttpServerOptions {
   /** Recent alerts for GET /v1/alerts and POST /v1/alerts/{id}/ack; absent: 404. */
   readonly alerts?: AlertStore;
   /** The event hub's cursor, returned with snapshots so a client can resume /v1/events after them. */
-  readonly eventCursor?: () => number;
+  readonly eventCursor?: () => string;
   /** The agent and supervisor pages; absent: 404. */
   readonly pages?: StaticFiles;
   /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
@@ -48,6 +48,10 @@ export interface HttpServerOptions {
 
 /** Header carrying the hub's eventId at the time of a snapshot: resume /v1/events with `since=` it. */
 export const EVENT_CURSOR_HEADER = 'x-sgw-event-cursor';
+
+function cursorHeader(cursor: string | undefined): Record<string, string> {
+  return cursor === undefined ? {} : { [EVENT_CURSOR_HEADER]: cursor };
+}
 
 const ACK_PATH = /^\/v1\/alerts\/([A-Za-z0-9-]{1,64})\/ack$/;
 
@@ -163,17 +167,17 @@ export class HttpServer {
         return;
       case '/v1/calls': {
         const principal = await this.principal(req);
-        const cursor = this.options.eventCursor?.() ?? 0;
-        this.sendJson(res, 200, this.options.listCalls(principal), { [EVENT_CURSOR_HEADER]: String(cursor) });
+        const cursor = this.options.eventCursor?.();
+        this.sendJson(res, 200, this.options.listCalls(principal), cursorHeader(cursor));
         return;
       }
       case '/v1/alerts': {
         const alerts = this.options.alerts;
         if (alerts === undefined) break;
         const principal = await this.principal(req);
-        const cursor = this.options.eventCursor?.() ?? 0;
+        const cursor = this.options.eventCursor?.();
         const unackedOnly = url.searchParams.get('unacked') === '1' || url.searchParams.get('unacked') === 'true';
-        this.sendJson(res, 200, { cursor, alerts: alerts.list(principal, { unackedOnly }) }, { [EVENT_CURSOR_HEADER]: String(cursor) });
+        this.sendJson(res, 200, { cursor: cursor ?? null, alerts: alerts.list(principal, { unackedOnly }) }, cursorHeader(cursor));
         return;
       }
       default: {

@@ -1,5 +1,6 @@
 import type { CallOwner } from '../auth/Principal.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { formatCursor, newEpoch, parseCursor } from './EventCursor.js';
 import type { GatewayEvent, UnpublishedEvent } from './events.js';
 
 /** Delivered to listeners with the owner of the event's call (undefined when the hub never saw its call.started). */
@@ -20,15 +21,28 @@ export interface HistoryEntry {
   readonly owner: CallOwner | undefined;
 }
 
-/** Events after a cursor, and whether some of them are no longer retained. */
+/**
+ * Why a replay may lack events after the cursor: `other-run` (the cursor is
+ * from another run of the gateway, e.g. before a restart, or a bare integer id
+ * from before run epochs), `expired` (events after it are no longer retained),
+ * `malformed` (not a cursor), `unknown` (this run never published it).
+ */
+export type ResumeGapReason = 'other-run' | 'expired' | 'malformed' | 'unknown';
+
+/** Events after a cursor, and whether some of them may be missing. */
 export interface Replay {
   readonly entries: readonly HistoryEntry[];
-  /** True when events after the cursor were overwritten (or the cursor is unknown to this gateway, e.g. after a restart). */
-  readonly gap: boolean;
-  /** eventId of the oldest retained event (0 when none). */
-  readonly oldestEventId: number;
-  /** eventId of the newest event published (0 when none). */
-  readonly latestEventId: number;
+  /** Set when events after the cursor may be missing from `entries`: the client must reload its state. */
+  readonly gap: ResumeGapReason | undefined;
+  /** eventId of the oldest retained event (null when none). */
+  readonly oldestEventId: string | null;
+  /** The hub's cursor: eventId of the newest event published (`<epoch>-0` before the first). */
+  readonly latestEventId: string;
+}
+
+/** A history entry with its sequence number in this run. */
+interface Retained extends HistoryEntry {
+  readonly seq: number;
 }
 
 /**
@@ -36,37 +50,43 @@ export interface Replay {
  * watch). Listeners are called synchronously and must not block; each push
  * channel bounds its own per-client buffer.
  *
- * Every event gets a gateway-wide `eventId` (1, 2, 3 …): the cursor clients
- * resume from. The hub remembers which agent and queue each active call
- * belongs to (from `call.started`, forgotten after `call.summary`), so that
- * every event carries the scope that decides who may see it.
+ * Every event gets a gateway-wide `eventId`, `<epoch>-<seq>` (EventCursor.ts):
+ * the cursor clients resume from, naming the run so that a cursor from before
+ * a restart is never mistaken for one of this run. The hub remembers which
+ * agent and queue each active call belongs to (from `call.started`, forgotten
+ * after `call.summary`), so that every event carries the scope that decides
+ * who may see it.
  *
  * A bounded history ring keeps the last `historySize` events for clients that
  * connect late or resume; when it is full the oldest event is overwritten.
  */
 export class EventHub {
   private readonly listeners = new Set<EventListener>();
-  private readonly history: (HistoryEntry | undefined)[];
+  private readonly history: (Retained | undefined)[];
   private readonly owners = new Map<string, CallOwner>();
   private historyNext = 0;
-  private lastEventId = 0;
+  private lastSeq = 0;
+  /** This run of the gateway: part of every eventId. */
+  readonly epoch: number;
 
   constructor(
     private readonly metrics: GatewayMetrics,
     readonly historySize = 10_000,
+    epoch = newEpoch(),
   ) {
-    this.history = new Array<HistoryEntry | undefined>(historySize);
+    this.history = new Array<Retained | undefined>(historySize);
+    this.epoch = epoch;
   }
 
   publish(unpublished: UnpublishedEvent, options: PublishOptions = {}): GatewayEvent {
     const now = Date.now();
-    this.lastEventId += 1;
-    const event = { ...unpublished, ts: now, eventId: this.lastEventId } as GatewayEvent;
+    this.lastSeq += 1;
+    const event = { ...unpublished, ts: now, eventId: formatCursor({ epoch: this.epoch, seq: this.lastSeq }) } as GatewayEvent;
     if (event.type === 'call.started') this.owners.set(event.callId, { agentId: event.agentId, queue: event.queue });
     const owner = options.owner ?? this.owners.get(event.callId);
     // The summary is a call's last event: its scope is kept in the history entries, not here.
     if (event.type === 'call.summary') this.owners.delete(event.callId);
-    this.history[this.historyNext] = { event, owner };
+    this.history[this.historyNext] = { event, owner, seq: this.lastSeq };
     this.historyNext = (this.historyNext + 1) % this.historySize;
     this.metrics.eventsPublished.inc({ type: event.type });
     if (options.audioEndedAt !== undefined) {
@@ -87,9 +107,9 @@ export class EventHub {
     return this.owners.get(callId);
   }
 
-  /** eventId of the newest event (0 before the first): a cursor for "everything after now". */
-  get cursor(): number {
-    return this.lastEventId;
+  /** eventId of the newest event (`<epoch>-0` before the first): a cursor for "everything after now". */
+  get cursor(): string {
+    return formatCursor({ epoch: this.epoch, seq: this.lastSeq });
   }
 
   /** Retained events, oldest first. */
@@ -103,21 +123,30 @@ export class EventHub {
   }
 
   /**
-   * Retained events with `eventId > cursor`, oldest first. `gap` says whether
-   * any such event is gone from the ring, or the cursor is from the future
-   * (another run of the gateway): the client must then reload its state.
+   * Retained events after `since` (a `since=` value as the client sent it),
+   * oldest first. A cursor of this run gets exactly the events after it when
+   * they are all retained; anything else (another run, a bare integer id, not
+   * a cursor, one older than the history, one never published) gets every
+   * retained event and a `gap` saying why some may be missing.
    */
-  since(cursor: number): Replay {
+  since(since: string): Replay {
     const all = this.entries();
-    const oldestEventId = all[0]?.event.eventId ?? 0;
-    const entries = all.filter((e) => e.event.eventId > cursor);
-    const firstWanted = cursor + 1;
-    const gap = cursor > this.lastEventId || (entries.length > 0 && (entries[0]?.event.eventId ?? 0) > firstWanted) || (entries.length === 0 && cursor < this.lastEventId);
-    return { entries, gap, oldestEventId, latestEventId: this.lastEventId };
+    const oldestEventId = all[0]?.event.eventId ?? null;
+    const latestEventId = this.cursor;
+    const everything = (gap: ResumeGapReason): Replay => ({ entries: all, gap, oldestEventId, latestEventId });
+    const parsed = parseCursor(since);
+    if (parsed.kind === 'malformed') return everything('malformed');
+    if (parsed.kind === 'legacy' || parsed.cursor.epoch !== this.epoch) return everything('other-run');
+    const { seq } = parsed.cursor;
+    if (seq > this.lastSeq) return everything('unknown');
+    const entries = all.filter((e) => e.seq > seq);
+    // Complete when the first retained event after the cursor is the one right after it.
+    const complete = seq === this.lastSeq || entries[0]?.seq === seq + 1;
+    return { entries, gap: complete ? undefined : 'expired', oldestEventId, latestEventId };
   }
 
-  private entries(): HistoryEntry[] {
-    const out: HistoryEntry[] = [];
+  private entries(): Retained[] {
+    const out: Retained[] = [];
     for (let i = 0; i < this.historySize; i++) {
       const entry = this.history[(this.historyNext + i) % this.historySize];
       if (entry !== undefined) out.push(entry);

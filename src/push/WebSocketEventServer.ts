@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { AccessControl } from '../auth/AccessControl.js';
 import { ANONYMOUS_ADMIN, type CallOwner, type Principal } from '../auth/Principal.js';
 import { canReadEvents, canSee } from '../auth/scope.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub, HistoryEntry } from './EventHub.js';
-import type { GatewayEvent, GatewayEventType } from './events.js';
+import { isEventType, type GatewayEvent } from './events.js';
 
 export const EVENTS_PATH = '/v1/events';
 
@@ -15,12 +16,16 @@ export const EVENTS_PATH = '/v1/events';
 export const CloseCodes = {
   /** Server shutting down. */
   GOING_AWAY: 1001,
-  /** The client sent data; this endpoint is push-only. */
+  /** The client sent something other than an `auth` message. */
   UNSUPPORTED_DATA: 1003,
   /** The client did not keep up: its send buffer passed the limit. */
   SLOW_CONSUMER: 4008,
-  /** Bad query parameters. */
+  /** Bad query parameters, or an `auth` message without a token. */
   BAD_REQUEST: 4400,
+  /** The connection's token expired (no fresh one came in time), or a fresh token did not verify. */
+  UNAUTHORIZED: 4401,
+  /** A fresh token whose role may not read events, or whose scope does not cover the subscribed call. */
+  FORBIDDEN: 4403,
   /** Too many event clients connected; retry later (RFC 6455 §7.4.1 "Try Again Later"). */
   TRY_AGAIN_LATER: 1013,
 } as const;
@@ -43,25 +48,11 @@ export interface WebSocketEventServerOptions {
   readonly replayDrainTimeoutMs?: number;
 }
 
-export const EVENT_TYPES: ReadonlySet<string> = new Set<GatewayEventType>([
-  'call.started',
-  'transcript',
-  'transcript.gap',
-  'intent',
-  'prompt',
-  'sentiment',
-  'escalation',
-  'alert',
-  'alert.ack',
-  'call.ended',
-  'call.summary',
-]);
-
 interface Subscription {
   readonly callId: string | undefined;
   readonly types: ReadonlySet<string> | undefined;
-  /** Replay retained events after this eventId before going live. */
-  readonly since: number | undefined;
+  /** Replay retained events after this eventId (as the client sent it) before going live. */
+  readonly since: string | undefined;
   /** Send a `heartbeat` message every this many ms (browsers cannot see WebSocket pings). */
   readonly heartbeatMs: number | undefined;
 }
@@ -70,14 +61,25 @@ interface ClientState {
   seq: number;
   alive: boolean;
   readonly subscription: Subscription;
-  readonly principal: Principal;
+  /** Whose token the connection runs on; replaced by a fresh token (`auth` message). */
+  principal: Principal;
   /** Live events held back while the client's replay is still being sent; undefined once live. */
   pending: HistoryEntry[] | undefined;
   heartbeat: NodeJS.Timeout | undefined;
+  /** Closes the connection when its token expires. */
+  expiry: NodeJS.Timeout | undefined;
+  /** A fresh token is being verified; at most one at a time per connection. */
+  verifying: boolean;
+  /** The token to verify next: a newer `auth` message replaces an older one still waiting (bounded to one). */
+  nextToken: string | undefined;
 }
 
 /** Live events a replaying client may have held back before it counts as a slow consumer. */
 const MAX_PENDING = 10_000;
+/** Longest setTimeout delay Node takes (about 24.8 days); a later expiry is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Characters of the client's `since` echoed in `resume.gap`. */
+const MAX_SINCE_ECHO = 64;
 
 /**
  * `/v1/events`: gateway events as JSON text messages with a per-connection
@@ -85,8 +87,13 @@ const MAX_PENDING = 10_000;
  * calls its principal may see (agent: own calls, supervisor: its queues,
  * admin: all). Query: `callId=<id>`, `types=transcript,intent`,
  * `since=<eventId>` (replay retained events after the cursor first; a
- * `resume.gap` message says when some are gone), `heartbeat=<s>` (a
- * `heartbeat` message every s seconds).
+ * `resume.gap` message says when some may be missing, and why),
+ * `heartbeat=<s>` (a `heartbeat` message every s seconds).
+ *
+ * A connection lives no longer than its token: it is closed with 4401 at the
+ * token's `exp`, unless the client sends a fresh one first
+ * (`{"type":"auth","token":"…"}`, answered `auth.ok`), whose scope then
+ * replaces the old one on the same connection.
  */
 export class WebSocketEventServer {
   private readonly wss: WebSocketServer;
@@ -113,15 +120,12 @@ export class WebSocketEventServer {
    *   events, or asks for a call it may not see.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, principal: Principal = ANONYMOUS_ADMIN): void {
-    if (!canReadEvents(principal)) throw this.access.forbidden('websocket', `role ${principal.role} may not read events`);
     const subscription = parseSubscription(url);
-    if (typeof subscription !== 'string' && subscription.callId !== undefined) {
-      const owner = this.options.hub.ownerOf(subscription.callId) ?? this.ownerInHistory(subscription.callId);
-      if (owner !== undefined && !canSee(principal, owner)) throw this.access.forbidden('websocket', `call ${subscription.callId} is not in the scope of this token`);
-    }
+    const refusal = this.scopeRefusal(principal, typeof subscription === 'string' ? undefined : subscription.callId);
+    if (refusal !== undefined) throw this.access.forbidden('websocket', refusal);
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (typeof subscription === 'string') {
-        ws.close(CloseCodes.BAD_REQUEST, subscription);
+        ws.close(CloseCodes.BAD_REQUEST, closeReason(subscription));
         return;
       }
       if (this.closed) {
@@ -137,28 +141,34 @@ export class WebSocketEventServer {
     });
   }
 
+  /** Why `principal` may not have this subscription (role, or a call out of its scope); undefined when it may. */
+  private scopeRefusal(principal: Principal, callId: string | undefined): string | undefined {
+    if (!canReadEvents(principal)) return `role ${principal.role} may not read events`;
+    if (callId === undefined) return undefined;
+    const owner = this.options.hub.ownerOf(callId) ?? this.ownerInHistory(callId);
+    return owner !== undefined && !canSee(principal, owner) ? `call ${callId.slice(0, 64)} is not in the scope of this token` : undefined;
+  }
+
   private ownerInHistory(callId: string): CallOwner | undefined {
     return this.options.hub.recentEntries().find((e) => e.event.callId === callId && e.owner !== undefined)?.owner;
   }
 
   private accept(ws: WebSocket, subscription: Subscription, principal: Principal): void {
-    const state: ClientState = { seq: 0, subscription, principal, alive: true, pending: undefined, heartbeat: undefined };
+    const state: ClientState = { seq: 0, subscription, principal, alive: true, pending: undefined, heartbeat: undefined, expiry: undefined, verifying: false, nextToken: undefined };
     this.clients.set(ws, state);
     this.options.metrics.wsClients.set(this.clients.size);
     ws.on('pong', () => {
       state.alive = true;
     });
-    ws.on('message', () => {
-      this.drop(ws, CloseCodes.UNSUPPORTED_DATA, 'this endpoint does not accept messages', 'client_message');
-    });
+    ws.on('message', (data, isBinary) => this.onMessage(ws, state, data, isBinary));
     ws.on('error', (err) => {
       this.options.logger.debug({ err: err.message }, 'event client socket error');
     });
     ws.on('close', () => {
-      clearInterval(state.heartbeat);
-      this.clients.delete(ws);
-      this.options.metrics.wsClients.set(this.clients.size);
+      this.forget(ws, state);
     });
+    this.armExpiry(ws, state);
+    if (!this.clients.has(ws)) return;
     if (subscription.heartbeatMs !== undefined) {
       state.heartbeat = setInterval(() => {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'heartbeat', ts: Date.now(), eventId: this.options.hub.cursor }));
@@ -169,12 +179,89 @@ export class WebSocketEventServer {
       // Taken synchronously: every later event reaches this client through `pending`, none twice.
       const replay = this.options.hub.since(subscription.since);
       state.pending = [];
-      this.options.metrics.eventResumes.inc({ outcome: replay.gap ? 'gap' : 'complete' });
-      if (replay.gap) {
-        ws.send(JSON.stringify({ type: 'resume.gap', since: subscription.since, oldestEventId: replay.oldestEventId, latestEventId: replay.latestEventId }));
+      if (replay.gap === undefined) {
+        this.options.metrics.eventResumes.inc({ outcome: 'complete' });
+      } else {
+        this.options.metrics.eventResumes.inc({ outcome: 'gap', reason: replay.gap });
+        const since = subscription.since.slice(0, MAX_SINCE_ECHO);
+        ws.send(JSON.stringify({ type: 'resume.gap', reason: replay.gap, since, oldestEventId: replay.oldestEventId, latestEventId: replay.latestEventId }));
       }
       this.replay(ws, state, replay.entries).catch((err: unknown) => this.options.logger.warn({ err }, 'event replay failed'));
     }
+  }
+
+  /**
+   * Only `{"type":"auth","token":"…"}` is accepted from a client: a fresh
+   * token for this connection. Anything else closes it (1003; 4400 for an
+   * `auth` message without a token).
+   */
+  private onMessage(ws: WebSocket, state: ClientState, data: RawData, isBinary: boolean): void {
+    const message = isBinary ? undefined : parseClientMessage(data);
+    if (message === undefined) {
+      this.drop(ws, CloseCodes.UNSUPPORTED_DATA, 'the only message accepted is {"type":"auth","token":"<jwt>"}', 'client_message');
+      return;
+    }
+    if (message.token === undefined) {
+      this.drop(ws, CloseCodes.BAD_REQUEST, 'an auth message needs a token (a non-empty string)', 'bad_message');
+      return;
+    }
+    state.nextToken = message.token;
+    if (!state.verifying) {
+      this.refresh(ws, state).catch((err: unknown) => this.options.logger.warn({ err: errorMessage(err) }, 'event token refresh failed'));
+    }
+  }
+
+  /**
+   * Verifies the fresh tokens a client sent, one at a time, and puts each in
+   * place of the connection's: its scope from the next event on, its `exp` as
+   * the connection's end. A token that does not verify closes with 4401, one
+   * that may not have this subscription with 4403.
+   */
+  private async refresh(ws: WebSocket, state: ClientState): Promise<void> {
+    state.verifying = true;
+    try {
+      for (let token = state.nextToken; token !== undefined; token = state.nextToken) {
+        state.nextToken = undefined;
+        let principal: Principal;
+        try {
+          principal = await this.access.authenticate(token, 'websocket');
+        } catch (err) {
+          this.options.metrics.wsTokenRefreshes.inc({ outcome: 'refused' });
+          this.drop(ws, CloseCodes.UNAUTHORIZED, closeReason(errorMessage(err)), 'token_refused');
+          return;
+        }
+        if (!this.clients.has(ws)) return;
+        const refusal = this.scopeRefusal(principal, state.subscription.callId);
+        if (refusal !== undefined) {
+          this.options.metrics.wsTokenRefreshes.inc({ outcome: 'refused' });
+          // Counted like a refused upgrade; the answer is the close code.
+          this.access.forbidden('websocket', refusal);
+          this.drop(ws, CloseCodes.FORBIDDEN, closeReason(refusal), 'token_refused');
+          return;
+        }
+        state.principal = principal;
+        this.options.metrics.wsTokenRefreshes.inc({ outcome: 'ok' });
+        this.armExpiry(ws, state);
+        if (this.clients.has(ws)) ws.send(JSON.stringify({ type: 'auth.ok', expiresAt: principal.expiresAt ?? null }));
+      }
+    } finally {
+      state.verifying = false;
+    }
+  }
+
+  /** (Re)arms the close at the connection's token expiry; closes at once when it has passed. */
+  private armExpiry(ws: WebSocket, state: ClientState): void {
+    clearTimeout(state.expiry);
+    state.expiry = undefined;
+    const { expiresAt } = state.principal;
+    if (expiresAt === undefined) return;
+    const wait = expiresAt - Date.now();
+    if (wait <= 0) {
+      this.drop(ws, CloseCodes.UNAUTHORIZED, 'token expired', 'token_expired');
+      return;
+    }
+    state.expiry = setTimeout(() => this.armExpiry(ws, state), Math.min(wait, MAX_TIMER_MS));
+    state.expiry.unref();
   }
 
   /** Sends the replay, then what arrived meanwhile, waiting for the socket to drain between events. */
@@ -228,22 +315,28 @@ export class WebSocketEventServer {
   }
 
   private drop(ws: WebSocket, code: number, reason: string, metricReason: string): void {
-    this.options.metrics.wsClientsDropped.inc({ reason: metricReason });
     const state = this.clients.get(ws);
-    clearInterval(state?.heartbeat);
-    this.clients.delete(ws);
-    this.options.metrics.wsClients.set(this.clients.size);
+    if (state === undefined) return;
+    this.options.metrics.wsClientsDropped.inc({ reason: metricReason });
+    this.forget(ws, state);
     ws.close(code, reason);
     // A peer that never completes the closing handshake must not pin the socket.
     setTimeout(() => ws.terminate(), 5000).unref();
+  }
+
+  /** Stops the connection's timers and removes it from the clients. */
+  private forget(ws: WebSocket, state: ClientState): void {
+    clearInterval(state.heartbeat);
+    clearTimeout(state.expiry);
+    this.clients.delete(ws);
+    this.options.metrics.wsClients.set(this.clients.size);
   }
 
   private checkHeartbeats(): void {
     for (const [ws, state] of this.clients) {
       if (!state.alive) {
         this.options.metrics.wsClientsDropped.inc({ reason: 'heartbeat_timeout' });
-        clearInterval(state.heartbeat);
-        this.clients.delete(ws);
+        this.forget(ws, state);
         ws.terminate();
         continue;
       }
@@ -261,6 +354,7 @@ export class WebSocketEventServer {
     this.unsubscribe();
     for (const [ws, state] of this.clients) {
       clearInterval(state.heartbeat);
+      clearTimeout(state.expiry);
       ws.close(CloseCodes.GOING_AWAY, 'server shutting down');
     }
     this.clients.clear();
@@ -274,15 +368,16 @@ function parseSubscription(url: URL): Subscription | string {
   const typesParam = url.searchParams.get('types');
   let types: Set<string> | undefined;
   if (typesParam !== null) {
-    types = new Set(typesParam.split(',').filter((t) => t.length > 0));
-    for (const t of types) if (!EVENT_TYPES.has(t)) return `unknown event type in types: ${t.slice(0, 40)}`;
+    // Refused rather than read as "no type": an empty filter would deliver nothing, silently.
+    if (typesParam === '') return 'types is empty: name at least one event type (docs/events.md)';
+    types = new Set(typesParam.split(','));
+    for (const t of types) {
+      if (t === '') return 'types has an empty entry';
+      if (!isEventType(t)) return `unknown event type in types: ${t.slice(0, 40)}`;
+    }
   }
-  const sinceParam = url.searchParams.get('since');
-  let since: number | undefined;
-  if (sinceParam !== null) {
-    since = Number(sinceParam);
-    if (sinceParam === '' || !Number.isSafeInteger(since) || since < 0) return 'since must be an eventId (an integer >= 0)';
-  }
+  // Any value: one that is not a cursor of this run gets resume.gap, never a refusal that loses the replay.
+  const since = url.searchParams.get('since') ?? undefined;
   const heartbeatParam = url.searchParams.get('heartbeat');
   let heartbeatMs: number | undefined;
   if (heartbeatParam !== null) {
@@ -291,4 +386,28 @@ function parseSubscription(url: URL): Subscription | string {
     heartbeatMs = seconds * 1000;
   }
   return { callId, types, since, heartbeatMs };
+}
+
+/** A client message: an `auth` message, its token undefined when missing; undefined for anything else. */
+function parseClientMessage(data: RawData): { readonly token: string | undefined } | undefined {
+  if (!Buffer.isBuffer(data)) return undefined;
+  let message: unknown;
+  try {
+    message = JSON.parse(data.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof message !== 'object' || message === null || !('type' in message) || message.type !== 'auth') return undefined;
+  const token = 'token' in message && typeof message.token === 'string' && message.token !== '' ? message.token : undefined;
+  return { token };
+}
+
+/**
+ * RFC 6455 §5.5: a close reason is at most 123 bytes of UTF-8 (`ws` throws on a longer one).
+ * The same as AudioHook's and Twilio's truncateReason; push/ does not depend on ingest/.
+ */
+function closeReason(text: string): string {
+  let reason = text.slice(0, 123);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }

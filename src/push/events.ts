@@ -16,11 +16,12 @@ interface EventBase {
   /** Milliseconds since the Unix epoch at publication. */
   readonly ts: number;
   /**
-   * The hub's cursor: 1, 2, 3 … over every event the gateway publishes (all
-   * calls, all clients), so a client can resume with `since=<eventId>`.
-   * Restarts at 1 when the gateway restarts.
+   * The hub's cursor, `<epoch>-<seq>` (see EventCursor.ts): the run of the
+   * gateway and 1, 2, 3 … over every event that run publishes (all calls, all
+   * clients), so a client can resume with `since=<eventId>` and a cursor of
+   * an earlier run is known as one.
    */
-  readonly eventId: number;
+  readonly eventId: string;
 }
 
 export interface CallStartedEvent extends EventBase {
@@ -97,6 +98,13 @@ export interface IntentEvent extends EventBase {
   readonly endMs: number;
   /** Whether the intent was found in a partial (still changing) hypothesis. */
   readonly partial: boolean;
+  /**
+   * The `utteranceId` of the leg's transcript events the intent was found in,
+   * so a client can tie the two. A spotter intent carries the utterance its
+   * phrase falls in when the transcript had reached it, otherwise null
+   * (ASR_MODE=spot has no transcript).
+   */
+  readonly utteranceId: number | null;
   /**
    * `transcript`: found in the free transcript; `spotter`: the keyword spotter
    * heard a grammar phrase and the transcript's words before it confirmed it
@@ -239,6 +247,31 @@ export type GatewayEvent =
   | CallEndedEvent
   | CallSummaryEvent;
 export type GatewayEventType = GatewayEvent['type'];
+
+/**
+ * Every event type, in the order docs/events.md describes them: the one list
+ * the `types=` filter accepts, the docs are checked against and the tests walk.
+ * Keyed by type so that the compiler refuses a missing or a foreign one.
+ */
+const EVENT_TYPE_KEYS: Readonly<Record<GatewayEventType, true>> = {
+  'call.started': true,
+  transcript: true,
+  'transcript.gap': true,
+  dtmf: true,
+  intent: true,
+  prompt: true,
+  sentiment: true,
+  escalation: true,
+  alert: true,
+  'alert.ack': true,
+  'call.ended': true,
+  'call.summary': true,
+};
+export const EVENT_TYPES: readonly GatewayEventType[] = Object.freeze(Object.keys(EVENT_TYPE_KEYS) as GatewayEventType[]);
+
+export function isEventType(value: string): value is GatewayEventType {
+  return Object.hasOwn(EVENT_TYPE_KEYS, value);
+}
 
 /** Distributes an event type without what the hub adds at publication (timestamp and cursor). */
 type WithoutTs<T> = T extends unknown ? Omit<T, 'ts' | 'eventId'> : never;

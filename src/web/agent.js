@@ -1,6 +1,6 @@
 // Agent view: the agent's current call (the latest call.started of this agent), its live
 // transcript on both legs, intent chips, prompts with entities, and the escalation meter.
-import { api, claimsOf, clear, duration, el, EventStream, label, LEVELS, showStatus, takeToken, Transcript } from './common.js';
+import { api, claimsOf, clear, duration, el, EventStream, label, LEVELS, runStart, showStatus, takeToken, Transcript } from './common.js';
 
 const { token, params } = takeToken('agent');
 const claims = claimsOf(token);
@@ -138,9 +138,12 @@ function onEvent(event) {
 }
 
 async function start() {
+  let cursor;
   try {
     // The snapshot says which calls are active (also those older than the event history) and checks the token.
-    const { body } = await api(token, '/v1/calls');
+    const reply = await api(token, '/v1/calls');
+    const body = reply.body;
+    cursor = reply.cursor;
     for (const snapshot of body) {
       if (agentId && snapshot.agentId !== agentId) continue;
       const call = callState(snapshot.callId);
@@ -159,8 +162,8 @@ async function start() {
     onStatus: (status) => showStatus($('status'), status),
     onGap: () => {},
   });
-  // Everything the gateway still holds of this agent's calls, then live.
-  stream.start(0);
+  // Everything the gateway's run still holds of this agent's calls, then live.
+  stream.start(cursor === undefined ? undefined : runStart(cursor));
 }
 
 setInterval(() => current && !current.ended && renderMeta(), 1000);

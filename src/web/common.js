@@ -40,14 +40,33 @@ export async function api(token, path, options = {}) {
   const res = await fetch(path, { ...options, headers, cache: 'no-store' });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, (body.error && body.error.message) || `HTTP ${res.status}`);
-  return { body, cursor: Number(res.headers.get('x-sgw-event-cursor') || 0) };
+  return { body, cursor: res.headers.get('x-sgw-event-cursor') || undefined };
 }
+
+/**
+ * Event ids and cursors are `<epoch>-<seq>`: the gateway's run, then the event
+ * within it. Orders two of them (runs by epoch, then events by seq).
+ */
+export function compareEventIds(a, b) {
+  const [ea, sa] = String(a).split('-').map(Number);
+  const [eb, sb] = String(b).split('-').map(Number);
+  return ea - eb || sa - sb;
+}
+
+/** The cursor before the first event of `cursor`'s run: `since=` it replays everything the run still holds. */
+export function runStart(cursor) {
+  return String(cursor).replace(/-\d+$/, '-0');
+}
+
+/** Close code of /v1/events when the token expired (docs/events.md): reconnecting with the same token cannot succeed. */
+const TOKEN_EXPIRED = 4401;
 
 /**
  * /v1/events with reconnect: exponential backoff with jitter (0.5 s … 15 s),
  * resume with `since=<last eventId>`, app-level heartbeats every 15 s (a
  * connection silent for 40 s is presumed dead). `onGap` is called when the
  * gateway no longer has every missed event: the page reloads its snapshot.
+ * At 4401 (the page's token expired) it stops: the page needs a fresh token.
  */
 export class EventStream {
   constructor({ token, query = {}, onEvent, onStatus = () => {}, onGap = () => {} }) {
@@ -93,11 +112,17 @@ export class EventStream {
         this.onGap(event);
         return;
       }
-      if (typeof event.eventId === 'number') this.cursor = Math.max(this.cursor ?? 0, event.eventId);
+      // Events arrive in eventId order (replay, then live): the last one is the cursor.
+      if (typeof event.eventId === 'string') this.cursor = event.eventId;
       this.onEvent(event);
     };
-    ws.onclose = () => {
+    ws.onclose = (close) => {
       if (this.ws !== ws || this.stopped) return;
+      if (close.code === TOKEN_EXPIRED) {
+        this.onStatus('expired');
+        this.stop();
+        return;
+      }
       this.onStatus('reconnecting');
       const delay = Math.min(15_000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
       this.attempt += 1;
@@ -155,7 +180,7 @@ export const LEVELS = ['calm', 'elevated', 'high', 'critical'];
 
 /** Connection status pill. */
 export function showStatus(node, status) {
-  node.textContent = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', denied: 'Access denied' }[status] || status;
+  node.textContent = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', denied: 'Access denied', expired: 'Token expired: reopen with a fresh one' }[status] || status;
   node.dataset.status = status;
 }
 

@@ -1,7 +1,7 @@
 // Supervisor wall: every active call of the supervisor's queues (agent, duration, contact
 // reason so far, escalation level), an alert feed with Acknowledge, and any call's live
 // transcript. Alerts raised while the page was closed come from GET /v1/alerts?unacked=1.
-import { api, claimsOf, clear, clock, duration, el, EventStream, label, showStatus, takeToken, Transcript } from './common.js';
+import { api, claimsOf, clear, clock, compareEventIds, duration, el, EventStream, label, showStatus, takeToken, Transcript } from './common.js';
 
 const { token } = takeToken('supervisor');
 const claims = claimsOf(token);
@@ -63,7 +63,7 @@ function tickDurations() {
 function renderAlerts() {
   const list = $('alerts');
   clear(list);
-  const all = [...alerts.values()].sort((a, b) => b.eventId - a.eventId);
+  const all = [...alerts.values()].sort((a, b) => compareEventIds(b.eventId, a.eventId));
   for (const alert of all) {
     const acked = alert.ackedAt !== undefined;
     const button = el('button', { type: 'button', class: 'ack', 'aria-label': `Acknowledge alert on call ${alert.callId}` }, 'Acknowledge');

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { renderCall, type Turn } from '../../src/demo/speech.js';
 import { KIND_ERROR, KIND_SLIN_8K, KIND_UUID, encodeFrame, uuidToBytes } from '../../src/ingest/audiosocket/frames.js';
+import { compareEventIds } from '../../src/push/EventCursor.js';
 import { AudioSocketClient } from '../helpers/clients/audiosocket.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -174,7 +175,7 @@ describe('AudioSocket: bad input gets the connection closed and counted', () => 
     // The same UUID may stream again once its call is over.
     const again = await AudioSocketClient.connect(port);
     await again.send(Buffer.concat([encodeFrame(KIND_UUID, uuidToBytes(uuid)), encodeFrame(KIND_SLIN_8K, new Uint8Array(320))]));
-    await events.waitFor((e) => e.event.callId === uuid && e.event.type === 'call.started' && e.event.eventId > (events.events.find((x) => x.event.callId === uuid && x.event.type === 'call.ended')?.event.eventId ?? 0), 5000, 'second call.started');
+    await events.waitFor((e) => e.event.callId === uuid && e.event.type === 'call.started' && compareEventIds(e.event.eventId, events.events.find((x) => x.event.callId === uuid && x.event.type === 'call.ended')?.event.eventId ?? '0-0') > 0, 5000, 'second call.started');
     again.destroy();
     await events.waitFor((e) => e.event.callId === uuid && e.event.type === 'call.ended' && e.event.reason === 'stream-closed', 5000, 'second call.ended');
   });

@@ -108,7 +108,7 @@ describe('StreamAudio: a two-leg call', () => {
 
     const seen = await onEvents;
     assert.ok(seen.event.type === 'intent' && seen.event.leg === 'customer');
-    assert.equal(seen.event.eventId, intent.event_id);
+    assert.equal(seen.event.eventId, intent.event_cursor);
   });
 });
 

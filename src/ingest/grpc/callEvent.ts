@@ -1,3 +1,4 @@
+import { parseCursor } from '../../push/EventCursor.js';
 import type { GatewayEvent } from '../../push/events.js';
 import type { CallEvent } from './generated/speechgateway/v1/CallEvent.js';
 
@@ -11,7 +12,9 @@ export function toCallEvent(event: GatewayEvent): CallEvent {
   return {
     type: event.type,
     call_id: event.callId,
-    event_id: event.eventId,
+    // Kept for clients of the old field: the sequence part of the cursor.
+    event_id: parseCursorSeq(event.eventId),
+    event_cursor: event.eventId,
     ts: event.ts,
     leg,
     intent: event.type === 'intent' ? event.intent : '',
@@ -19,4 +22,9 @@ export function toCallEvent(event: GatewayEvent): CallEvent {
     final: event.type === 'transcript' ? event.final : false,
     json: JSON.stringify(event),
   };
+}
+
+function parseCursorSeq(eventId: string): number {
+  const parsed = parseCursor(eventId);
+  return parsed.kind === 'cursor' ? parsed.cursor.seq : 0;
 }

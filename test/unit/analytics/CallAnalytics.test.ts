@@ -142,19 +142,20 @@ describe('CallAnalytics: spotted phrases', () => {
 
   test('a phrase the transcript garbled becomes an intent with source spotter, and the later transcript does not repeat it', () => {
     const { analytics, events } = setup();
-    analytics.onRecognition('customer', timed(0, 'hello i want to', 0, false));
+    analytics.onRecognition('customer', timed(3, 'hello i want to', 0, false));
     analytics.onSpot('customer', { phrase: 'speak to your manager', startMs: 1200, endMs: 2300 }, Date.now());
     assert.deepEqual(intents(events), [], 'held until the transcript reaches the phrase');
-    analytics.onRecognition('customer', timed(0, 'hello i want to beat or my', 0, false));
+    analytics.onRecognition('customer', timed(3, 'hello i want to beat or my', 0, false));
     assert.deepEqual(intents(events), [], 'a partial that only just reaches the phrase may still change its last words');
-    analytics.onRecognition('customer', timed(0, 'hello i want to beat or my amateur right now', 0, false));
+    analytics.onRecognition('customer', timed(3, 'hello i want to beat or my amateur right now', 0, false));
     const spotted = intents(events);
     assert.equal(spotted.length, 1);
     assert.equal(spotted[0]?.type === 'intent' && spotted[0].intent, 'speak_to_manager');
     assert.equal(spotted[0]?.type === 'intent' && spotted[0].source, 'spotter');
+    assert.equal(spotted[0]?.type === 'intent' && spotted[0].utteranceId, 3, 'the transcript utterance the phrase was said in');
     assert.ok(events.some((e) => e.type === 'prompt' && e.intent === 'speak_to_manager'), 'the agent gets the prompt');
     // The transcript's final gets the words right after all: one saying, one intent.
-    analytics.onRecognition('customer', timed(0, 'hello i want to speak to your manager', 0, true));
+    analytics.onRecognition('customer', timed(3, 'hello i want to speak to your manager', 0, true));
     assert.equal(intents(events).length, 1);
   });
 
@@ -171,6 +172,8 @@ describe('CallAnalytics: spotted phrases', () => {
     const alone = setup(undefined, false);
     alone.analytics.onSpot('customer', { phrase: 'cancel my order', startMs: 1000, endMs: 1800 });
     assert.equal(intents(alone.events).length, 1);
+    const [heard] = intents(alone.events);
+    assert.equal(heard?.type === 'intent' && heard.utteranceId, null, 'no transcript, no utterance to name');
 
     const waiting = setup();
     waiting.analytics.onSpot('customer', { phrase: 'cancel my order', startMs: 1000, endMs: 1800 });

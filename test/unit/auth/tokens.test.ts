@@ -37,7 +37,11 @@ const secret = new TextEncoder().encode(TEST_SECRET);
 describe('TokenVerifier', () => {
   test('HS256: a valid token gives its principal', async () => {
     const verifier = await TokenVerifier.create({ secret: TEST_SECRET });
-    assert.deepEqual(await verifier.verify(await hsToken({ role: 'agent', agentId: 'agent-7' })), { role: 'agent', subject: 'agent-7', agentId: 'agent-7', queues: [] });
+    const agent = await verifier.verify(await hsToken({ role: 'agent', agentId: 'agent-7' }));
+    const { expiresAt, ...claims } = agent;
+    assert.deepEqual(claims, { role: 'agent', subject: 'agent-7', agentId: 'agent-7', queues: [] });
+    // Its exp (1 h), so that open event connections can be closed when it passes.
+    assert.ok(expiresAt !== undefined && Math.abs(expiresAt - (Date.now() + 3600_000)) < 5000, `expiresAt ${expiresAt}`);
     const supervisor = await verifier.verify(await hsToken({ role: 'supervisor', subject: 'sam', queues: ['orders', 'delivery'] }));
     assert.deepEqual([supervisor.role, supervisor.subject, supervisor.queues], ['supervisor', 'sam', ['orders', 'delivery']]);
   });

@@ -56,7 +56,7 @@ describe('CallBoard', () => {
     const board = new CallBoard(hub);
     hub.publish({ type: 'call.started', callId: 'c1', agentId: 'a', queue: 'q', language: 'en-US', transcriptsOnly: true, legs: [] });
     const intent = (leg: 'customer' | 'agent', name: string, kind: 'intent' | 'escalation') =>
-      hub.publish({ type: 'intent', callId: 'c1', leg, intent: name, kind, severity: 'info', text: '', confidence: 1, startMs: 0, endMs: 1, partial: false, source: 'transcript', evidence: 'exact', alternative: 0, slots: {}, entities: [] });
+      hub.publish({ type: 'intent', callId: 'c1', leg, intent: name, kind, severity: 'info', text: '', confidence: 1, startMs: 0, endMs: 1, partial: false, utteranceId: 0, source: 'transcript', evidence: 'exact', alternative: 0, slots: {}, entities: [] });
     intent('agent', 'cancel_order', 'intent');
     intent('customer', 'speak_to_manager', 'escalation');
     assert.equal(board.get('c1')?.contactReason, undefined);

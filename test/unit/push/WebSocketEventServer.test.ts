@@ -82,6 +82,16 @@ describe('/v1/events', () => {
     assert.equal(await metricValue(metrics, 'sgw_ws_event_clients_dropped_total', { reason: 'client_message' }), 1);
   });
 
+  test('with authentication off a connection has no expiry; an auth message is answered with expiresAt null', async () => {
+    const client = await connect();
+    client.ws.send(JSON.stringify({ type: 'auth', token: 'anything' }));
+    await until(() => client.messages.length === 1, 'auth.ok');
+    assert.deepEqual(client.messages[0], { type: 'auth.ok', expiresAt: null });
+    hub.publish(ended('still-open'));
+    await until(() => client.messages.length === 2, 'the next event on the same connection');
+    client.ws.close();
+  });
+
   test('a slow consumer is closed with 4008 once its buffer passes the limit; others are unaffected', async () => {
     const slow = await connect();
     const fast = await connect();

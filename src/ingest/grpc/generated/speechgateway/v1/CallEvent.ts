@@ -12,7 +12,9 @@ export interface CallEvent {
   'type'?: (string);
   'call_id'?: (string);
   /**
-   * The gateway-wide cursor (resume /v1/events with since=).
+   * Deprecated: the event's number within the gateway's run, which restarts at
+   * 1 when the gateway restarts, so it is no cursor; use event_cursor.
+   * @deprecated
    */
   'event_id'?: (number | string | Long);
   /**
@@ -39,6 +41,11 @@ export interface CallEvent {
    * The whole event as on /v1/events (JSON object).
    */
   'json'?: (string);
+  /**
+   * The event's eventId on /v1/events, "<epoch>-<seq>": the gateway-wide
+   * cursor, naming the gateway's run (resume /v1/events with since=).
+   */
+  'event_cursor'?: (string);
 }
 
 /**
@@ -51,7 +58,9 @@ export interface CallEvent__Output {
   'type': (string);
   'call_id': (string);
   /**
-   * The gateway-wide cursor (resume /v1/events with since=).
+   * Deprecated: the event's number within the gateway's run, which restarts at
+   * 1 when the gateway restarts, so it is no cursor; use event_cursor.
+   * @deprecated
    */
   'event_id': (number);
   /**
@@ -78,4 +87,9 @@ export interface CallEvent__Output {
    * The whole event as on /v1/events (JSON object).
    */
   'json': (string);
+  /**
+   * The event's eventId on /v1/events, "<epoch>-<seq>": the gateway-wide
+   * cursor, naming the gateway's run (resume /v1/events with since=).
+   */
+  'event_cursor': (string);
 }
