@@ -8,7 +8,7 @@ import { LANGUAGES, isLanguage, type Language } from './language.js';
 import { PII_TYPES, type PiiType } from './analytics/redaction/redact.js';
 import { defaultModelsDir, resolveModelPath } from './asr/models/catalog.js';
 import type { AsrChoice } from './asr/engines/select.js';
-import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, parsePocketsphinxArgs } from './asr/engines/pocketsphinx/args.js';
+import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, POCKETSPHINX_SPOTTER_DEFAULT_ARGS, parsePocketsphinxArgs } from './asr/engines/pocketsphinx/args.js';
 import type { RecognitionMode } from './asr/types.js';
 import { WORKER_ISOLATIONS, type WorkerIsolation } from './asr/pool/WorkerHost.js';
 
@@ -73,6 +73,7 @@ export interface GatewayConfig {
   readonly pocketsphinxArgs: readonly string[];
   /** The same for the telephone profile's (8 kHz) transcript decoders. */
   readonly pocketsphinxNarrowbandArgs: readonly string[];
+  readonly pocketsphinxSpotterArgs: readonly string[];
   /** Words of the language model pocketsphinx recognisers search (the most probable); undefined: all. */
   readonly pocketsphinxVocabulary: number | undefined;
   readonly grammarsDir: string;
@@ -152,6 +153,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
   { key: 'pocketsphinxArgs', flag: '--pocketsphinx-args', env: 'POCKETSPHINX_ARGS', default: POCKETSPHINX_DEFAULT_ARGS.join(' '), description: 'pocketsphinx flag/value pairs for wideband transcript decoders, e.g. "-maxhmmpf 3000" (docs/asr.md#speed); none: the library defaults' },
   { key: 'pocketsphinxNarrowbandArgs', flag: '--pocketsphinx-narrowband-args', env: 'POCKETSPHINX_NARROWBAND_ARGS', default: POCKETSPHINX_NARROWBAND_DEFAULT_ARGS.join(' ') || 'none', description: 'pocketsphinx flag/value pairs for 8 kHz (telephone profile) transcript decoders (docs/asr.md#speed); none: the library defaults' },
+  { key: 'pocketsphinxSpotterArgs', flag: '--pocketsphinx-spotter-args', env: 'POCKETSPHINX_SPOTTER_ARGS', default: POCKETSPHINX_SPOTTER_DEFAULT_ARGS.join(' ') || 'none', description: 'pocketsphinx flag/value pairs for keyword spotters, both profiles (docs/asr.md#speed); none: the library defaults' },
   { key: 'pocketsphinxVocabulary', flag: '--pocketsphinx-vocabulary', env: 'POCKETSPHINX_VOCABULARY', default: String(POCKETSPHINX_DEFAULT_VOCABULARY), description: "Words pocketsphinx transcript decoders search: the language model's N most probable (fewer: less memory and CPU per leg, rare words unheard; docs/asr.md#vocabulary); all: the whole model (72.5k words)" },
   { key: 'asrAlternatives', flag: '--asr-alternatives', env: 'ASR_ALTERNATIVES', default: '4', description: "Hypotheses after the best of each final (the recogniser's N-best list) also searched for intents, at a lower confidence; 0: the best only (docs/analytics.md#matching-that-survives-asr-errors)" },
   { key: 'phoneticMatching', flag: '--phonetic', env: 'PHONETIC_MATCHING', default: 'on', description: "on | off: intent key phrases also matched by sound (phonemes from the recogniser's dictionary, espeak-ng for nl-NL and other words) on final hypotheses" },
@@ -234,6 +236,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const psArgs = parsedPsArgs;
   const psNarrowbandArgs = parsePocketsphinxArgs(str('pocketsphinxNarrowbandArgs'));
   if (typeof psNarrowbandArgs === 'string') throw invalid('pocketsphinxNarrowbandArgs', psNarrowbandArgs);
+  const psSpotterArgs = parsePocketsphinxArgs(str('pocketsphinxSpotterArgs'));
+  if (typeof psSpotterArgs === 'string') throw invalid('pocketsphinxSpotterArgs', psSpotterArgs);
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx' && asr !== 'vosk-server' && asr !== 'none') {
     throw invalid('asr', 'auto, vosk, pocketsphinx, vosk-server or none');
@@ -277,6 +281,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     asrLegCost: num('asrLegCost', 0.001, 16),
     pocketsphinxArgs: psArgs,
     pocketsphinxNarrowbandArgs: psNarrowbandArgs,
+    pocketsphinxSpotterArgs: psSpotterArgs,
     pocketsphinxVocabulary: str('pocketsphinxVocabulary') === 'all' ? undefined : int('pocketsphinxVocabulary', 1000, 1_000_000),
     asrAlternatives: int('asrAlternatives', 0, 20),
     phoneticMatching: onOff('phoneticMatching'),

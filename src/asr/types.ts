@@ -16,6 +16,8 @@ export type EngineConfig =
       readonly narrowbandArgs?: readonly string[];
       /** Recognisers search the language model's most probable words, this many (`POCKETSPHINX_VOCABULARY`); absent: all of them. */
       readonly vocabulary?: number;
+      /** Extra flag/value pairs for keyword spotters (`POCKETSPHINX_SPOTTER_ARGS`). */
+      readonly spotterArgs?: readonly string[];
     }
   | {
       readonly engine: 'vosk';

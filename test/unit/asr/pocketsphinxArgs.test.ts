@@ -34,3 +34,9 @@ test('POCKETSPHINX_VOCABULARY: a number of words (default 40000), all for the wh
   assert.throws(() => loadConfig([], { POCKETSPHINX_VOCABULARY: '12' }), /POCKETSPHINX_VOCABULARY|pocketsphinxVocabulary/);
   assert.throws(() => loadConfig([], { POCKETSPHINX_VOCABULARY: 'many' }), /POCKETSPHINX_VOCABULARY|pocketsphinxVocabulary/);
 });
+
+test('POCKETSPHINX_SPOTTER_ARGS: flags of the keyword spotters, none by default, checked like the others', () => {
+  assert.deepEqual(loadConfig([], {}).pocketsphinxSpotterArgs, []);
+  assert.deepEqual(loadConfig([], { POCKETSPHINX_SPOTTER_ARGS: '-topn 2' }).pocketsphinxSpotterArgs, ['-topn', '2']);
+  assert.throws(() => loadConfig([], { POCKETSPHINX_SPOTTER_ARGS: '-kws /tmp/x' }), /pocketsphinxSpotterArgs|POCKETSPHINX_SPOTTER_ARGS|-kws/);
+});

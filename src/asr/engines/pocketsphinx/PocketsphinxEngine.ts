@@ -28,6 +28,8 @@ export interface PocketsphinxEngineOptions {
   readonly extraArgs?: readonly string[];
   /** The same for the telephone profile's (8 kHz) transcript decoders. Default none (the gateway passes POCKETSPHINX_NARROWBAND_ARGS). */
   readonly narrowbandArgs?: readonly string[];
+  /** Extra pocketsphinx arguments for keyword spotters (both profiles). Default none: the library's settings. */
+  readonly spotterArgs?: readonly string[];
   /**
    * Recognisers search only the language model's this many most probable
    * words (by unigram). The search tree and dictionary of every decoder are
@@ -114,6 +116,7 @@ export class PocketsphinxEngine implements Engine {
   private readonly extraArgs: readonly string[];
   private readonly narrowbandArgs: readonly string[];
   private readonly vocabulary: number | undefined;
+  private readonly spotterArgs: readonly string[];
   private readonly kwsExponentPerWord: number;
   /** Idle spotting decoders by phrase list (their keyword search is built into them at ps_init). */
   private readonly idleSpotters = new Map<string, DecoderHandle[]>();
@@ -144,6 +147,7 @@ export class PocketsphinxEngine implements Engine {
       throw new RangeError(`vocabulary must be a positive whole number of words, not ${options.vocabulary}`);
     }
     this.vocabulary = options.vocabulary;
+    this.spotterArgs = options.spotterArgs ?? [];
     this.kwsExponentPerWord = options.kwsThresholdExponentPerWord ?? 8;
     this.telephoneCmninit = options.telephoneCmninit ?? TELEPHONE_CMNINIT;
     if (!/^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){12}$/.test(this.telephoneCmninit)) {
@@ -414,9 +418,9 @@ export class PocketsphinxEngine implements Engine {
     const config = ps.cmd_ln_init(null, ps.ps_args(), 1,
       // No -logfn: logging is disabled process-wide by the bindings (see there).
       '-hmm', hmm, ...searchArgs,
-      // Search pruning is for the n-gram search (keyword spotting has its own thresholds); the
-      // telephone profile has flags of its own, as pruning costs it more recall (docs/asr.md#speed).
-      ...(search === 'lm' ? (profile === 'wideband' ? this.extraArgs : this.narrowbandArgs) : []),
+      // Search pruning is for the n-gram search (keyword spotting has its own thresholds, and
+      // flags of its own); the telephone profile has flags of its own, as pruning costs it more recall (docs/asr.md#speed).
+      ...(search === 'lm' ? (profile === 'wideband' ? this.extraArgs : this.narrowbandArgs) : this.spotterArgs),
       null);
     if (config === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'pocketsphinx rejected its configuration');
     try {

@@ -41,3 +41,6 @@ export function parsePocketsphinxArgs(text: string): readonly string[] | string 
  * "fortnightly") is inside it. docs/asr.md#vocabulary has the measurements.
  */
 export const POCKETSPHINX_DEFAULT_VOCABULARY = 40_000;
+
+/** Keyword spotters' flags (`POCKETSPHINX_SPOTTER_ARGS`): the library's settings. */
+export const POCKETSPHINX_SPOTTER_DEFAULT_ARGS: readonly string[] = [];
