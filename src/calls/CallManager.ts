@@ -156,6 +156,8 @@ export class CallManager {
           streams.push(await asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(asr, params.language) }));
         }
       }
+      // close() ended the calls it knew while this one was starting: it must not outlive the shutdown.
+      if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'gateway is shutting down');
     } catch (err) {
       await Promise.all(leases.map((lease) => lease.release()));
       for (const stream of streams) stream.close();
