@@ -295,9 +295,15 @@ export class CallManager {
     call.pushTranscript(role, result);
   }
 
-  get(callId: string): CallSnapshot {
+  /**
+   * An active or recently ended call, if `visible` (default: any) allows it.
+   * A call out of the asker's scope is answered exactly as an unknown one,
+   * so call ids cannot be probed.
+   * @throws GatewayError SGW_CALL_NOT_FOUND
+   */
+  get(callId: string, visible: (call: CallSnapshot) => boolean = () => true): CallSnapshot {
     const snapshot = this.active.get(callId)?.snapshot ?? this.ended.get(callId);
-    if (snapshot === undefined) throw new GatewayError('SGW_CALL_NOT_FOUND', `call ${callId} not found`);
+    if (snapshot === undefined || !visible(snapshot)) throw new GatewayError('SGW_CALL_NOT_FOUND', `call ${callId.slice(0, 128)} not found`);
     return snapshot;
   }
 

@@ -109,16 +109,14 @@ export class WebSocketEventServer {
   /**
    * Hand an HTTP upgrade for {@link EVENTS_PATH} to this server, for an
    * authenticated `principal`.
-   * @throws AuthError (before upgrading) when the principal may not read
-   *   events, or asks for a call it may not see.
+   * A `callId=` out of the principal's scope is accepted like an unknown or
+   * future call id and delivers nothing (scope applies to every event), so
+   * the answer never tells whether a call exists.
+   * @throws AuthError (before upgrading) when the principal may not read events.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, principal: Principal = ANONYMOUS_ADMIN): void {
     if (!canReadEvents(principal)) throw this.access.forbidden('websocket', `role ${principal.role} may not read events`);
     const subscription = parseSubscription(url);
-    if (typeof subscription !== 'string' && subscription.callId !== undefined) {
-      const owner = this.options.hub.ownerOf(subscription.callId) ?? this.ownerInHistory(subscription.callId);
-      if (owner !== undefined && !canSee(principal, owner)) throw this.access.forbidden('websocket', `call ${subscription.callId} is not in the scope of this token`);
-    }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (typeof subscription === 'string') {
         ws.close(CloseCodes.BAD_REQUEST, subscription);
@@ -135,10 +133,6 @@ export class WebSocketEventServer {
       }
       this.accept(ws, subscription, principal);
     });
-  }
-
-  private ownerInHistory(callId: string): CallOwner | undefined {
-    return this.options.hub.recentEntries().find((e) => e.event.callId === callId && e.owner !== undefined)?.owner;
   }
 
   private accept(ws: WebSocket, subscription: Subscription, principal: Principal): void {

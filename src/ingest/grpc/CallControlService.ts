@@ -54,7 +54,8 @@ export function toCallInfo(call: CallSnapshot): CallInfo {
  * <jwt>` (UNAUTHENTICATED otherwise). StartCall, EndCall and PushTranscript
  * are the control plane: role `admin` or `pbx` (PERMISSION_DENIED otherwise).
  * GetCall and ListCalls are scoped like events (agent: own calls, supervisor:
- * its queues; `pbx` and `admin`: all).
+ * its queues; `pbx` and `admin`: all); GetCall answers a call out of scope
+ * with NOT_FOUND, as an unknown one.
  */
 export function createCallControlHandlers(
   calls: CallManager,
@@ -111,11 +112,7 @@ export function createCallControlHandlers(
         return { call: toCallInfo(await calls.end(requireCallId(call.request.call_id), 'ended-by-request')) };
       }),
     GetCall: (call, callback) =>
-      respond('GetCall', call, callback, (principal) => {
-        const snapshot = calls.get(requireCallId(call.request.call_id));
-        if (!canSeeCallMetadata(principal, snapshot)) throw access.forbidden('grpc', `call ${snapshot.callId} is not in the scope of this token`);
-        return toCallInfo(snapshot);
-      }),
+      respond('GetCall', call, callback, (principal) => toCallInfo(calls.get(requireCallId(call.request.call_id), (snapshot) => canSeeCallMetadata(principal, snapshot)))),
     ListCalls: (call, callback) => respond('ListCalls', call, callback, (principal) => ({ calls: calls.list().filter((c) => canSeeCallMetadata(principal, c)).map(toCallInfo) })),
     PushTranscript: (call, callback) =>
       respond('PushTranscript', call, callback, (principal) => {
