@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { AccessControl } from './auth/AccessControl.js';
+import { principalCredential } from './auth/credential.js';
 import { canControlCalls, canSeeCallMetadata } from './auth/scope.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
 import { GatewayError } from './errors.js';
@@ -164,6 +165,7 @@ export class Gateway {
       rtpTimeoutMs: config.rtpTimeoutMs,
       reorderDepth: config.reorderDepth,
       securePause: config.securePauseDtmf,
+      maxCallsPerCredential: config.maxCallsPerCredential,
     });
 
     this.events = new WebSocketEventServer({ hub, metrics, access, logger: logger.child({ component: 'events' }) });
@@ -208,7 +210,7 @@ export class Gateway {
           TRANSCRIPTS_PATH,
           (req, socket, head, _url, principal) => {
             if (!canControlCalls(principal)) throw access.forbidden('websocket', `transcript ingest needs role admin or pbx, not ${principal.role}`);
-            transcripts.handleUpgrade(req, socket, head);
+            transcripts.handleUpgrade(req, socket, head, principalCredential(principal));
           },
         ],
       ]),

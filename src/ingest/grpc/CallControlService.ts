@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AccessControl, bearerToken } from '../../auth/AccessControl.js';
 import type { Principal } from '../../auth/Principal.js';
+import { principalCredential } from '../../auth/credential.js';
 import { canControlCalls, canSeeCallMetadata } from '../../auth/scope.js';
 import type { CallManager } from '../../calls/CallManager.js';
 import type { CallSnapshot } from '../../calls/types.js';
@@ -100,7 +101,7 @@ export function createCallControlHandlers(
     StartCall: (call, callback) =>
       respond('StartCall', call, callback, async (principal) => {
         requireControl(principal, 'StartCall');
-        const started = await calls.start(parseStartCallRequest(call.request));
+        const started = await calls.start(parseStartCallRequest(call.request), principalCredential(principal));
         return {
           call_id: started.callId,
           legs: started.legs.map((leg) => ({ role: ROLE_ENUM[leg.role], host: leg.host, rtp_port: leg.rtpPort, rtcp_port: leg.rtcpPort })),
