@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { AccessControl } from './auth/AccessControl.js';
+import { principalCredential } from './auth/credential.js';
 import { canControlCalls, canSeeCallMetadata } from './auth/scope.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
 import { GatewayError } from './errors.js';
@@ -44,8 +45,8 @@ export interface GatewayAddresses {
  * The whole gateway: control plane, RTP ingest, ASR pool, analytics and push.
  * `start()` fails fast with a clear message on a bad configuration (no engine,
  * bad model, bad grammar); `close()` is idempotent and tears down in order:
- * stop taking calls, end calls (flushing final transcripts), close push, free
- * the recognisers.
+ * stop taking calls, end calls (flushing final transcripts) while their
+ * clients are still connected, close ingest and push, free the recognisers.
  */
 export class Gateway {
   readonly metrics: GatewayMetrics;
@@ -166,6 +167,7 @@ export class Gateway {
       rtpTimeoutMs: config.rtpTimeoutMs,
       reorderDepth: config.reorderDepth,
       securePause: config.securePauseDtmf,
+      maxCallsPerCredential: config.maxCallsPerCredential,
     });
 
     this.events = new WebSocketEventServer({ hub, metrics, access, logger: logger.child({ component: 'events' }) });
@@ -210,7 +212,7 @@ export class Gateway {
           TRANSCRIPTS_PATH,
           (req, socket, head, _url, principal) => {
             if (!canControlCalls(principal)) throw access.forbidden('websocket', `transcript ingest needs role admin or pbx, not ${principal.role}`);
-            transcripts.handleUpgrade(req, socket, head);
+            transcripts.handleUpgrade(req, socket, head, principalCredential(principal));
           },
         ],
       ]),
@@ -260,29 +262,37 @@ export class Gateway {
     return result?.ok ?? false;
   }
 
-  /** Idempotent graceful shutdown. */
+  /**
+   * Idempotent graceful shutdown, in the order that loses nothing: stop
+   * taking calls (gRPC refuses new RPCs, the call manager new calls), end
+   * every call with reason `shutdown` (final transcripts, `call.ended`,
+   * `call.summary`, the record) while every client is still connected, let
+   * StreamAudio streams send those and finish with OK, then close the ingest
+   * endpoints, push, HTTP and the recognisers. Calls and streams get
+   * `SHUTDOWN_DRAIN_MS`; connections still open then are cut.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.admissionTimer);
+      const { logger } = this;
+      const drainMs = this.config.shutdownDrainMs;
+      const deadline = Date.now() + drainMs;
       const grpcServer = this.grpcServer;
-      if (grpcServer !== undefined) {
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            grpcServer.forceShutdown();
-            resolve();
-          }, 3000);
-          grpcServer.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
-        });
-      }
+      // GOAWAY: new RPCs are refused; running ones, StreamAudio streams included, go on until they finish.
+      const grpcDrained = grpcServer === undefined ? Promise.resolve() : new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      const callsEnded = this.calls?.close() ?? Promise.resolve();
+      if (!(await settlesBefore(callsEnded, deadline))) logger.warn({ drainMs }, 'calls still ending at the shutdown drain deadline');
+      // The calls are over: the sessions of the streaming protocols can go (their clients have had call.ended).
       this.transcripts?.close();
       this.audioHook?.close();
       this.twilio?.close();
       await this.audioSocket?.close();
-      await this.calls?.close();
+      if (grpcServer !== undefined && !(await settlesBefore(grpcDrained, deadline))) {
+        logger.warn({ drainMs }, 'gRPC calls still open at the shutdown drain deadline: cancelled');
+        grpcServer.forceShutdown();
+      }
       // Every call has ended and queued its record: write them before anything else stops.
+      await callsEnded;
       await this.records?.close();
       this.grammars?.close();
       this.events?.close();
@@ -290,10 +300,27 @@ export class Gateway {
       this.board?.close();
       await this.http?.close();
       await this.asr?.close();
-      this.logger.info('gateway stopped');
-      this.logger.flush();
+      logger.info('gateway stopped');
+      logger.flush();
     })();
     return this.closing;
+  }
+}
+
+/** Whether `promise` settles before `deadline` (a Date.now() value). */
+async function settlesBefore(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -39,6 +39,10 @@ export interface GatewayConfig {
   readonly rtpPortMax: number;
   /** A call with no RTP on any leg for this long ends with reason rtp-timeout. */
   readonly rtpTimeoutMs: number;
+  /** Calls one credential (token subject, API key, stream token, AudioSocket peer) may have active at once. */
+  readonly maxCallsPerCredential: number;
+  /** At shutdown, how long calls get to end and streamed clients to receive their last events before connections are cut. */
+  readonly shutdownDrainMs: number;
   /** Packets the reorder buffer may hold while waiting for a missing one. */
   readonly reorderDepth: number;
   /** DTMF sequences that start and stop a secure pause (PCI card entry); undefined: off. */
@@ -136,6 +140,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'rtpPortMin', flag: '--rtp-port-min', env: 'RTP_PORT_MIN', default: '40000', description: 'First port of the RTP range (even ports for RTP, +1 for RTCP)' },
   { key: 'rtpPortMax', flag: '--rtp-port-max', env: 'RTP_PORT_MAX', default: '40999', description: 'Last port of the RTP range' },
   { key: 'rtpTimeoutMs', flag: '--rtp-timeout-ms', env: 'RTP_TIMEOUT_MS', default: '30000', description: 'End a call after this long without RTP on any leg' },
+  { key: 'maxCallsPerCredential', flag: '--max-calls-per-credential', env: 'MAX_CALLS_PER_CREDENTIAL', default: '1000', description: 'Calls one credential may have active at once (token subject, AudioHook API key, Twilio stream token, AudioSocket peer address); beyond it StartCall, StreamAudio and the streaming protocols are refused with RESOURCE_EXHAUSTED' },
+  { key: 'shutdownDrainMs', flag: '--shutdown-drain-ms', env: 'SHUTDOWN_DRAIN_MS', default: '5000', description: 'At SIGTERM: how long calls get to end (final transcripts, call.ended, call.summary, records) and gRPC StreamAudio clients to receive their last events and an OK status, before remaining connections are cut' },
   { key: 'reorderDepth', flag: '--reorder-depth', env: 'RTP_REORDER_DEPTH', default: '4', description: 'Packets held to reorder before a gap is declared lost' },
   { key: 'securePauseDtmf', flag: '--secure-pause-dtmf', env: 'SECURE_PAUSE_DTMF', default: 'off', description: 'off, or <start>,<stop> DTMF sequences (e.g. *7,#): keying the start suspends recognition on every leg of the call (PCI card entry; digits masked), the stop resumes it and marks a transcript.gap' },
   { key: 'rtpReceiveBufferBytes', flag: '--rtp-recv-buffer', env: 'RTP_RECV_BUFFER', default: String(1024 * 1024), description: 'SO_RCVBUF per RTP socket in bytes (capped by net.core.rmem_max)' },
@@ -265,6 +271,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     rtpPortMin: int('rtpPortMin', 1024, 65534),
     rtpPortMax: int('rtpPortMax', 1025, 65535),
     rtpTimeoutMs: int('rtpTimeoutMs', 100, 3_600_000),
+    maxCallsPerCredential: int('maxCallsPerCredential', 1, 1_000_000),
+    shutdownDrainMs: int('shutdownDrainMs', 0, 600_000),
     reorderDepth: int('reorderDepth', 0, 64),
     securePauseDtmf: securePauseDtmf(str('securePauseDtmf'), (problem) => invalid('securePauseDtmf', problem)),
     rtpReceiveBufferBytes: int('rtpReceiveBufferBytes', 0, 256 * 1024 * 1024),

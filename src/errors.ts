@@ -8,6 +8,8 @@ export const ErrorCodes = {
   SGW_INVALID_ARGUMENT: { grpc: GrpcStatus.INVALID_ARGUMENT },
   SGW_PORTS_EXHAUSTED: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   SGW_ASR_OVERLOADED: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  /** The credential (token subject, API key, stream token) already has MAX_CALLS_PER_CREDENTIAL calls active. */
+  SGW_CALL_LIMIT: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   SGW_CALL_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND },
   SGW_CALL_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS },
   SGW_LANGUAGE_UNSUPPORTED: { grpc: GrpcStatus.FAILED_PRECONDITION },

@@ -20,6 +20,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly callsOverCredentialLimit = new Counter({
+    name: 'sgw_calls_over_credential_limit_total',
+    help: 'Calls refused because their credential (token subject, API key, stream token, AudioSocket peer) already had MAX_CALLS_PER_CREDENTIAL calls active',
+    registers: [this.registry],
+  });
+
   readonly callsEnded = new Counter({
     name: 'sgw_calls_ended_total',
     help: 'Calls ended, by reason',

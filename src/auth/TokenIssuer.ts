@@ -56,6 +56,7 @@ export class TokenIssuer {
   async issue(request: TokenRequest): Promise<string> {
     if (request.role === 'agent' && (request.agentId ?? '') === '') throw new GatewayError('SGW_CONFIG', 'an agent token needs --agent');
     if (request.role === 'supervisor' && (request.queues ?? []).length === 0) throw new GatewayError('SGW_CONFIG', 'a supervisor token needs --queues');
+    if (request.queues?.includes('') === true) throw new GatewayError('SGW_CONFIG', '--queues: a queue name is empty');
     const jwt = new SignJWT({
       role: request.role,
       ...(request.agentId === undefined ? {} : { agent_id: request.agentId }),

@@ -99,8 +99,9 @@ export function principalOf(claims: GatewayClaims): Principal {
   const agentId = typeof claims.agent_id === 'string' && claims.agent_id !== '' ? claims.agent_id : undefined;
   if (role === 'agent' && agentId === undefined) throw new AuthError('invalid', 'invalid token: an agent token needs claim agent_id');
   const queues = claims.queues;
-  if (queues !== undefined && !(Array.isArray(queues) && queues.every((q) => typeof q === 'string'))) {
-    throw new AuthError('invalid', 'invalid token: claim queues must be an array of strings');
+  // An empty name would match every call started without a queue.
+  if (queues !== undefined && !(Array.isArray(queues) && queues.every((q) => typeof q === 'string') && !queues.includes(''))) {
+    throw new AuthError('invalid', 'invalid token: claim queues must be an array of non-empty strings');
   }
   if (role === 'supervisor' && (queues === undefined || queues.length === 0)) throw new AuthError('invalid', 'invalid token: a supervisor token needs claim queues');
   const subject = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : (agentId ?? role);

@@ -121,14 +121,19 @@ export class Call extends EventEmitter<CallEvents> {
     // A suspended leg may legitimately send nothing (a protocol's pause): it counts as alive.
     if (this.options.legs.some((leg) => leg.suspended !== undefined)) return;
     const last = Math.max(this.startedAt, this.lastPushAt, ...this.options.legs.map((leg) => leg.lastPacketAt ?? 0));
-    if (now - last >= this.options.inactivityTimeoutMs) void this.end(this.transcriptsOnly ? 'inactivity-timeout' : 'rtp-timeout');
+    // The call was over at its last media (or push); the timeout only noticed it later.
+    if (now - last >= this.options.inactivityTimeoutMs) void this.end(this.transcriptsOnly ? 'inactivity-timeout' : 'rtp-timeout', last);
   }
 
-  /** Ends the call (idempotent; later reasons are ignored) and resolves once it is fully torn down. */
-  end(reason: CallEndReason): Promise<void> {
+  /**
+   * Ends the call (idempotent; later reasons are ignored) and resolves once it
+   * is fully torn down. `endedAt` (epoch ms, default now) is when the call
+   * really ended, for a timeout that notices it later.
+   */
+  end(reason: CallEndReason, endedAt = Date.now()): Promise<void> {
     if (this.ending !== undefined) return this.ending;
     this.endReason = reason;
-    this.endedAt = Date.now();
+    this.endedAt = Math.max(this.startedAt, endedAt);
     clearInterval(this.watchdog);
     this.options.logger.info({ reason }, 'call ending');
     this.ending = (async () => {

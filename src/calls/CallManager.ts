@@ -5,6 +5,7 @@ import type { PiiType } from '../analytics/redaction/redact.js';
 import type { CallRecordWriter } from '../analytics/summary/CallRecordWriter.js';
 import type { RecognitionMode, RecognitionResult } from '../asr/types.js';
 import type { AdmissionControl } from '../asr/AdmissionControl.js';
+import type { Credential } from '../auth/credential.js';
 import type { RecognitionStream, SpeechService } from '../asr/SpeechService.js';
 import { createDecoder, pcmSampleRate } from '../audio/codecs/index.js';
 import { GatewayError } from '../errors.js';
@@ -50,6 +51,8 @@ export interface CallManagerOptions {
   readonly endedCallsKept?: number;
   /** DTMF sequences that start/stop a secure pause (SecurePausePolicy); undefined: off. */
   readonly securePause?: SecurePauseSequences;
+  /** Calls one credential may have active or starting at once (MAX_CALLS_PER_CREDENTIAL); undefined: no cap. */
+  readonly maxCallsPerCredential?: number;
 }
 
 /** Owns every call's lifecycle: start, lookup, end, and shutdown of all. */
@@ -57,6 +60,8 @@ export class CallManager {
   private readonly active = new Map<string, Call>();
   private readonly ended = new Map<string, CallSnapshot>();
   private readonly starting = new Set<string>();
+  /** Calls active or starting per credential; an entry lives while its count is above 0. */
+  private readonly perCredential = new Map<Credential, number>();
   private closing = false;
 
   constructor(private readonly options: CallManagerOptions) {}
@@ -86,9 +91,9 @@ export class CallManager {
     return { mode, spotPhrases: phrases };
   }
 
-  /** Starts an RTP call (ports per leg) or a transcripts-only one. */
-  async start(params: StartCallParams): Promise<CallSnapshot> {
-    return (await this.launch(params, undefined)).snapshot;
+  /** Starts an RTP call (ports per leg) or a transcripts-only one, counted against `credential`. */
+  async start(params: StartCallParams, credential: Credential): Promise<CallSnapshot> {
+    return (await this.launch(params, credential, undefined)).snapshot;
   }
 
   /**
@@ -101,10 +106,11 @@ export class CallManager {
     params: Omit<StartCallParams, 'transcriptsOnly'>,
     transport: 'websocket' | 'tcp' | 'grpc',
     remote: string | undefined,
+    credential: Credential,
   ): Promise<{ snapshot: CallSnapshot; media: ReadonlyMap<LegRole, StreamedLegMedia> }> {
     const media = new Map<LegRole, StreamedLegMedia>();
     const snapshot = (
-      await this.launch({ ...params, transcriptsOnly: false }, (role) => {
+      await this.launch({ ...params, transcriptsOnly: false }, credential, (role) => {
         const leg = new StreamedLegMedia(transport, remote);
         media.set(role, leg);
         return leg;
@@ -137,7 +143,7 @@ export class CallManager {
     return call;
   }
 
-  private async launch(params: StartCallParams, streamed: ((role: LegRole) => StreamedLegMedia) | undefined): Promise<{ snapshot: CallSnapshot }> {
+  private async launch(params: StartCallParams, credential: Credential, streamed: ((role: LegRole) => StreamedLegMedia) | undefined): Promise<{ snapshot: CallSnapshot }> {
     const { options } = this;
     if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'gateway is shutting down');
     if (this.active.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already active`);
@@ -151,6 +157,7 @@ export class CallManager {
     if (asr !== undefined) options.admission?.admit(params.legs.length);
     // Reserve the id before the awaits below so a concurrent duplicate is refused.
     if (this.starting.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already starting`);
+    this.holdCredential(credential);
     this.starting.add(params.callId);
 
     const logger = options.logger.child({ callId: params.callId });
@@ -165,10 +172,13 @@ export class CallManager {
           streams.push(await asr.openStream({ language: params.language, inputSampleRate: pcmSampleRate(leg.codec), logger, ...this.recognition(asr, params.language, leg.role) }));
         }
       }
+      // close() ended the calls it knew while this one was starting: it must not outlive the shutdown.
+      if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'gateway is shutting down');
     } catch (err) {
       await Promise.all(leases.map((lease) => lease.release()));
       for (const stream of streams) stream.close();
       this.starting.delete(params.callId);
+      this.releaseCredential(credential);
       throw err;
     }
     this.starting.delete(params.callId);
@@ -246,7 +256,10 @@ export class CallManager {
       // After the Leg's own listener: the key that stops a pause is still reported masked.
       legMedias.forEach((m, i) => m.on('dtmf', (press) => policy.onDigit(press.digit, legs[i]?.role ?? 'customer')));
     }
-    call.once('ended', (reason) => this.onEnded(call, reason));
+    call.once('ended', (reason) => {
+      this.releaseCredential(credential);
+      this.onEnded(call, reason);
+    });
     this.active.set(call.callId, call);
     options.metrics.activeCalls.set(this.active.size);
     options.metrics.callsStarted.inc({ language: params.language });
@@ -268,6 +281,28 @@ export class CallManager {
       'call started',
     );
     return { snapshot };
+  }
+
+  /**
+   * Counts a starting call against its credential, or refuses it when the
+   * credential is at MAX_CALLS_PER_CREDENTIAL: one token or key cannot take
+   * every call slot of the gateway (20 000 transcripts-only calls in seconds).
+   * @throws GatewayError SGW_CALL_LIMIT (RESOURCE_EXHAUSTED), counted.
+   */
+  private holdCredential(credential: Credential): void {
+    const held = this.perCredential.get(credential) ?? 0;
+    const max = this.options.maxCallsPerCredential;
+    if (max !== undefined && held >= max) {
+      this.options.metrics.callsOverCredentialLimit.inc();
+      throw new GatewayError('SGW_CALL_LIMIT', `too many calls: credential ${credential} has ${held} active, the limit set by MAX_CALLS_PER_CREDENTIAL`);
+    }
+    this.perCredential.set(credential, held + 1);
+  }
+
+  private releaseCredential(credential: Credential): void {
+    const held = (this.perCredential.get(credential) ?? 0) - 1;
+    if (held > 0) this.perCredential.set(credential, held);
+    else this.perCredential.delete(credential);
   }
 
   private onEnded(call: Call, reason: CallEndReason): void {
@@ -302,9 +337,15 @@ export class CallManager {
     call.pushTranscript(role, result);
   }
 
-  get(callId: string): CallSnapshot {
+  /**
+   * An active or recently ended call, if `visible` (default: any) allows it.
+   * A call out of the asker's scope is answered exactly as an unknown one,
+   * so call ids cannot be probed.
+   * @throws GatewayError SGW_CALL_NOT_FOUND
+   */
+  get(callId: string, visible: (call: CallSnapshot) => boolean = () => true): CallSnapshot {
     const snapshot = this.active.get(callId)?.snapshot ?? this.ended.get(callId);
-    if (snapshot === undefined) throw new GatewayError('SGW_CALL_NOT_FOUND', `call ${callId} not found`);
+    if (snapshot === undefined || !visible(snapshot)) throw new GatewayError('SGW_CALL_NOT_FOUND', `call ${callId.slice(0, 128)} not found`);
     return snapshot;
   }
 

@@ -212,7 +212,8 @@ export class HttpServer {
     }
     req.resume();
     const principal = await this.principal(req);
-    const alert = alerts.get(alertId);
+    // An alert it cannot see is not found; one it sees but may not acknowledge (an agent's own call) is forbidden.
+    const alert = alerts.get(alertId, principal);
     if (!canAcknowledge(principal, alert.queue)) throw this.access.forbidden('http', `alert ${alertId} is not in a queue this token supervises`);
     this.sendJson(res, 200, alerts.acknowledge(alertId, principal));
   }

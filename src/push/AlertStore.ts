@@ -48,10 +48,14 @@ export class AlertStore {
     return [...this.alerts.values()].filter((a) => canSee(principal, a) && !(options.unackedOnly === true && a.ackedAt !== undefined));
   }
 
-  /** @throws GatewayError SGW_ALERT_NOT_FOUND (never raised, or dropped from the store). */
-  get(alertId: string): StoredAlert {
+  /**
+   * The alert, if `principal` (when given) may see it. One outside its scope
+   * is answered exactly as an unknown one, so alert ids cannot be probed.
+   * @throws GatewayError SGW_ALERT_NOT_FOUND (never raised, dropped from the store, or out of scope).
+   */
+  get(alertId: string, principal?: Principal): StoredAlert {
     const alert = this.alerts.get(alertId);
-    if (alert === undefined) throw new GatewayError('SGW_ALERT_NOT_FOUND', `alert ${alertId.slice(0, 64)} not found`);
+    if (alert === undefined || (principal !== undefined && !canSee(principal, alert))) throw new GatewayError('SGW_ALERT_NOT_FOUND', `alert ${alertId.slice(0, 64)} not found`);
     return alert;
   }
 

@@ -24,7 +24,7 @@ export const CloseCodes = {
   BAD_REQUEST: 4400,
   /** The connection's token expired (no fresh one came in time), or a fresh token did not verify. */
   UNAUTHORIZED: 4401,
-  /** A fresh token whose role may not read events, or whose scope does not cover the subscribed call. */
+  /** A fresh token whose role may not read events. */
   FORBIDDEN: 4403,
   /** Too many event clients connected; retry later (RFC 6455 §7.4.1 "Try Again Later"). */
   TRY_AGAIN_LATER: 1013,
@@ -116,12 +116,14 @@ export class WebSocketEventServer {
   /**
    * Hand an HTTP upgrade for {@link EVENTS_PATH} to this server, for an
    * authenticated `principal`.
-   * @throws AuthError (before upgrading) when the principal may not read
-   *   events, or asks for a call it may not see.
+   * A `callId=` out of the principal's scope is accepted like an unknown or
+   * future call id and delivers nothing (scope applies to every event), so
+   * the answer never tells whether a call exists.
+   * @throws AuthError (before upgrading) when the principal may not read events.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, principal: Principal = ANONYMOUS_ADMIN): void {
     const subscription = parseSubscription(url);
-    const refusal = this.scopeRefusal(principal, typeof subscription === 'string' ? undefined : subscription.callId);
+    const refusal = this.scopeRefusal(principal);
     if (refusal !== undefined) throw this.access.forbidden('websocket', refusal);
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (typeof subscription === 'string') {
@@ -141,16 +143,12 @@ export class WebSocketEventServer {
     });
   }
 
-  /** Why `principal` may not have this subscription (role, or a call out of its scope); undefined when it may. */
-  private scopeRefusal(principal: Principal, callId: string | undefined): string | undefined {
-    if (!canReadEvents(principal)) return `role ${principal.role} may not read events`;
-    if (callId === undefined) return undefined;
-    const owner = this.options.hub.ownerOf(callId) ?? this.ownerInHistory(callId);
-    return owner !== undefined && !canSee(principal, owner) ? `call ${callId.slice(0, 64)} is not in the scope of this token` : undefined;
-  }
-
-  private ownerInHistory(callId: string): CallOwner | undefined {
-    return this.options.hub.recentEntries().find((e) => e.event.callId === callId && e.owner !== undefined)?.owner;
+  /**
+   * Why `principal` may not read events at all (its role); undefined when it may. A
+   * `callId` out of its scope is not a refusal: it delivers nothing, like an unknown one.
+   */
+  private scopeRefusal(principal: Principal): string | undefined {
+    return canReadEvents(principal) ? undefined : `role ${principal.role} may not read events`;
   }
 
   private accept(ws: WebSocket, subscription: Subscription, principal: Principal): void {
@@ -231,7 +229,7 @@ export class WebSocketEventServer {
           return;
         }
         if (!this.clients.has(ws)) return;
-        const refusal = this.scopeRefusal(principal, state.subscription.callId);
+        const refusal = this.scopeRefusal(principal);
         if (refusal !== undefined) {
           this.options.metrics.wsTokenRefreshes.inc({ outcome: 'refused' });
           // Counted like a refused upgrade; the answer is the close code.

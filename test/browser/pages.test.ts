@@ -179,20 +179,27 @@ describe('agent and supervisor pages', { timeout: 60_000 }, () => {
     const agentText = (await agentPage.locator('body').textContent()) ?? '';
     assert.ok(!agentText.includes(OTHER_CALL) && !/lawyer/.test(agentText), 'nothing of the other call on the agent page');
     // Runs in the page: the browser's own WebSocket (this file is compiled without DOM types).
-    type BrowserSocket = { onopen: () => void; onmessage: () => void; onclose: (e: { code: number }) => void };
+    // Accepted like an unknown call id (no existence oracle); the replay, which comes before the first heartbeat, holds nothing of it.
+    type BrowserSocket = { onmessage: (m: { data: string }) => void; onclose: (e: { code: number }) => void; close: () => void };
     const probe = await agentPage.evaluate(
       async ({ url }) =>
-        new Promise<{ opened: boolean; messages: number; code: number }>((resolve) => {
+        new Promise<{ events: number; heartbeat: boolean }>((resolve) => {
           const ws = new (globalThis as unknown as { WebSocket: new (url: string) => BrowserSocket }).WebSocket(url);
-          let opened = false;
-          let messages = 0;
-          ws.onopen = () => (opened = true);
-          ws.onmessage = () => (messages += 1);
-          ws.onclose = (e) => resolve({ opened, messages, code: e.code });
+          let events = 0;
+          ws.onmessage = (m) => {
+            const { type } = JSON.parse(m.data) as { type: string };
+            if (type === 'heartbeat') {
+              ws.close();
+              resolve({ events, heartbeat: true });
+            } else if (type !== 'resume.gap') {
+              events += 1;
+            }
+          };
+          ws.onclose = () => resolve({ events, heartbeat: false });
         }),
-      { url: `ws://127.0.0.1:${gw.addresses.http.port}/v1/events?callId=${OTHER_CALL}&since=0&access_token=${tokens.agent}` },
+      { url: `ws://127.0.0.1:${gw.addresses.http.port}/v1/events?callId=${OTHER_CALL}&since=0&heartbeat=1&access_token=${tokens.agent}` },
     );
-    assert.deepEqual(probe, { opened: false, messages: 0, code: 1006 }, 'upgrade refused (403) before any event');
+    assert.deepEqual(probe, { events: 0, heartbeat: true }, 'nothing of the other call, not even from the replay');
     const otherAgentPage = await open(`${base}/agent#token=${tokens.otherAgent}`);
     await otherAgentPage.locator('.line.customer .text', { hasText: 'lawyer' }).first().waitFor();
     assert.ok(!((await otherAgentPage.locator('body').textContent()) ?? '').includes(AUDIO_CALL), 'agent-042 sees only its own call');

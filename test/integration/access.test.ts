@@ -123,21 +123,22 @@ describe('access', { timeout: 60_000 }, () => {
     assert.equal((await get('/assets/../package.json')).status, 404);
   });
 
-  test('WebSocket: the upgrade is refused with 401 before upgrading, 403 for a pbx token or a call out of scope', async () => {
+  test('WebSocket: the upgrade is refused with 401 before upgrading, 403 for a pbx token; a call out of scope is accepted like an unknown one', async () => {
     const missing = await upgradeStatus('/v1/events');
     assert.equal(missing.status, 401);
     assert.match(missing.wwwAuthenticate ?? '', /Bearer/);
     assert.equal((await upgradeStatus('/v1/events?access_token=garbage')).status, 401);
     assert.equal((await upgradeStatus('/v1/events', { authorization: `Bearer ${tokens['agentA']}` })).status, 101, 'Authorization header works too');
     assert.equal((await upgradeStatus(`/v1/events?access_token=${tokens['pbx']}`)).status, 403);
-    assert.equal((await upgradeStatus(`/v1/events?callId=acc-b&access_token=${tokens['agentA']}`)).status, 403, "another agent's call");
-    assert.equal((await upgradeStatus(`/v1/events?callId=acc-b&access_token=${tokens['orders']}`)).status, 403, "another queue's call");
+    // Scope filters every event, so these deliver nothing; refusing them would tell that the call exists.
+    assert.equal((await upgradeStatus(`/v1/events?callId=acc-b&access_token=${tokens['agentA']}`)).status, 101, "another agent's call");
+    assert.equal((await upgradeStatus(`/v1/events?callId=acc-b&access_token=${tokens['orders']}`)).status, 101, "another queue's call");
     assert.equal((await upgradeStatus(`/v1/events?callId=acc-a&access_token=${tokens['agentA']}`)).status, 101, 'own call');
     assert.equal((await upgradeStatus(`/v1/transcripts?access_token=${tokens['agentA']}`)).status, 403, 'transcript ingest is control plane');
     assert.equal((await upgradeStatus(`/v1/transcripts?access_token=${tokens['pbx']}`)).status, 101);
     assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'websocket', reason: 'missing' }), 1);
     assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'websocket', reason: 'invalid' }), 1);
-    assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'websocket', reason: 'forbidden' }), 4);
+    assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'websocket', reason: 'forbidden' }), 2);
   });
 
   test('events: an agent gets only its calls, a supervisor only its queues, an admin all; since resumes', async () => {
@@ -177,7 +178,7 @@ describe('access', { timeout: 60_000 }, () => {
     for (const r of [...Object.values(recorders), resumed, resumedAgentB]) r.close();
   });
 
-  test('alerts: listed in scope, acknowledged by a supervisor of the queue (403 for others), alert.ack reaches other screens', async () => {
+  test('alerts: listed in scope, acknowledged by a supervisor of the queue (404 out of scope, 403 for an agent of the call), alert.ack reaches other screens', async () => {
     const port = gw.addresses.http.port;
     const ordersWall = await EventRecorder.connect(port, `?types=alert,alert.ack&access_token=${tokens['orders']}`);
     await push('acc-a', 'LEG_ROLE_CUSTOMER', 2, 'this is ridiculous i will contact my lawyer', 4000);
@@ -202,10 +203,10 @@ describe('access', { timeout: 60_000 }, () => {
       fetch(`${base}/v1/alerts/${id}/ack`, { method: 'POST', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
     const forbiddenBefore = await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'http', reason: 'forbidden' });
     assert.equal((await ack(undefined)).status, 401);
-    assert.equal((await ack(tokens['delivery'])).status, 403, 'another queue');
+    assert.equal((await ack(tokens['delivery'])).status, 404, 'another queue: as unknown');
     assert.equal((await ack(tokens['agentA'])).status, 403, 'agents do not acknowledge');
     assert.equal((await ack(tokens['orders'], '00000000-0000-0000-0000-000000000000')).status, 404);
-    assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'http', reason: 'forbidden' }), forbiddenBefore + 2);
+    assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'http', reason: 'forbidden' }), forbiddenBefore + 1);
     const done = await ack(tokens['orders']);
     assert.equal(done.status, 200);
     const acked = (await done.json()) as StoredAlert;
@@ -221,7 +222,7 @@ describe('access', { timeout: 60_000 }, () => {
     ordersWall.close();
   });
 
-  test('gRPC: UNAUTHENTICATED without a valid token, PERMISSION_DENIED out of role or scope, counted', async () => {
+  test('gRPC: UNAUTHENTICATED without a valid token, PERMISSION_DENIED out of role, NOT_FOUND out of scope, counted', async () => {
     const address = `127.0.0.1:${gw.addresses.grpcPort}`;
     const anonymous = new CallControl(address);
     const agentA = new CallControl(address, undefined, { token: tokens['agentA'] ?? '' });
@@ -238,7 +239,7 @@ describe('access', { timeout: 60_000 }, () => {
       assert.equal(denied.code, grpc.status.PERMISSION_DENIED);
       assert.match(denied.details, /admin or pbx/);
       assert.equal((await grpcRefusal(agentA.endCall('acc-a'))).code, grpc.status.PERMISSION_DENIED);
-      assert.equal((await grpcRefusal(agentA.getCall('acc-b'))).code, grpc.status.PERMISSION_DENIED, "another agent's call");
+      assert.equal((await grpcRefusal(agentA.getCall('acc-b'))).code, grpc.status.NOT_FOUND, "another agent's call: as unknown");
       assert.equal((await agentA.getCall('acc-a')).call_id, 'acc-a');
       assert.deepEqual((await orders.listCalls()).calls.map((c) => c.call_id), ['acc-a']);
       assert.deepEqual((await pbx.listCalls()).calls.map((c) => c.call_id).sort(), ['acc-a', 'acc-b']);
@@ -246,7 +247,7 @@ describe('access', { timeout: 60_000 }, () => {
       await pbx.endCall('acc-pbx');
       assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'grpc', reason: 'missing' }), 1);
       assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'grpc', reason: 'invalid' }), 1);
-      assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'grpc', reason: 'forbidden' }), before + 3);
+      assert.equal(await metricValue(gw.metrics, 'sgw_auth_rejections_total', { transport: 'grpc', reason: 'forbidden' }), before + 2);
       assert.equal(await metricValue(gw.metrics, 'sgw_grpc_requests_total', { method: 'StartCall', code: 'PERMISSION_DENIED' }), 1);
     } finally {
       for (const client of [anonymous, agentA, orders, pbx, bad]) client.close();

@@ -1,3 +1,4 @@
+import type { Credential } from '../../auth/credential.js';
 import type { CallManager } from '../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../calls/media/StreamedLegMedia.js';
 import { GatewayError } from '../../errors.js';
@@ -59,10 +60,11 @@ export class AudioSocketCalls {
   /**
    * The leg's media: starts the call on its first leg, waits for the start
    * on the second.
+   * The call counts against `credential` (the first leg's peer address: AudioSocket has no credentials).
    * @throws GatewayError SGW_CALL_EXISTS for a leg already streamed, SGW_INVALID_ARGUMENT
    *   for a rate other than the call's, and whatever the start refused with.
    */
-  async attach(assignment: LegAssignment, rate: 8000 | 16000, remote: string): Promise<StreamedLegMedia> {
+  async attach(assignment: LegAssignment, rate: 8000 | 16000, remote: string, credential: Credential): Promise<StreamedLegMedia> {
     const { callId, role, roles } = assignment;
     let entry = this.entries.get(callId);
     if (entry === undefined) {
@@ -73,6 +75,7 @@ export class AudioSocketCalls {
           { callId, agentId: defaults.agentId, queue: defaults.queue, language: defaults.language, legs: roles.map((r) => ({ role: r, codec: { name: 'L16', clockRate: rate, payloadType: 96 } })) },
           'tcp',
           remote,
+          credential,
         )
         .then(({ media }) => media);
       entry = { rate, started, taken: new Set() };

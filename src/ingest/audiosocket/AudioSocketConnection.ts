@@ -197,7 +197,7 @@ export class AudioSocketConnection {
     this.state = 'starting';
     socket.pause();
     calls
-      .attach(assignment, rate, this.remote)
+      .attach(assignment, rate, this.remote, `audiosocket:${this.options.socket.remoteAddress ?? '?'}`)
       .then(
         (leg) => {
           if (this.state === 'closed') {

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AccessControl, bearerToken } from '../../auth/AccessControl.js';
 import type { Principal } from '../../auth/Principal.js';
+import { principalCredential } from '../../auth/credential.js';
 import { canControlCalls, canSeeCallMetadata } from '../../auth/scope.js';
 import type { CallManager } from '../../calls/CallManager.js';
 import type { CallSnapshot } from '../../calls/types.js';
@@ -54,7 +55,8 @@ export function toCallInfo(call: CallSnapshot): CallInfo {
  * <jwt>` (UNAUTHENTICATED otherwise). StartCall, EndCall and PushTranscript
  * are the control plane: role `admin` or `pbx` (PERMISSION_DENIED otherwise).
  * GetCall and ListCalls are scoped like events (agent: own calls, supervisor:
- * its queues; `pbx` and `admin`: all).
+ * its queues; `pbx` and `admin`: all); GetCall answers a call out of scope
+ * with NOT_FOUND, as an unknown one.
  */
 export function createCallControlHandlers(
   calls: CallManager,
@@ -99,7 +101,7 @@ export function createCallControlHandlers(
     StartCall: (call, callback) =>
       respond('StartCall', call, callback, async (principal) => {
         requireControl(principal, 'StartCall');
-        const started = await calls.start(parseStartCallRequest(call.request));
+        const started = await calls.start(parseStartCallRequest(call.request), principalCredential(principal));
         return {
           call_id: started.callId,
           legs: started.legs.map((leg) => ({ role: ROLE_ENUM[leg.role], host: leg.host, rtp_port: leg.rtpPort, rtcp_port: leg.rtcpPort })),
@@ -111,11 +113,7 @@ export function createCallControlHandlers(
         return { call: toCallInfo(await calls.end(requireCallId(call.request.call_id), 'ended-by-request')) };
       }),
     GetCall: (call, callback) =>
-      respond('GetCall', call, callback, (principal) => {
-        const snapshot = calls.get(requireCallId(call.request.call_id));
-        if (!canSeeCallMetadata(principal, snapshot)) throw access.forbidden('grpc', `call ${snapshot.callId} is not in the scope of this token`);
-        return toCallInfo(snapshot);
-      }),
+      respond('GetCall', call, callback, (principal) => toCallInfo(calls.get(requireCallId(call.request.call_id), (snapshot) => canSeeCallMetadata(principal, snapshot)))),
     ListCalls: (call, callback) => respond('ListCalls', call, callback, (principal) => ({ calls: calls.list().filter((c) => canSeeCallMetadata(principal, c)).map(toCallInfo) })),
     PushTranscript: (call, callback) =>
       respond('PushTranscript', call, callback, (principal) => {

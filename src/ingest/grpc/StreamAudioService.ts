@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerToken, type AccessControl } from '../../auth/AccessControl.js';
+import { principalCredential, type Credential } from '../../auth/credential.js';
 import { canControlCalls } from '../../auth/scope.js';
 import { createDecoder, type AudioDecoder } from '../../audio/codecs/index.js';
 import type { CallManager } from '../../calls/CallManager.js';
@@ -72,6 +73,8 @@ export function createStreamAudioHandler(deps: StreamAudioDeps): grpc.handleBidi
 class StreamAudioSession {
   private state: 'auth' | 'awaiting-start' | 'starting' | 'streaming' | 'ending' | 'done' = 'auth';
   private callId: string | undefined;
+  /** Who the call counts against (MAX_CALLS_PER_CREDENTIAL), once the token is checked. */
+  private credential: Credential | undefined;
   private legs = new Map<LegRole, StreamLeg>();
   private unsubscribe: (() => void) | undefined;
   /** Events of the call published while it was starting: sent after `started`, or dropped if the start fails. */
@@ -102,6 +105,7 @@ class StreamAudioSession {
       (principal) => {
         if (this.state !== 'auth') return;
         if (!canControlCalls(principal)) return this.fail(deps.access.forbidden('grpc', `StreamAudio needs role admin or pbx, not ${principal.role}`), 'forbidden');
+        this.credential = principalCredential(principal);
         this.state = 'awaiting-start';
         call.resume();
       },
@@ -174,7 +178,7 @@ class StreamAudioSession {
     this.unsubscribe = deps.hub.subscribe((event) => {
       if (event.callId === callId) this.onEvent(event);
     });
-    deps.calls.startStreamed(params, 'grpc', call.getPeer()).then(
+    deps.calls.startStreamed(params, 'grpc', call.getPeer(), this.credential as Credential).then(
       ({ media }) => {
         const legs = new Map<LegRole, StreamLeg>();
         for (const leg of params.legs) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Credential } from '../../auth/credential.js';
 import type { CallManager } from '../../calls/CallManager.js';
 import { GatewayError, errorMessage, invalidArgument } from '../../errors.js';
 import { LANGUAGES, isLanguage } from '../../language.js';
@@ -50,20 +51,21 @@ export class TranscriptIngestServer {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TRANSCRIPT_MESSAGE_BYTES, clientTracking: false });
   }
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /** `credential`: who the connection's calls count against (MAX_CALLS_PER_CREDENTIAL). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, credential: Credential): void {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (this.closed) {
         ws.close(TranscriptCloseCodes.GOING_AWAY, 'server shutting down');
         return;
       }
       this.sockets.add(ws);
-      ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(ws, data, isBinary));
+      ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(ws, data, isBinary, credential));
       ws.on('error', (err) => this.logger.debug({ err: err.message }, 'transcript ingest socket error'));
       ws.on('close', () => this.sockets.delete(ws));
     });
   }
 
-  private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
+  private onMessage(ws: WebSocket, data: RawData, isBinary: boolean, credential: Credential): void {
     let message: Record<string, unknown>;
     try {
       if (isBinary) throw new Error('binary frame');
@@ -76,7 +78,7 @@ export class TranscriptIngestServer {
       return;
     }
     const ref = typeof message['ref'] === 'string' ? message['ref'].slice(0, 64) : undefined;
-    this.handle(message).then(
+    this.handle(message, credential).then(
       (reply) => {
         if (reply !== undefined) send(ws, { ...reply, ...(ref === undefined ? {} : { ref }) });
       },
@@ -89,7 +91,7 @@ export class TranscriptIngestServer {
     );
   }
 
-  private async handle(message: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+  private async handle(message: Record<string, unknown>, credential: Credential): Promise<Record<string, unknown> | undefined> {
     switch (message['type']) {
       case 'transcript': {
         const push = parseTranscriptPush({
@@ -127,7 +129,7 @@ export class TranscriptIngestServer {
           language,
           transcriptsOnly: true,
           legs: (legs as LegRole[]).map((role) => ({ role, codec: { name: 'L16', clockRate: 16000, payloadType: 96 } })),
-        });
+        }, credential);
         return { type: 'call.started', callId };
       }
       case 'call.end': {

@@ -95,6 +95,8 @@ describe('TokenVerifier', () => {
       [{ role: 'supervisor' }, true, /queues/],
       [{ role: 'supervisor', queues: [] }, true, /queues/],
       [{ role: 'supervisor', queues: 'orders' }, true, /queues/],
+      [{ role: 'supervisor', queues: [''] }, true, /non-empty/],
+      [{ role: 'supervisor', queues: ['orders', ''] }, true, /non-empty/],
       [{ role: 'admin' }, false, /exp/],
     ];
     for (const [claims, exp, message] of cases) {

@@ -5,6 +5,7 @@ import type { CallManager } from '../../../calls/CallManager.js';
 import type { Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { GatewayMetrics } from '../../../metrics.js';
+import { secretCredential } from '../../../auth/credential.js';
 import { matchesSecret } from '../../../auth/secrets.js';
 import { AudioHookSession } from './AudioHookSession.js';
 import { SessionWebSocketServer, headerValue as header } from '../SessionWebSocketServer.js';
@@ -63,6 +64,8 @@ export class AudioHookServer {
         throw new AuthError('invalid', 'AudioHook: X-API-KEY not accepted');
       }
     }
+    // Without key checking any key is accepted, so none can stand for a credential: they share one.
+    const credential = this.options.allowWithoutKey || key === undefined ? 'audiohook:open' : secretCredential('audiohook-key', key);
     const sessionId = header(request, 'audiohook-session-id');
     const logger = this.options.logger.child({
       audiohookSession: sessionId,
@@ -74,6 +77,7 @@ export class AudioHookServer {
         ws,
         sessionId: isUuid(sessionId) ? sessionId : undefined,
         remote,
+        credential,
         calls: this.options.calls,
         metrics: this.options.metrics,
         logger,

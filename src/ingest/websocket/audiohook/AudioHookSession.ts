@@ -1,4 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
+import type { Credential } from '../../../auth/credential.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js';
 import { GatewayError, errorMessage } from '../../../errors.js';
@@ -41,6 +42,8 @@ export interface AudioHookSessionOptions {
   /** `Audiohook-Session-Id` of the upgrade request; every message's `id` must equal it. */
   readonly sessionId: string | undefined;
   readonly remote: string | undefined;
+  /** Who the session's call counts against (MAX_CALLS_PER_CREDENTIAL). */
+  readonly credential: Credential;
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -221,6 +224,7 @@ export class AudioHookSession {
         },
         'websocket',
         this.options.remote,
+        this.options.credential,
       );
     let started;
     try {

@@ -6,6 +6,7 @@ import type { CallManager } from '../../../calls/CallManager.js';
 import type { Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { GatewayMetrics } from '../../../metrics.js';
+import { secretCredential, type Credential } from '../../../auth/credential.js';
 import { matchesSecret } from '../../../auth/secrets.js';
 import { TwilioStreamSession } from './TwilioStreamSession.js';
 import { SessionWebSocketServer, headerValue as header } from '../SessionWebSocketServer.js';
@@ -54,11 +55,12 @@ export class TwilioStreamServer {
 
   /** @throws AuthError 401 for a missing or wrong token / signature. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    this.authenticate(request, url);
+    const credential = this.authenticate(request, url);
     this.server.accept(request, socket, head, this.options.logger, (ws, remote) =>
       new TwilioStreamSession({
         ws,
         remote,
+        credential,
         calls: this.options.calls,
         metrics: this.options.metrics,
         logger: this.options.logger,
@@ -67,8 +69,9 @@ export class TwilioStreamServer {
     );
   }
 
-  private authenticate(request: IncomingMessage, url: URL): void {
-    if (this.options.allowUnauthenticated) return;
+  /** The credential the stream's call counts against (MAX_CALLS_PER_CREDENTIAL). */
+  private authenticate(request: IncomingMessage, url: URL): Credential {
+    if (this.options.allowUnauthenticated) return 'twilio:open';
     const reject = (reason: 'missing' | 'invalid', message: string): never => {
       this.options.metrics.authRejections.inc({ transport: 'websocket', reason });
       throw new AuthError(reason, message);
@@ -76,10 +79,11 @@ export class TwilioStreamServer {
     const fromPath = url.pathname.length > TWILIO_PATH.length + 1 ? decodeSegment(url.pathname.slice(TWILIO_PATH.length + 1)) : undefined;
     const token = fromPath ?? url.searchParams.get('token') ?? undefined;
     const signature = header(request, 'x-twilio-signature');
-    if (token !== undefined && matchesSecret(token, this.options.streamTokens)) return;
-    if (signature !== undefined && this.options.authToken !== undefined && this.validSignature(request, signature, this.options.authToken)) return;
+    if (token !== undefined && matchesSecret(token, this.options.streamTokens)) return secretCredential('twilio-token', token);
+    // Signed with the account's auth token: the account is the credential.
+    if (signature !== undefined && this.options.authToken !== undefined && this.validSignature(request, signature, this.options.authToken)) return 'twilio:account';
     if (token === undefined && signature === undefined) reject('missing', 'Twilio stream: a token (/v1/twilio/<token>) or X-Twilio-Signature is required');
-    reject('invalid', 'Twilio stream: token or signature not accepted');
+    return reject('invalid', 'Twilio stream: token or signature not accepted');
   }
 
   /** Twilio signs the full URL it requested (no POST body on a WebSocket): base64(HMAC-SHA1(authToken, url)). */

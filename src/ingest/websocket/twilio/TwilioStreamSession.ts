@@ -1,5 +1,6 @@
 import { WebSocket, type RawData } from 'ws';
 import { decodeUlaw } from '../../../audio/codecs/index.js';
+import type { Credential } from '../../../auth/credential.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js';
 import { GatewayError, errorMessage } from '../../../errors.js';
@@ -26,6 +27,8 @@ const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export interface TwilioStreamSessionOptions {
   readonly ws: WebSocket;
   readonly remote: string | undefined;
+  /** Who the stream's call counts against (MAX_CALLS_PER_CREDENTIAL). */
+  readonly credential: Credential;
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -181,6 +184,7 @@ export class TwilioStreamSession {
         },
         'websocket',
         this.options.remote,
+        this.options.credential,
       )
       .then(
         (started) => {
