@@ -75,6 +75,8 @@ async function subscribe(path: string): Promise<string> {
     let events = 0;
     ws.on('message', (data: Buffer) => {
       const { type } = JSON.parse(data.toString('utf8')) as { type: string };
+      // since=0 is a cursor of no run: every subscription gets its resume.gap first, call or not.
+      if (type === 'resume.gap') return;
       if (type !== 'heartbeat') {
         events += 1;
         return;
