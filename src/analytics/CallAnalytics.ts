@@ -429,7 +429,7 @@ export class CallAnalytics {
     const { hub, callId, metrics, logger } = this.options;
     const reasons = change.reasons.map(toReason);
     metrics.escalationChanges.inc({ level: change.level, direction: change.rising ? 'up' : 'down' });
-    logger.info({ level: change.level, previous: change.previous, score: change.score }, 'escalation level changed');
+    logger.info({ escalationLevel: change.level, previousLevel: change.previous, score: change.score }, 'escalation level changed');
     hub.publish({ type: 'escalation', callId, level: change.level, previousLevel: change.previous, score: change.score, rising: change.rising, reasons, atMs: Math.round(change.atMs) });
     if (change.rising) {
       this.alert(change.level === 'critical' ? 'critical' : 'warning', 'escalation', `escalation ${change.previous} → ${change.level}`, reasons, change.atMs);

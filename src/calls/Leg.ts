@@ -107,7 +107,7 @@ export class Leg extends EventEmitter<LegEvents> {
   suspend(reason: PauseReason): void {
     if (this.pause || this.closed) return;
     this.pause = { reason, startMs: this.callTimeMs };
-    this.options.logger.info({ leg: this.role, reason }, 'recognition suspended');
+    this.options.logger.info({ reason }, 'recognition suspended');
   }
 
   /** Ends a suspension (no-op when not suspended) and publishes the gap. */
@@ -116,7 +116,7 @@ export class Leg extends EventEmitter<LegEvents> {
     if (!pause) return;
     this.pause = undefined;
     const endMs = this.callTimeMs;
-    this.options.logger.info({ leg: this.role, reason: pause.reason, ms: Math.round(endMs - pause.startMs) }, 'recognition resumed');
+    this.options.logger.info({ reason: pause.reason, ms: Math.round(endMs - pause.startMs) }, 'recognition resumed');
     this.options.analytics.onGap(this.role, pause.startMs, endMs, pause.reason);
   }
 
@@ -161,7 +161,7 @@ export class Leg extends EventEmitter<LegEvents> {
         this.options.analytics.onRecognition(this.role, shifted, this.options.callStartedAt + shifted.endMs);
       }
     } catch (err) {
-      this.options.logger.error({ err, leg: this.role }, 'recognition stream failed');
+      this.options.logger.error({ err }, 'recognition stream failed');
     }
   }
 
@@ -183,7 +183,7 @@ export class Leg extends EventEmitter<LegEvents> {
     });
     const flushed = await Promise.race([speech.end().then(() => 'flushed' as const, () => 'failed' as const), timeout]);
     clearTimeout(timer);
-    if (flushed !== 'flushed') this.options.logger.warn({ leg: this.role, flushed }, 'final transcript not flushed');
+    if (flushed !== 'flushed') this.options.logger.warn({ flushed }, 'final transcript not flushed');
     speech.close();
     await this.results;
   }
