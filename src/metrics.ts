@@ -321,6 +321,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly logOccurrences = new Counter({
+    name: 'sgw_log_occurrences_total',
+    help: 'Occurrences of log lines a remote party can repeat at will (refused requests, bad input, new RTP SSRCs), by reason, whether written or suppressed by the per-source rate limit',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly logSuppressed = new Counter({
+    name: 'sgw_log_suppressed_total',
+    help: 'Of sgw_log_occurrences_total, the lines not written because the same reason from the same source was logged less than a window (60 s) ago; a summary line reports them',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'sgw_' });
   }

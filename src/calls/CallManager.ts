@@ -12,6 +12,7 @@ import type { PortAllocator, PortLease } from '../ingest/rtp/PortAllocator.js';
 import { RtpLegReceiver } from '../ingest/rtp/RtpLegReceiver.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
+import type { LogLimiter } from '../LogLimiter.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub } from '../push/EventHub.js';
 import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
@@ -40,6 +41,8 @@ export interface CallManagerOptions {
   readonly hub: EventHub;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** For lines a call's remote party can repeat (a new RTP SSRC per packet). */
+  readonly logLimiter: LogLimiter;
   readonly advertisedHost: string;
   readonly rtpTimeoutMs: number;
   readonly reorderDepth: number;
@@ -192,6 +195,7 @@ export class CallManager {
           decoder: createDecoder(legParams.codec),
           metrics: options.metrics,
           logger: legLogger,
+          logLimiter: options.logLimiter,
           reorderDepth: options.reorderDepth,
         });
         legMedia = new RtpLegMedia(receiver, lease, options.advertisedHost);

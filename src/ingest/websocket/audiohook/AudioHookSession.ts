@@ -4,6 +4,7 @@ import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js'
 import { GatewayError, errorMessage } from '../../../errors.js';
 import { LANGUAGES, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
+import type { LogLimiter, RepeatedLogReason } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import type { LegRole } from '../../../push/events.js';
 import { decodeAudioFrame } from './audioFrame.js';
@@ -41,9 +42,12 @@ export interface AudioHookSessionOptions {
   /** `Audiohook-Session-Id` of the upgrade request; every message's `id` must equal it. */
   readonly sessionId: string | undefined;
   readonly remote: string | undefined;
+  /** The client's address: the key of its rate-limited log lines. */
+  readonly source: string;
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  readonly logLimiter: LogLimiter;
   readonly defaultLanguage: Language;
   /** After `closed` or `disconnect`, how long the client has to close the WebSocket before the server does. */
   readonly closeGraceMs: number;
@@ -145,7 +149,7 @@ export class AudioHookSession {
         return;
       case 'error':
         // The client reports a problem of its own; it follows with close.
-        this.options.logger.warn({ parameters: JSON.stringify(message.parameters).slice(0, 512) }, 'audiohook client reported an error');
+        this.logRepeated('warn', 'audiohook-client-error', { parameters: JSON.stringify(message.parameters).slice(0, 512) }, 'audiohook client reported an error');
         return;
       case 'paused':
         if (!open) throw new AudioHookProtocolError('unexpected-message', `paused in state ${state}`);
@@ -177,7 +181,7 @@ export class AudioHookSession {
         if (!open) throw new AudioHookProtocolError('unexpected-message', `update in state ${state}`);
         const { language } = parseUpdate(message.parameters);
         // A call's recognisers are chosen at start; a new language is noted, not applied (docs/integrations/genesys-audiohook.md).
-        if (language !== undefined) this.options.logger.info({ callId: this.callId, language }, 'audiohook update: language change noted, recognition keeps the language of open');
+        if (language !== undefined) this.logRepeated('info', 'audiohook-update', { callId: this.callId, language }, 'audiohook update: language change noted, recognition keeps the language of open');
         return;
       }
     }
@@ -305,12 +309,16 @@ export class AudioHookSession {
   /** Protocol error: `disconnect` with the reason, log, count, hang up; the client then closes. */
   private fail(err: AudioHookProtocolError): void {
     this.options.metrics.ingestProtocolErrors.inc({ protocol: 'audiohook', reason: err.reason });
-    this.options.logger.warn({ callId: this.callId, reason: err.reason, err: err.message }, 'audiohook protocol error');
+    this.logRepeated('warn', 'audiohook-protocol-error', { callId: this.callId, reason: err.reason, err: err.message }, 'audiohook protocol error');
     if (this.state === 'disconnected' || this.state === 'closed' || this.state === 'ended') return;
     this.hangUp();
     this.state = 'disconnected';
     this.send('disconnect', { reason: 'error', info: err.message.slice(0, 512) });
     this.armGrace(1008, err.message);
+  }
+
+  private logRepeated(level: 'info' | 'warn', reason: RepeatedLogReason, fields: Record<string, unknown>, msg: string): void {
+    this.options.logLimiter.log(this.options.logger, level, reason, this.options.source, fields, msg);
   }
 
   private armGrace(code: number, reason: string): void {

@@ -5,6 +5,7 @@ import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js'
 import { GatewayError, errorMessage } from '../../../errors.js';
 import { LANGUAGES, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
+import type { LogLimiter } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import type { LegRole } from '../../../push/events.js';
 import { TwilioCloseCodes, TwilioProtocolError, parseTwilioMessage, type StartMessage, type TwilioMessage, type TwilioTrack } from './protocol.js';
@@ -25,9 +26,12 @@ const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface TwilioStreamSessionOptions {
   readonly ws: WebSocket;
+  /** The client's address: the key of its rate-limited log lines. */
+  readonly source: string;
   readonly remote: string | undefined;
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
+  readonly logLimiter: LogLimiter;
   readonly logger: Logger;
   readonly defaultLanguage: Language;
   readonly now?: () => number;
@@ -216,7 +220,7 @@ export class TwilioStreamSession {
 
   private fail(err: TwilioProtocolError): void {
     this.options.metrics.ingestProtocolErrors.inc({ protocol: 'twilio', reason: err.reason });
-    this.options.logger.warn({ callId: this.callId, reason: err.reason, code: err.code, err: err.message }, 'twilio protocol error');
+    this.options.logLimiter.log(this.options.logger, 'warn', 'twilio-protocol-error', this.options.source, { callId: this.callId, reason: err.reason, code: err.code, err: err.message }, 'twilio protocol error');
     if (this.state === 'done') return;
     this.state = 'done';
     this.pending.length = 0;
