@@ -335,6 +335,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly dtmfDropped = new Counter({
+    name: 'sgw_dtmf_dropped_total',
+    help: 'DTMF presses dropped by the per-leg bound (20 a second, bursts of 10): no dtmf event, no secure-pause key',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'sgw_' });
   }

@@ -181,7 +181,6 @@ export class CallManager {
       metrics: options.metrics,
       logger,
     });
-    const legMedias: LegMedia[] = [];
     const legs = media.map((legParams, i) => {
       const legLogger = logger.child({ leg: legParams.role });
       let legMedia: LegMedia;
@@ -200,7 +199,6 @@ export class CallManager {
         });
         legMedia = new RtpLegMedia(receiver, lease, options.advertisedHost);
       }
-      legMedias.push(legMedia);
       return new Leg({
         role: legParams.role,
         codec: legParams.codec,
@@ -208,6 +206,7 @@ export class CallManager {
         speech: streams[i],
         analytics,
         callStartedAt: startedAt,
+        metrics: options.metrics,
         logger: legLogger,
       });
     });
@@ -238,8 +237,8 @@ export class CallManager {
         { suspend: () => call.suspend('secure-pause'), resume: () => call.resume(), isSecurePaused: () => call.snapshot.legs.some((l) => l.paused === 'secure-pause') },
         logger,
       );
-      // After the Leg's own listener: the key that stops a pause is still reported masked.
-      legMedias.forEach((m, i) => m.on('dtmf', (press) => policy.onDigit(press.digit, legs[i]?.role ?? 'customer')));
+      // The leg's presses within its bound, after their event: the key that stops a pause is still reported masked.
+      for (const leg of legs) leg.on('dtmf', (press) => policy.onDigit(press.digit, leg.role));
     }
     call.once('ended', (reason) => this.onEnded(call, reason));
     this.active.set(call.callId, call);

@@ -5,7 +5,9 @@ import type { RecognitionResult } from '../asr/types.js';
 import type { CodecSpec } from '../audio/codecs/Codec.js';
 import { frameLevelDb } from '../audio/levels.js';
 import type { Logger } from '../logger.js';
+import type { GatewayMetrics } from '../metrics.js';
 import type { LegRole, PauseReason } from '../push/events.js';
+import { DTMF_BURST, DTMF_PRESSES_PER_SECOND, DtmfRateLimit } from './DtmfRateLimit.js';
 import type { DtmfPress, LegMedia, MediaFrame } from './media/LegMedia.js';
 import type { LegSnapshot } from './types.js';
 
@@ -19,12 +21,15 @@ export interface LegOptions {
   readonly analytics: CallAnalytics;
   /** `Date.now()` at call start: the zero of every event time on this call. */
   readonly callStartedAt: number;
+  readonly metrics: GatewayMetrics;
   readonly logger: Logger;
 }
 
 export interface LegEvents {
   /** The far end hung up the leg (RTCP BYE, RFC 3550 §6.6, or the protocol's close). */
   bye: [];
+  /** A DTMF press within the leg's bound, after its `dtmf` event was published (masked or not). */
+  dtmf: [press: DtmfPress];
 }
 
 /**
@@ -47,6 +52,8 @@ export class Leg extends EventEmitter<LegEvents> {
   private readonly results: Promise<void>;
   /** Set while recognition is suspended: the reason and the call time it started. */
   private pause: { readonly reason: PauseReason; readonly startMs: number } | undefined;
+  private readonly dtmfLimit = new DtmfRateLimit();
+  private dtmfDropped = 0;
 
   constructor(private readonly options: LegOptions) {
     super();
@@ -143,9 +150,17 @@ export class Leg extends EventEmitter<LegEvents> {
   }
 
   private onDtmf(press: DtmfPress): void {
+    if (this.closed) return;
+    if (!this.dtmfLimit.admit(Date.now())) {
+      this.dtmfDropped++;
+      this.options.metrics.dtmfDropped.inc();
+      if (this.dtmfDropped === 1) this.options.logger.warn({ perSecond: DTMF_PRESSES_PER_SECOND, burst: DTMF_BURST }, 'DTMF presses over the leg\'s bound are dropped');
+      return;
+    }
     const atMs = Math.max(0, press.receivedAt - this.options.callStartedAt);
     // During a secure pause the digits are card data: their presence is reported, never their value.
     this.options.analytics.onDtmf(this.role, this.pause?.reason === 'secure-pause' ? undefined : press.digit, atMs, press.durationMs);
+    this.emit('dtmf', press);
   }
 
   private async consumeResults(speech: RecognitionStream): Promise<void> {
@@ -174,6 +189,7 @@ export class Leg extends EventEmitter<LegEvents> {
     if (this.closed) return;
     this.resume();
     this.closed = true;
+    if (this.dtmfDropped > 0) this.options.logger.info({ dropped: this.dtmfDropped }, 'DTMF presses dropped on this leg');
     await this.options.media.close();
     const { speech } = this.options;
     if (speech === undefined) return;

@@ -249,7 +249,8 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       clockRate: spec.clockRate,
       onPress: (press) => {
         this.#dtmfPresses++;
-        this.#logger?.info({ leg: this.leg, durationMs: press.durationMs }, 'DTMF press received');
+        // Debug only: a sender can press thousands of times a second (the leg bounds the events, sgw_rtp_telephone_events_total counts them).
+        this.#logger?.debug({ leg: this.leg, durationMs: press.durationMs }, 'DTMF press received');
         this.emit('dtmf', press);
       },
     });
