@@ -30,8 +30,8 @@ export const MAX_AUDIOHOOK_TEXT_BYTES = 16 * 1024;
 const MAX_PENDING_FRAMES = 64;
 /** And at most this many bytes among them. */
 const MAX_PENDING_BYTES = 256 * 1024;
-/** Samples per silence chunk when filling discarded or paused audio (1 s at 8 kHz). */
-const FILL_CHUNK_SAMPLES = 8000;
+/** Discarded audio up to this long is concealed with silence, like RTP loss; longer spans are skipped time and a `transcript.gap`. */
+const MAX_CONCEALED_MS = 1000;
 /** Slack on "no more discarded audio than wall time since open" (clock skew, network delay). */
 const DISCARD_SLACK_MS = 5000;
 
@@ -163,8 +163,8 @@ export class AudioHookSession {
         const { discardedMs } = parseDiscarded('resumed', message.parameters);
         this.checkDiscarded(discardedMs);
         if (state === 'paused') {
-          // Genesys sends no audio while paused: silence for the paused span keeps the leg clock on call time.
-          this.fill(discardedMs, false);
+          // Genesys sends no audio while paused: the paused span is time on the leg's clock, not silence to recognise.
+          this.skip(discardedMs);
           this.state = 'active';
           if (this.callId !== undefined) this.tryCall(() => this.options.calls.resume(this.callId as string));
         }
@@ -174,7 +174,8 @@ export class AudioHookSession {
         if (!open) throw new AudioHookProtocolError('unexpected-message', `discarded in state ${state}`);
         const { discardedMs } = parseDiscarded('discarded', message.parameters);
         this.checkDiscarded(discardedMs);
-        this.fill(discardedMs, true);
+        if (discardedMs <= MAX_CONCEALED_MS) this.conceal(discardedMs);
+        else this.skip(discardedMs, 'discarded');
         return;
       }
       case 'update': {
@@ -267,6 +268,11 @@ export class AudioHookSession {
   }
 
   private onAudio(bytes: Uint8Array): void {
+    // An empty frame carries nothing (Genesys' reference client sends one as a connection probe): ignored in any state.
+    if (bytes.length === 0) {
+      this.options.metrics.ingestMessages.inc({ protocol: 'audiohook', type: 'empty-audio' });
+      return;
+    }
     if (this.state === 'disconnected' || this.state === 'closed') return;
     if ((this.state !== 'active' && this.state !== 'paused') || this.media === undefined) throw new AudioHookProtocolError('unexpected-audio', `audio in state ${this.state}`);
     const channels = decodeAudioFrame(bytes, this.media);
@@ -283,15 +289,17 @@ export class AudioHookSession {
     this.discardedMs += discardedMs;
   }
 
-  /** Writes `ms` of silence on every leg: lost audio (`concealed`) or a pause's span. */
-  private fill(ms: number, concealed: boolean): void {
+  /** Writes `ms` of silence, marked concealed, on every leg: a short span of audio Genesys discarded. */
+  private conceal(ms: number): void {
     if (this.legs === undefined || ms <= 0) return;
-    let samples = Math.round((ms * 8000) / 1000);
-    while (samples > 0) {
-      const n = Math.min(samples, FILL_CHUNK_SAMPLES);
-      for (const leg of this.legs.values()) leg.write(new Int16Array(n), 8000, concealed);
-      samples -= n;
-    }
+    const samples = Math.round((ms * 8000) / 1000);
+    for (const leg of this.legs.values()) leg.write(new Int16Array(samples), 8000, true);
+  }
+
+  /** Moves every leg's clock on by `ms` without audio: a pause's span, or audio Genesys discarded (marked as a gap). */
+  private skip(ms: number, reason?: 'discarded'): void {
+    if (this.legs === undefined || ms <= 0) return;
+    for (const leg of this.legs.values()) leg.skip(ms, reason);
   }
 
   private close(): void {

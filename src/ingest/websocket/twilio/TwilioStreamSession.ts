@@ -18,7 +18,6 @@ const MAX_PENDING_AUDIO_BYTES = 256 * 1024;
 const GAP_FILL_THRESHOLD_MS = 60;
 /** Slack on "no leg clock ahead of wall time since start". */
 const CLOCK_SLACK_MS = 5000;
-const FILL_CHUNK_SAMPLES = 8000;
 
 /** inbound = what Twilio receives from the caller (the customer); outbound = what it plays to them (the agent). */
 const ROLE_OF_TRACK: Readonly<Record<TwilioTrack, LegRole>> = { inbound: 'customer', outbound: 'agent' };
@@ -149,19 +148,19 @@ export class TwilioStreamSession {
     }
   }
 
-  /** Silence for audio Twilio did not send (timestamps jump), bounded by wall time since start. */
+  /**
+   * Audio Twilio did not send (timestamps jump, e.g. a hold), bounded by wall
+   * time since start: time on the leg's clock, not silence for the recogniser
+   * (a long hold would overrun its backlog).
+   */
   private fillGap(track: TwilioTrack, timestampMs: number, leg: StreamedLegMedia): void {
     const clockMs = (this.written[track] * 1000) / 8000;
     const gapMs = timestampMs - clockMs;
     if (gapMs <= GAP_FILL_THRESHOLD_MS) return;
     if (timestampMs > this.now() - this.startedAt + CLOCK_SLACK_MS) throw new TwilioProtocolError(TwilioCloseCodes.POLICY_VIOLATION, 'bad-timestamp', `media.timestamp ${timestampMs} is ahead of the stream's duration`);
-    let samples = Math.round((gapMs * 8000) / 1000);
+    const samples = Math.round((gapMs * 8000) / 1000);
     this.written[track] += samples;
-    while (samples > 0) {
-      const n = Math.min(samples, FILL_CHUNK_SAMPLES);
-      leg.write(new Int16Array(n), 8000, true);
-      samples -= n;
-    }
+    leg.skip((samples * 1000) / 8000);
   }
 
   private begin(start: StartMessage): void {
