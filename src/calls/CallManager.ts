@@ -137,6 +137,7 @@ export class CallManager {
     if (this.active.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already active`);
     const asr = params.transcriptsOnly ? undefined : options.asr;
     if (asr !== undefined && !asr.supportedLanguages.includes(params.language)) {
+      options.metrics.countLanguageRefusal(params.language);
       throw new GatewayError(
         'SGW_LANGUAGE_UNSUPPORTED',
         `language ${params.language} has no ASR model on this gateway (available: ${asr.supportedLanguages.join(', ') || 'none'})`,

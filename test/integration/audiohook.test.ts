@@ -214,4 +214,26 @@ describe('Genesys AudioHook', () => {
       assert.ok(Math.abs(g.endMs - g.startMs - 2000) < 50, `gap ${g.startMs}-${g.endMs}`);
     }
   });
+
+  test('a language the gateway does not serve is refused with SGW_LANGUAGE_UNSUPPORTED and counted, unknown (fr-FR) or without a model (nl-NL)', async () => {
+    for (const language of ['fr-FR', 'nl-NL']) {
+      const conversationId = randomUUID();
+      const client = await AudioHookClient.connect(port, { apiKey: API_KEY });
+      const disconnect = client.next('disconnect');
+      client.sendOpen({ conversationId, language });
+      const message = await disconnect;
+      assert.equal(message.parameters['reason'], 'error');
+      assert.match(String(message.parameters['info']), new RegExp(`^SGW_LANGUAGE_UNSUPPORTED: language ${language} `));
+      assert.equal((await client.close()).type, 'closed');
+      assert.equal(await metricValue(gw.metrics, 'sgw_language_refusals_total', { language }), 1, language);
+      assert.ok(!events.events.some((e) => e.event.callId === conversationId), `no call for ${language}`);
+    }
+    // Case does not matter; customConfig.language wins over open's own.
+    const conversationId = randomUUID();
+    const client = await AudioHookClient.connect(port, { apiKey: API_KEY });
+    await client.open({ conversationId, language: 'fr-FR', customConfig: { language: 'EN-us' } });
+    const started = await events.waitFor((e) => e.event.callId === conversationId && e.event.type === 'call.started', 5000, 'call.started');
+    assert.equal(started.event.type === 'call.started' && started.event.language, 'en-US');
+    await client.close();
+  });
 });

@@ -2,7 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js';
 import { GatewayError, errorMessage } from '../../../errors.js';
-import { LANGUAGES, type Language } from '../../../language.js';
+import { requestedLanguage, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { LogLimiter, RepeatedLogReason } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
@@ -211,9 +211,13 @@ export class AudioHookSession {
     const custom = params.customConfig ?? {};
     const label = (value: unknown): string => (typeof value === 'string' ? value.slice(0, 128) : '');
     const requested = typeof custom['language'] === 'string' ? custom['language'] : params.language;
-    const language = LANGUAGES.find((l) => l.toLowerCase() === requested?.toLowerCase()) ?? this.options.defaultLanguage;
-    if (requested !== undefined && language.toLowerCase() !== requested.toLowerCase()) {
-      this.options.logger.warn({ requested, language }, 'audiohook: language not served, using the default');
+    let language: Language;
+    try {
+      // Refused like a language without a model (SGW_LANGUAGE_UNSUPPORTED in the disconnect), never recognised as English.
+      language = requestedLanguage(requested, this.options.defaultLanguage);
+    } catch (err) {
+      this.options.metrics.countLanguageRefusal(requested ?? '');
+      throw err;
     }
     const start = (callId: string) =>
       this.options.calls.startStreamed(

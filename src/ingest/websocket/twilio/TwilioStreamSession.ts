@@ -3,7 +3,7 @@ import { decodeUlaw } from '../../../audio/codecs/index.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js';
 import { GatewayError, errorMessage } from '../../../errors.js';
-import { LANGUAGES, type Language } from '../../../language.js';
+import { requestedLanguage, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { LogLimiter } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
@@ -25,13 +25,13 @@ const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface TwilioStreamSessionOptions {
   readonly ws: WebSocket;
+  readonly remote: string | undefined;
   /** The client's address: the key of its rate-limited log lines. */
   readonly source: string;
-  readonly remote: string | undefined;
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
-  readonly logLimiter: LogLimiter;
   readonly logger: Logger;
+  readonly logLimiter: LogLimiter;
   readonly defaultLanguage: Language;
   readonly now?: () => number;
 }
@@ -168,8 +168,15 @@ export class TwilioStreamSession {
     const callId = custom['callId'] ?? start.callSid;
     if (!CALL_ID.test(callId)) throw new TwilioProtocolError(TwilioCloseCodes.POLICY_VIOLATION, 'bad-field', 'customParameters.callId must be 1-128 characters of [A-Za-z0-9._:-]');
     const requested = custom['language'];
-    const language = LANGUAGES.find((l) => l.toLowerCase() === requested?.toLowerCase()) ?? this.options.defaultLanguage;
-    if (requested !== undefined && language.toLowerCase() !== requested.toLowerCase()) this.options.logger.warn({ requested, language }, 'twilio: language not served, using the default');
+    let language: Language;
+    try {
+      // Refused like a language without a model (close 1008 naming SGW_LANGUAGE_UNSUPPORTED), never recognised as English.
+      language = requestedLanguage(requested, this.options.defaultLanguage);
+    } catch (err) {
+      this.options.metrics.countLanguageRefusal(requested ?? '');
+      this.options.metrics.ingestSessions.inc({ protocol: 'twilio', outcome: 'refused' });
+      throw new TwilioProtocolError(TwilioCloseCodes.POLICY_VIOLATION, 'call-refused', err instanceof GatewayError ? `${err.code}: ${err.message}` : errorMessage(err));
+    }
     this.start = start;
     this.startedAt = this.now();
     this.state = 'starting';
