@@ -131,7 +131,7 @@ export class GatewayMetrics {
 
   readonly transcriptGaps = new Counter({
     name: 'sgw_transcript_gaps_total',
-    help: 'Stretches of a leg never transcribed (recogniser worker replaced mid-call)',
+    help: 'Stretches of a leg never transcribed, by reason: asr-worker-restart, asr-backlog (the gateway lost the audio), secure-pause, paused, discarded (the platform paused or discarded it)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
