@@ -26,6 +26,7 @@ import { HttpServer } from './http/HttpServer.js';
 import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/AudioHookServer.js';
 import { TWILIO_PATH, TwilioStreamServer } from './ingest/websocket/twilio/TwilioStreamServer.js';
 import type { Logger } from './logger.js';
+import { LogLimiter } from './LogLimiter.js';
 import { GatewayMetrics } from './metrics.js';
 import { phoneticLexicons } from './analytics/phonetic/lexicons.js';
 import { DEBIAN_MODEL } from './asr/engines/pocketsphinx/paths.js';
@@ -51,6 +52,8 @@ export interface GatewayAddresses {
 export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly hub: EventHub;
+  /** One per gateway: lines a client can repeat at will are written once per source and reason a minute. */
+  private readonly logLimiter: LogLimiter;
   private calls: CallManager | undefined;
   private asr: SpeechService | undefined;
   private grpcServer: grpc.Server | undefined;
@@ -75,6 +78,7 @@ export class Gateway {
   ) {
     this.metrics = metrics;
     this.hub = new EventHub(metrics);
+    this.logLimiter = new LogLimiter({ metrics });
   }
 
   static async start(config: GatewayConfig, logger: Logger, metrics = new GatewayMetrics()): Promise<{ gateway: Gateway; addresses: GatewayAddresses }> {
@@ -103,7 +107,7 @@ export class Gateway {
   }
 
   private async startParts(): Promise<GatewayAddresses> {
-    const { config, logger, metrics, hub } = this;
+    const { config, logger, metrics, hub, logLimiter } = this;
     const verifier =
       config.jwtSecret === undefined && config.jwtPublicKeyFile === undefined
         ? undefined
@@ -163,6 +167,7 @@ export class Gateway {
       hub,
       metrics,
       logger,
+      logLimiter,
       advertisedHost: config.rtpAdvertisedHost,
       rtpTimeoutMs: config.rtpTimeoutMs,
       reorderDepth: config.reorderDepth,
@@ -180,6 +185,7 @@ export class Gateway {
       calls,
       metrics,
       logger: logger.child({ component: 'audiohook' }),
+      logLimiter,
       apiKeys: config.audiohookApiKeys,
       allowWithoutKey: config.audiohookApiKeys.length === 0 && !access.enabled,
       defaultLanguage: 'en-US',
@@ -189,6 +195,7 @@ export class Gateway {
       calls,
       metrics,
       logger: logger.child({ component: 'twilio' }),
+      logLimiter,
       streamTokens: config.twilioStreamTokens,
       authToken: config.twilioAuthToken,
       publicUrl: config.twilioPublicUrl,
@@ -230,7 +237,7 @@ export class Gateway {
 
     const proto = loadGatewayProto();
     this.grpcServer = new grpc.Server();
-    this.grpcServer.addService(proto.speechgateway.v1.CallControl.service, createCallControlHandlers(this.calls, metrics, logger.child({ component: 'grpc' }), access, hub));
+    this.grpcServer.addService(proto.speechgateway.v1.CallControl.service, createCallControlHandlers(this.calls, metrics, logger.child({ component: 'grpc' }), access, hub, logLimiter));
     const grpcServer = this.grpcServer;
     const credentials =
       tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
@@ -248,6 +255,7 @@ export class Gateway {
         legMode: config.audioSocketLegs,
         metrics,
         logger: logger.child({ component: 'audiosocket' }),
+        logLimiter,
         idleTimeoutMs: config.rtpTimeoutMs,
       });
       audioSocketPort = (await this.audioSocket.listen()).port;
@@ -300,6 +308,8 @@ export class Gateway {
       this.board?.close();
       await this.http?.close();
       await this.asr?.close();
+      // Repeats suppressed since their last line are reported before the log ends.
+      this.logLimiter.close();
       logger.info('gateway stopped');
       logger.flush();
     })();

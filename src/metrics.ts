@@ -137,7 +137,7 @@ export class GatewayMetrics {
 
   readonly transcriptGaps = new Counter({
     name: 'sgw_transcript_gaps_total',
-    help: 'Stretches of a leg never transcribed (recogniser worker replaced mid-call)',
+    help: 'Stretches of a leg never transcribed, by reason: asr-worker-restart, asr-backlog (the gateway lost the audio), secure-pause, paused, discarded (the platform paused or discarded it)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -329,12 +329,65 @@ export class GatewayMetrics {
 
   readonly ingestMessages = new Counter({
     name: 'sgw_ingest_messages_total',
-    help: 'Well-formed messages received on a streaming ingest protocol (audiohook, twilio), by protocol and message type (audio frames as audio)',
+    help: 'Well-formed messages received on a streaming ingest protocol (audiohook, twilio), by protocol and message type (audio frames as audio, empty AudioHook frames as empty-audio)',
     labelNames: ['protocol', 'type'] as const,
     registers: [this.registry],
   });
 
+  readonly logOccurrences = new Counter({
+    name: 'sgw_log_occurrences_total',
+    help: 'Occurrences of log lines a remote party can repeat at will (refused requests, bad input, new RTP SSRCs), by reason, whether written or suppressed by the per-source rate limit',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly logSuppressed = new Counter({
+    name: 'sgw_log_suppressed_total',
+    help: 'Of sgw_log_occurrences_total, the lines not written because the same reason from the same source was logged less than a window (60 s) ago; a summary line reports them',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dtmfDropped = new Counter({
+    name: 'sgw_dtmf_dropped_total',
+    help: 'DTMF presses dropped by the per-leg bound (20 a second, bursts of 10): no dtmf event, no secure-pause key',
+    registers: [this.registry],
+  });
+
+  readonly languageRefusals = new Counter({
+    name: 'sgw_language_refusals_total',
+    help: 'Calls and sessions refused for their language (not served, or no ASR model on this gateway), by the language asked for (normalised tag; invalid: not a language tag; other: past the first 32 distinct)',
+    labelNames: ['language'] as const,
+    registers: [this.registry],
+  });
+
+  /** Label values of languageRefusals seen so far: they come from clients, so only the first few get a series. */
+  private readonly refusedLanguages = new Set<string>();
+
+  /** Counts a call or session refused for `requested` (a client's language tag), with a bounded label. */
+  countLanguageRefusal(requested: string): void {
+    let language = languageLabel(requested);
+    if (!this.refusedLanguages.has(language)) {
+      if (this.refusedLanguages.size >= MAX_REFUSED_LANGUAGE_LABELS) language = 'other';
+      else this.refusedLanguages.add(language);
+    }
+    this.languageRefusals.inc({ language });
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'sgw_' });
   }
+}
+
+const MAX_REFUSED_LANGUAGE_LABELS = 32;
+const LANGUAGE_TAG = /^([A-Za-z]{2,3})(?:-([A-Za-z]{2}|[0-9]{3}|[A-Za-z0-9]{4,8}))?$/;
+
+/** `fr-fr` → `fr-FR`; anything that is not a simple language(-region) tag → `invalid`. */
+function languageLabel(tag: string): string {
+  const match = LANGUAGE_TAG.exec(tag);
+  if (match === null) return 'invalid';
+  const language = (match[1] ?? '').toLowerCase();
+  const region = match[2];
+  if (region === undefined) return language;
+  return `${language}-${region.length === 2 ? region.toUpperCase() : region}`;
 }

@@ -366,7 +366,6 @@ export class CallAnalytics {
     }
   }
 
-  /** Marks a stretch of the leg's audio that will never be transcribed; times on the call timeline. */
   /** A DTMF press; `digit` undefined while masked by a secure pause. Counted, never transcribed. */
   onDtmf(role: LegRole, digit: string | undefined, atMs: number, durationMs?: number): void {
     const { hub, callId, metrics } = this.options;
@@ -374,10 +373,13 @@ export class CallAnalytics {
     hub.publish({ type: 'dtmf', callId, leg: role, digit: digit ?? null, atMs: Math.round(atMs), ...(durationMs === undefined ? {} : { durationMs: Math.round(durationMs) }) });
   }
 
+  /** Marks a stretch of the leg's audio that will never be transcribed; times on the call timeline. */
   onGap(role: LegRole, startMs: number, endMs: number, reason: TranscriptGapEvent['reason']): void {
     const { hub, callId, metrics, logger } = this.options;
     metrics.transcriptGaps.inc({ reason });
-    logger.warn({ leg: role, startMs: Math.round(startMs), endMs: Math.round(endMs), reason }, 'transcript gap');
+    // A pause or audio the platform discarded is the platform's doing: a warning only when the gateway lost audio.
+    const level = reason === 'asr-worker-restart' || reason === 'asr-backlog' ? 'warn' : 'info';
+    logger[level]({ leg: role, startMs: Math.round(startMs), endMs: Math.round(endMs), reason }, 'transcript gap');
     hub.publish({ type: 'transcript.gap', callId, leg: role, startMs: Math.round(startMs), endMs: Math.round(endMs), reason });
   }
 
@@ -441,7 +443,7 @@ export class CallAnalytics {
     const { hub, callId, metrics, logger } = this.options;
     const reasons = change.reasons.map(toReason);
     metrics.escalationChanges.inc({ level: change.level, direction: change.rising ? 'up' : 'down' });
-    logger.info({ level: change.level, previous: change.previous, score: change.score }, 'escalation level changed');
+    logger.info({ escalationLevel: change.level, previousLevel: change.previous, score: change.score }, 'escalation level changed');
     hub.publish({ type: 'escalation', callId, level: change.level, previousLevel: change.previous, score: change.score, rising: change.rising, reasons, atMs: Math.round(change.atMs) });
     if (change.rising) {
       this.alert(change.level === 'critical' ? 'critical' : 'warning', 'escalation', `escalation ${change.previous} → ${change.level}`, reasons, change.atMs);

@@ -13,6 +13,7 @@ import type { PortAllocator, PortLease } from '../ingest/rtp/PortAllocator.js';
 import { RtpLegReceiver } from '../ingest/rtp/RtpLegReceiver.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
+import type { LogLimiter } from '../LogLimiter.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub } from '../push/EventHub.js';
 import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
@@ -44,6 +45,8 @@ export interface CallManagerOptions {
   readonly hub: EventHub;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** For lines a call's remote party can repeat (a new RTP SSRC per packet). */
+  readonly logLimiter: LogLimiter;
   readonly advertisedHost: string;
   readonly rtpTimeoutMs: number;
   readonly reorderDepth: number;
@@ -149,6 +152,7 @@ export class CallManager {
     if (this.active.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already active`);
     const asr = params.transcriptsOnly ? undefined : options.asr;
     if (asr !== undefined && !asr.supportedLanguages.includes(params.language)) {
+      options.metrics.countLanguageRefusal(params.language);
       throw new GatewayError(
         'SGW_LANGUAGE_UNSUPPORTED',
         `language ${params.language} has no ASR model on this gateway (available: ${asr.supportedLanguages.join(', ') || 'none'})`,
@@ -197,7 +201,6 @@ export class CallManager {
       metrics: options.metrics,
       logger,
     });
-    const legMedias: LegMedia[] = [];
     const legs = media.map((legParams, i) => {
       const legLogger = logger.child({ leg: legParams.role });
       let legMedia: LegMedia;
@@ -211,11 +214,11 @@ export class CallManager {
           decoder: createDecoder(legParams.codec),
           metrics: options.metrics,
           logger: legLogger,
+          logLimiter: options.logLimiter,
           reorderDepth: options.reorderDepth,
         });
         legMedia = new RtpLegMedia(receiver, lease, options.advertisedHost);
       }
-      legMedias.push(legMedia);
       return new Leg({
         role: legParams.role,
         codec: legParams.codec,
@@ -223,6 +226,7 @@ export class CallManager {
         speech: streams[i],
         analytics,
         callStartedAt: startedAt,
+        metrics: options.metrics,
         logger: legLogger,
       });
     });
@@ -253,8 +257,8 @@ export class CallManager {
         { suspend: () => call.suspend('secure-pause'), resume: () => call.resume(), isSecurePaused: () => call.snapshot.legs.some((l) => l.paused === 'secure-pause') },
         logger,
       );
-      // After the Leg's own listener: the key that stops a pause is still reported masked.
-      legMedias.forEach((m, i) => m.on('dtmf', (press) => policy.onDigit(press.digit, legs[i]?.role ?? 'customer')));
+      // The leg's presses within its bound, after their event: the key that stops a pause is still reported masked.
+      for (const leg of legs) leg.on('dtmf', (press) => policy.onDigit(press.digit, leg.role));
     }
     call.once('ended', (reason) => {
       this.releaseCredential(credential);

@@ -63,9 +63,10 @@ export interface TranscriptGapEvent extends EventBase {
   readonly endMs: number;
   /**
    * `asr-worker-restart`: audio lost with a recogniser (worker or server); `asr-backlog`: dropped
-   * because the leg's recogniser fell more than its backlog bound behind; otherwise a suspension ({@link PauseReason}).
+   * because the leg's recogniser fell more than its backlog bound behind; `discarded`: audio the platform
+   * discarded and never sent (AudioHook `discarded`); otherwise a suspension ({@link PauseReason}).
    */
-  readonly reason: 'asr-worker-restart' | 'asr-backlog' | PauseReason;
+  readonly reason: 'asr-worker-restart' | 'asr-backlog' | 'discarded' | PauseReason;
 }
 
 /** A DTMF key press on a leg. Never part of the transcript. */

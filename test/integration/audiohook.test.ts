@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { renderCall } from '../../src/demo/speech.js';
 import { NULL_UUID } from '../../src/ingest/websocket/audiohook/protocol.js';
@@ -145,5 +146,94 @@ describe('Genesys AudioHook', () => {
     await again.open({ conversationId: NULL_UUID });
     await again.close();
     assert.equal(again.ws.readyState === WebSocket.CLOSING || again.ws.readyState === WebSocket.CLOSED, true);
+  });
+
+  test('an empty binary frame (the reference client\'s connection probe) is ignored before open, while opening and on a call', async () => {
+    const client = await AudioHookClient.connect(port, { apiKey: API_KEY });
+    const conversationId = randomUUID();
+    client.emptyFrame();
+    const opened = client.next('opened');
+    client.sendOpen({ conversationId });
+    client.emptyFrame();
+    await opened;
+    client.emptyFrame();
+    assert.equal((await client.ping()).type, 'pong', 'the session goes on');
+    assert.ok(!client.received.some((m) => m.type === 'disconnect'), client.received.map((m) => m.type).join(','));
+    assert.equal(await metricValue(gw.metrics, 'sgw_ingest_messages_total', { protocol: 'audiohook', type: 'empty-audio' }), 3);
+    assert.equal(await metricValue(gw.metrics, 'sgw_ingest_protocol_errors_total', { protocol: 'audiohook', reason: 'bad-audio-frame' }), 0);
+    assert.equal((await client.close()).type, 'closed');
+    await events.waitFor((e) => e.event.callId === conversationId && e.event.type === 'call.ended', 10_000, 'call.ended');
+  });
+
+  test('a resumed reporting 9 s discarded (more than the 5 s backlog) is time and a paused gap: nothing dropped, later speech on the call timeline', async () => {
+    const speech = await renderCall([{ speaker: 'customer', text: 'I want to cancel my order.' }], { rate: 8000, voices: { customer: 'rms' }, leadMs: 300, tailMs: 800 });
+    const conversationId = randomUUID();
+    const client = await AudioHookClient.connect(port, { apiKey: API_KEY });
+    const openedAt = Date.now();
+    await client.open({ conversationId });
+    const second = new Int16Array(8000);
+    await client.stream(second, second, { speed: 4 });
+    client.paused();
+    // Genesys cannot have discarded more than the session's length (plus 5 s of slack): be 4.5 s into it.
+    await sleep(Math.max(0, openedAt + 4500 - Date.now()));
+    const droppedBefore = await metricValue(gw.metrics, 'sgw_asr_audio_dropped_seconds_total');
+    const backlogGapsBefore = await metricValue(gw.metrics, 'sgw_transcript_gaps_total', { reason: 'asr-backlog' });
+    client.resumed(9000);
+    await client.stream(speech.legs.customer, new Int16Array(speech.legs.customer.length), { speed: 2 });
+    const gap = await events.waitFor((e) => e.event.callId === conversationId && e.event.type === 'transcript.gap' && e.event.leg === 'customer', 5000, 'transcript.gap');
+    assert.ok(gap.event.type === 'transcript.gap');
+    assert.equal(gap.event.reason, 'paused');
+    assert.ok(Math.abs(gap.event.endMs - gap.event.startMs - 9000) < 100, `gap ${gap.event.startMs}-${gap.event.endMs}`);
+    const final = await events.waitFor((e) => e.event.callId === conversationId && e.event.type === 'transcript' && e.event.final && e.event.leg === 'customer' && e.event.text !== '', 30_000, 'final transcript');
+    assert.ok(final.event.type === 'transcript');
+    // Spoken after the pause: after the gap, within the speech streamed after it.
+    assert.ok(final.event.startMs >= gap.event.endMs - 50, `transcript at ${final.event.startMs}, gap ends ${gap.event.endMs}`);
+    assert.ok(final.event.startMs < gap.event.endMs + (speech.legs.customer.length / 8000) * 1000, `transcript at ${final.event.startMs}`);
+    assert.equal(await metricValue(gw.metrics, 'sgw_asr_audio_dropped_seconds_total'), droppedBefore, 'no audio dropped by the recogniser backlog');
+    assert.equal(await metricValue(gw.metrics, 'sgw_transcript_gaps_total', { reason: 'asr-backlog' }), backlogGapsBefore);
+    await client.close();
+    await events.waitFor((e) => e.event.callId === conversationId && e.event.type === 'call.ended', 10_000, 'call.ended');
+  });
+
+  test('discarded: up to 1 s is concealed with silence; a longer span is skipped time marked with a transcript.gap (discarded)', async () => {
+    const conversationId = randomUUID();
+    const client = await AudioHookClient.connect(port, { apiKey: API_KEY });
+    await client.open({ conversationId });
+    const half = new Int16Array(4000);
+    await client.stream(half, half, { speed: 4 });
+    client.discarded(500);
+    await client.stream(half, half, { speed: 4 });
+    client.discarded(2000);
+    await client.stream(half, half, { speed: 4 });
+    await client.close();
+    await events.waitFor((e) => e.event.callId === conversationId && e.event.type === 'call.ended', 10_000, 'call.ended');
+    const gaps = events.forCall(conversationId).filter((e) => e.type === 'transcript.gap');
+    assert.deepEqual(gaps.map((g) => g.type === 'transcript.gap' && g.reason).sort(), ['discarded', 'discarded'], 'one per leg, for the 2 s span only');
+    for (const g of gaps) {
+      assert.ok(g.type === 'transcript.gap');
+      assert.ok(Math.abs(g.endMs - g.startMs - 2000) < 50, `gap ${g.startMs}-${g.endMs}`);
+    }
+  });
+
+  test('a language the gateway does not serve is refused with SGW_LANGUAGE_UNSUPPORTED and counted, unknown (fr-FR) or without a model (nl-NL)', async () => {
+    for (const language of ['fr-FR', 'nl-NL']) {
+      const conversationId = randomUUID();
+      const client = await AudioHookClient.connect(port, { apiKey: API_KEY });
+      const disconnect = client.next('disconnect');
+      client.sendOpen({ conversationId, language });
+      const message = await disconnect;
+      assert.equal(message.parameters['reason'], 'error');
+      assert.match(String(message.parameters['info']), new RegExp(`^SGW_LANGUAGE_UNSUPPORTED: language ${language} `));
+      assert.equal((await client.close()).type, 'closed');
+      assert.equal(await metricValue(gw.metrics, 'sgw_language_refusals_total', { language }), 1, language);
+      assert.ok(!events.events.some((e) => e.event.callId === conversationId), `no call for ${language}`);
+    }
+    // Case does not matter; customConfig.language wins over open's own.
+    const conversationId = randomUUID();
+    const client = await AudioHookClient.connect(port, { apiKey: API_KEY });
+    await client.open({ conversationId, language: 'fr-FR', customConfig: { language: 'EN-us' } });
+    const started = await events.waitFor((e) => e.event.callId === conversationId && e.event.type === 'call.started', 5000, 'call.started');
+    assert.equal(started.event.type === 'call.started' && started.event.language, 'en-US');
+    await client.close();
   });
 });

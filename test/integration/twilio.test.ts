@@ -96,6 +96,16 @@ describe('Twilio Media Streams', () => {
     }
   });
 
+  test('a language the gateway does not serve closes the stream with 1008 naming SGW_LANGUAGE_UNSUPPORTED, counted', async () => {
+    const client = await TwilioStreamClient.connect(port, { token: TOKEN });
+    client.begin({ customParameters: { language: 'fr-FR' } });
+    const closed = await client.closed;
+    assert.equal(closed.code, 1008);
+    assert.match(closed.reason, /^SGW_LANGUAGE_UNSUPPORTED: language fr-FR is not served/);
+    assert.equal(await metricValue(gw.metrics, 'sgw_language_refusals_total', { language: 'fr-FR' }), 1);
+    assert.ok(!events.events.some((e) => e.event.callId === client.callSid), 'no call');
+  });
+
   test('media for a track start did not list is refused after a good start, and the call ends', async () => {
     const client = await TwilioStreamClient.connect(port, { token: TOKEN });
     client.begin({ tracks: ['inbound'], customParameters: { callId: 'twilio-one-track' } });

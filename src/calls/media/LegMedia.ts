@@ -21,9 +21,18 @@ export interface DtmfPress {
   readonly durationMs?: number;
 }
 
+/** Why time passed on a leg without audio, when it is to be marked as a `transcript.gap`. */
+export type SkippedTimeReason = 'discarded';
+
 export interface LegMediaEvents {
   audio: [frame: MediaFrame];
   dtmf: [press: DtmfPress];
+  /**
+   * `ms` of the leg's time passed without audio (a platform's pause,
+   * audio it discarded): time on the call timeline, not silence to
+   * recognise. With a reason the span is marked as a `transcript.gap`.
+   */
+  skip: [ms: number, reason: SkippedTimeReason | undefined];
   /** The far end hung up this leg (RTCP BYE, a protocol's close or hangup). */
   bye: [];
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { LegMedia, LegMediaEvents, LegMediaSnapshot } from './LegMedia.js';
+import type { LegMedia, LegMediaEvents, LegMediaSnapshot, SkippedTimeReason } from './LegMedia.js';
 import { PcmCoalescer } from './PcmCoalescer.js';
 
 /**
@@ -48,6 +48,19 @@ export class StreamedLegMedia extends EventEmitter<LegMediaEvents> implements Le
       this.coalescer = coalescer;
     }
     coalescer.pcm.write(pcm);
+  }
+
+  /**
+   * `ms` of this leg passed without audio (AudioHook `paused`…`resumed`,
+   * `discarded`; a Twilio media timestamp jump): the leg's clock moves on
+   * without that much silence for the recogniser. After the audio written
+   * so far. Ignored after close.
+   */
+  skip(ms: number, reason?: SkippedTimeReason): void {
+    if (this.closed || !(ms > 0)) return;
+    this.coalescer?.pcm.flush();
+    this.lastAt = this.now();
+    this.emit('skip', ms, reason);
   }
 
   dtmf(digit: string, durationMs?: number): void {

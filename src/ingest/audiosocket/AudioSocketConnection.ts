@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { StreamedLegMedia } from '../../calls/media/StreamedLegMedia.js';
 import { GatewayError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import {
   DTMF_DIGITS,
@@ -53,6 +54,7 @@ export interface AudioSocketConnectionOptions {
   readonly legMode: AudioSocketLegMode;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  readonly logLimiter: LogLimiter;
   readonly idleTimeoutMs: number;
   readonly maxPayload?: number;
   /** Called once when the connection is gone (socket closed). */
@@ -237,7 +239,7 @@ export class AudioSocketConnection {
   private fail(reason: AudioSocketProblem, detail: string): void {
     if (this.state === 'closed') return;
     this.options.metrics.audioSocketErrors.inc({ reason });
-    this.logger.warn({ reason, detail }, 'AudioSocket connection closed on bad input');
+    this.options.logLimiter.log(this.logger, 'warn', 'audiosocket-bad-input', this.options.socket.remoteAddress ?? '?', { reason, detail }, 'AudioSocket connection closed on bad input');
     this.close();
   }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { CallManager } from '../../calls/CallManager.js';
 import type { Logger } from '../../logger.js';
+import type { LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { EventHub } from '../../push/EventHub.js';
 import { AudioSocketCalls, type AudioSocketCallDefaults, type AudioSocketLegMode } from './AudioSocketCalls.js';
@@ -17,6 +18,8 @@ export interface AudioSocketServerOptions {
   readonly legMode?: AudioSocketLegMode;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Bad input that closes a connection is logged once per client address a window. */
+  readonly logLimiter: LogLimiter;
   /** A connection silent this long is closed (the gateway uses RTP_TIMEOUT_MS). */
   readonly idleTimeoutMs: number;
   /** Open connections beyond this are refused at accept (counted as `too_many_connections`). */
@@ -69,6 +72,7 @@ export class AudioSocketServer {
       legMode: options.legMode ?? 'customer',
       metrics: options.metrics,
       logger: options.logger,
+      logLimiter: options.logLimiter,
       idleTimeoutMs: options.idleTimeoutMs,
       ...(options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload }),
       onClosed: (c) => {

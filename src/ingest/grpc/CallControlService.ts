@@ -7,6 +7,7 @@ import type { CallManager } from '../../calls/CallManager.js';
 import type { CallSnapshot } from '../../calls/types.js';
 import { GatewayError, invalidArgument } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { LogLimiter, peerAddress } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { CallInfo } from './generated/speechgateway/v1/CallInfo.js';
 import type { CallControlHandlers } from './generated/speechgateway/v1/CallControl.js';
@@ -65,10 +66,12 @@ export function createCallControlHandlers(
   access = new AccessControl(undefined, metrics),
   /** The event hub StreamAudio sends a call's events from; without it StreamAudio is UNIMPLEMENTED. */
   hub?: EventHub,
+  /** Refusals are logged once per client address and error code a window, then summarised. */
+  logLimiter = new LogLimiter({ metrics }),
 ): CallControlHandlers {
   type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 
-  const respond = <T>(method: string, call: { metadata: grpc.Metadata }, callback: Callback<T>, work: (principal: Principal) => Promise<T> | T): void => {
+  const respond = <T>(method: string, call: { metadata: grpc.Metadata; getPeer(): string }, callback: Callback<T>, work: (principal: Principal) => Promise<T> | T): void => {
     const authorization = call.metadata.get('authorization')[0];
     Promise.resolve()
       .then(() => access.authenticate(bearerToken(typeof authorization === 'string' ? authorization : undefined), 'grpc'))
@@ -82,7 +85,7 @@ export function createCallControlHandlers(
           const code = err instanceof GatewayError ? err.grpcStatus : grpc.status.INTERNAL;
           const message = err instanceof GatewayError ? err.message : 'internal error';
           if (!(err instanceof GatewayError)) logger.error({ err, method }, 'control-plane request failed');
-          else logger.info({ method, code: err.code, detail: err.message }, 'control-plane request refused');
+          else logLimiter.log(logger, 'info', `grpc-refused:${err.code}`, peerAddress(call.getPeer()), { method, code: err.code, detail: err.message }, 'control-plane request refused');
           metrics.grpcRequests.inc({ method, code: grpc.status[code] ?? String(code) });
           callback({ code, details: message, message, name: 'GatewayError', metadata: new grpc.Metadata() });
         },
@@ -155,6 +158,6 @@ export function createCallControlHandlers(
     StreamAudio:
       hub === undefined
         ? (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'StreamAudio needs the event hub', metadata: new grpc.Metadata() })
-        : createStreamAudioHandler({ calls, hub, metrics, logger, access }),
+        : createStreamAudioHandler({ calls, hub, metrics, logger, access, logLimiter }),
   };
 }

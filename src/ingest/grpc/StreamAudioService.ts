@@ -7,6 +7,7 @@ import type { CallManager } from '../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../calls/media/StreamedLegMedia.js';
 import { GatewayError, errorMessage, invalidArgument } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { peerAddress, type LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { EventHub } from '../../push/EventHub.js';
 import type { GatewayEvent, LegRole } from '../../push/events.js';
@@ -45,6 +46,8 @@ export interface StreamAudioDeps {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly access: AccessControl;
+  /** Refused streams are logged once per client address and error code a window. */
+  readonly logLimiter: LogLimiter;
 }
 
 /**
@@ -343,7 +346,7 @@ class StreamAudioSession {
     const hadCall = this.state === 'streaming' || this.state === 'ending';
     const code = err instanceof GatewayError ? err.grpcStatus : grpc.status.INTERNAL;
     const message = err instanceof GatewayError ? err.message : 'internal error';
-    if (err instanceof GatewayError) this.logger.info({ code: err.code, detail: err.message }, 'StreamAudio refused');
+    if (err instanceof GatewayError) this.deps.logLimiter.log(this.logger, 'info', `grpc-refused:${err.code}`, peerAddress(this.call.getPeer()), { code: err.code, detail: err.message }, 'StreamAudio refused');
     else this.logger.error({ err }, 'StreamAudio failed');
     this.deps.metrics.streamAudioErrors.inc({ reason });
     this.deps.metrics.grpcRequests.inc({ method: 'StreamAudio', code: grpc.status[code] ?? String(code) });

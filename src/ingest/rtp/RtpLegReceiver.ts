@@ -40,6 +40,7 @@ import { payloadTicks, ticksToSamples } from '../../audio/codecs/index.js';
 import type { AudioDecoder } from '../../audio/codecs/Codec.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { RtpSocketPair } from './PortAllocator.js';
 import { ReorderBuffer, type JitterEvent, type ReorderStats, type ReorderDropReason, type ReorderedFrame } from './ReorderBuffer.js';
@@ -137,6 +138,8 @@ export interface RtpLegReceiverOptions {
   readonly decoder: AudioDecoder;
   readonly metrics?: GatewayMetrics;
   readonly logger?: Logger;
+  /** Rate-limits the lines a sender can repeat per packet (an SSRC change); without it they go to `logger` at debug. */
+  readonly logLimiter?: LogLimiter;
   /** Packets held while waiting for a missing one (default 4, i.e. 80 ms at 20 ms ptime). */
   readonly reorderDepth?: number;
   /**
@@ -184,6 +187,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   readonly #rtcpSocket: dgram.Socket;
   readonly #metrics: GatewayMetrics | undefined;
   readonly #logger: Logger | undefined;
+  readonly #logLimiter: LogLimiter | undefined;
   readonly #now: () => number;
   readonly #reorder: ReorderBuffer<Uint8Array>;
   readonly #idleFlushMs: number;
@@ -228,6 +232,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#rtcpSocket = options.sockets.rtcpSocket;
     this.#metrics = options.metrics;
     this.#logger = options.logger;
+    this.#logLimiter = options.logLimiter;
     this.#now = options.now ?? Date.now;
     this.#idleFlushMs = options.idleFlushMs ?? 100;
     this.#receivedCounter = options.metrics?.rtpPacketsReceived.labels({ leg: options.leg });
@@ -244,7 +249,8 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       clockRate: spec.clockRate,
       onPress: (press) => {
         this.#dtmfPresses++;
-        this.#logger?.info({ leg: this.leg, durationMs: press.durationMs }, 'DTMF press received');
+        // Debug only: a sender can press thousands of times a second (the leg bounds the events, sgw_rtp_telephone_events_total counts them).
+        this.#logger?.debug({ leg: this.leg, durationMs: press.durationMs }, 'DTMF press received');
         this.emit('dtmf', press);
       },
     });
@@ -420,7 +426,11 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
    * (no silence is invented for the switch).
    */
   #switchSsrc(ssrc: number): void {
-    this.#logger?.info({ leg: this.leg, oldSsrc: this.#ssrc, ssrc }, 'RTP SSRC changed');
+    const fields = { leg: this.leg, oldSsrc: this.#ssrc, ssrc };
+    const remote = this.#remote;
+    // A sender can change SSRC with every packet: once per source a window (counted in sgw_rtp_jitter_events_total too).
+    if (this.#logger !== undefined && this.#logLimiter !== undefined && remote !== undefined) this.#logLimiter.log(this.#logger, 'info', 'rtp-ssrc-change', `${remote.address}:${remote.port}`, fields, 'RTP SSRC changed');
+    else this.#logger?.debug(fields, 'RTP SSRC changed');
     this.#reorder.flush();
     this.#reorder.reset();
     this.#previousSsrc = this.#ssrc;

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../logger.js';
+import type { LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 
 /** A protocol session on one WebSocket; ended by the server on shutdown. */
@@ -15,6 +16,8 @@ export interface SessionWebSocketServerOptions {
   /** Largest frame; ws refuses a bigger one from its length field with close code 1009. */
   readonly maxPayload: number;
   readonly metrics: GatewayMetrics;
+  /** Socket-level errors are logged once per client address a window. */
+  readonly logLimiter: LogLimiter;
 }
 
 /**
@@ -32,9 +35,14 @@ export class SessionWebSocketServer<S extends WebSocketSession> {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: false });
   }
 
-  /** Upgrades and hands the socket to `createSession`; after close() the socket is closed with 1001. */
-  accept(request: IncomingMessage, socket: Duplex, head: Buffer, logger: Logger, createSession: (ws: WebSocket, remote: string | undefined) => S): void {
+  /**
+   * Upgrades and hands the socket to `createSession` with the client's
+   * `ip:port` and its address alone (`source`, the key of rate-limited log
+   * lines); after close() the socket is closed with 1001.
+   */
+  accept(request: IncomingMessage, socket: Duplex, head: Buffer, logger: Logger, createSession: (ws: WebSocket, remote: string | undefined, source: string) => S): void {
     const remote = request.socket.remoteAddress === undefined ? undefined : `${request.socket.remoteAddress}:${request.socket.remotePort ?? 0}`;
+    const source = request.socket.remoteAddress ?? '?';
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (this.closed) {
         ws.close(1001, 'server shutting down');
@@ -44,9 +52,9 @@ export class SessionWebSocketServer<S extends WebSocketSession> {
         // ws has already closed the socket with the matching code (1009 too big, 1007 bad UTF-8, 1002 bad frame).
         const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-big' : `websocket:${(err.code ?? 'error').replace(/^WS_ERR_/, '').toLowerCase()}`;
         this.options.metrics.ingestProtocolErrors.inc({ protocol: this.options.protocol, reason });
-        logger.warn({ reason, err: err.message }, `${this.options.protocol} socket error`);
+        this.options.logLimiter.log(logger, 'warn', 'ingest-socket-error', source, { reason, err: err.message }, `${this.options.protocol} socket error`);
       });
-      this.sessions.set(ws, createSession(ws, remote));
+      this.sessions.set(ws, createSession(ws, remote, source));
       ws.on('close', () => this.sessions.delete(ws));
     });
   }

@@ -28,6 +28,13 @@ export const GENESYS_OFFERS: readonly MediaParameter[] = [
   { type: 'audio', format: 'PCMU', channels: ['internal'], rate: 8000 },
 ];
 
+export interface OpenOptions {
+  readonly conversationId?: string;
+  readonly language?: string;
+  readonly customConfig?: Record<string, unknown>;
+  readonly media?: readonly MediaParameter[];
+}
+
 export class AudioHookClient {
   readonly received: ServerMessage[] = [];
   readonly sessionId: string;
@@ -102,8 +109,17 @@ export class AudioHookClient {
   }
 
   /** The open transaction; resolves with `opened`. */
-  async open(options: { conversationId?: string; language?: string; customConfig?: Record<string, unknown>; media?: readonly MediaParameter[] } = {}): Promise<ServerMessage> {
+  async open(options: OpenOptions = {}): Promise<ServerMessage> {
     const opened = this.next('opened');
+    this.sendOpen(options);
+    const message = await opened;
+    const chosen = (message.parameters['media'] as MediaParameter[] | undefined)?.[0];
+    if (chosen !== undefined) this.media = chosen;
+    return message;
+  }
+
+  /** Sends `open` without waiting for the answer (which may be a `disconnect`). */
+  sendOpen(options: OpenOptions = {}): void {
     this.send('open', {
       organizationId: randomUUID(),
       conversationId: options.conversationId ?? randomUUID(),
@@ -112,10 +128,6 @@ export class AudioHookClient {
       ...(options.language === undefined ? {} : { language: options.language }),
       ...(options.customConfig === undefined ? {} : { customConfig: options.customConfig }),
     });
-    const message = await opened;
-    const chosen = (message.parameters['media'] as MediaParameter[] | undefined)?.[0];
-    if (chosen !== undefined) this.media = chosen;
-    return message;
   }
 
   /**
@@ -146,6 +158,18 @@ export class AudioHookClient {
     const start = this.positionMs;
     this.samples += Math.round((pausedMs * 8000) / 1000);
     this.send('resumed', { start: `PT${(start / 1000).toFixed(3)}S`, discarded: `PT${(pausedMs / 1000).toFixed(3)}S` });
+  }
+
+  /** `discarded`: Genesys lost `ms` of audio (of both channels) and says so instead of sending it. */
+  discarded(ms: number): void {
+    const start = this.positionMs;
+    this.samples += Math.round((ms * 8000) / 1000);
+    this.send('discarded', { start: `PT${(start / 1000).toFixed(3)}S`, discarded: `PT${(ms / 1000).toFixed(3)}S` });
+  }
+
+  /** An empty binary frame, as Genesys' reference client sends to probe the connection. */
+  emptyFrame(): void {
+    this.ws.send(Buffer.alloc(0), { binary: true });
   }
 
   async ping(): Promise<ServerMessage> {

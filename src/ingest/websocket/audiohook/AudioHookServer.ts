@@ -4,6 +4,7 @@ import { AuthError } from '../../../auth/TokenVerifier.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
+import type { LogLimiter } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import { secretCredential } from '../../../auth/credential.js';
 import { matchesSecret } from '../../../auth/secrets.js';
@@ -24,6 +25,8 @@ export interface AudioHookServerOptions {
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Lines a client can repeat (bad input, its own errors) are logged once per client address a window. */
+  readonly logLimiter: LogLimiter;
   /** Accepted `X-API-KEY` values. Empty: every key is refused, unless `allowWithoutKey`. */
   readonly apiKeys: readonly string[];
   /** No keys configured and the gateway's own authentication is off: accept any client (development). */
@@ -45,7 +48,7 @@ export class AudioHookServer {
   private readonly server: SessionWebSocketServer<AudioHookSession>;
 
   constructor(private readonly options: AudioHookServerOptions) {
-    this.server = new SessionWebSocketServer({ protocol: 'audiohook', maxPayload: MAX_AUDIOHOOK_FRAME_BYTES, metrics: options.metrics });
+    this.server = new SessionWebSocketServer({ protocol: 'audiohook', maxPayload: MAX_AUDIOHOOK_FRAME_BYTES, metrics: options.metrics, logLimiter: options.logLimiter });
   }
 
   /**
@@ -72,12 +75,14 @@ export class AudioHookServer {
       correlationId: header(request, 'audiohook-correlation-id')?.slice(0, 64),
       organizationId: header(request, 'audiohook-organization-id')?.slice(0, 64),
     });
-    this.server.accept(request, socket, head, logger, (ws, remote) =>
+    this.server.accept(request, socket, head, logger, (ws, remote, source) =>
       new AudioHookSession({
         ws,
         sessionId: isUuid(sessionId) ? sessionId : undefined,
         remote,
         credential,
+        source,
+        logLimiter: this.options.logLimiter,
         calls: this.options.calls,
         metrics: this.options.metrics,
         logger,

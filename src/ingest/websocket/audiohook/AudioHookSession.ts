@@ -3,8 +3,9 @@ import type { Credential } from '../../../auth/credential.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js';
 import { GatewayError, errorMessage } from '../../../errors.js';
-import { LANGUAGES, type Language } from '../../../language.js';
+import { requestedLanguage, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
+import type { LogLimiter, RepeatedLogReason } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import type { LegRole } from '../../../push/events.js';
 import { decodeAudioFrame } from './audioFrame.js';
@@ -30,8 +31,8 @@ export const MAX_AUDIOHOOK_TEXT_BYTES = 16 * 1024;
 const MAX_PENDING_FRAMES = 64;
 /** And at most this many bytes among them. */
 const MAX_PENDING_BYTES = 256 * 1024;
-/** Samples per silence chunk when filling discarded or paused audio (1 s at 8 kHz). */
-const FILL_CHUNK_SAMPLES = 8000;
+/** Discarded audio up to this long is concealed with silence, like RTP loss; longer spans are skipped time and a `transcript.gap`. */
+const MAX_CONCEALED_MS = 1000;
 /** Slack on "no more discarded audio than wall time since open" (clock skew, network delay). */
 const DISCARD_SLACK_MS = 5000;
 
@@ -44,9 +45,12 @@ export interface AudioHookSessionOptions {
   readonly remote: string | undefined;
   /** Who the session's call counts against (MAX_CALLS_PER_CREDENTIAL). */
   readonly credential: Credential;
+  /** The client's address: the key of its rate-limited log lines. */
+  readonly source: string;
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  readonly logLimiter: LogLimiter;
   readonly defaultLanguage: Language;
   /** After `closed` or `disconnect`, how long the client has to close the WebSocket before the server does. */
   readonly closeGraceMs: number;
@@ -148,7 +152,7 @@ export class AudioHookSession {
         return;
       case 'error':
         // The client reports a problem of its own; it follows with close.
-        this.options.logger.warn({ parameters: JSON.stringify(message.parameters).slice(0, 512) }, 'audiohook client reported an error');
+        this.logRepeated('warn', 'audiohook-client-error', { parameters: JSON.stringify(message.parameters).slice(0, 512) }, 'audiohook client reported an error');
         return;
       case 'paused':
         if (!open) throw new AudioHookProtocolError('unexpected-message', `paused in state ${state}`);
@@ -162,8 +166,8 @@ export class AudioHookSession {
         const { discardedMs } = parseDiscarded('resumed', message.parameters);
         this.checkDiscarded(discardedMs);
         if (state === 'paused') {
-          // Genesys sends no audio while paused: silence for the paused span keeps the leg clock on call time.
-          this.fill(discardedMs, false);
+          // Genesys sends no audio while paused: the paused span is time on the leg's clock, not silence to recognise.
+          this.skip(discardedMs);
           this.state = 'active';
           if (this.callId !== undefined) this.tryCall(() => this.options.calls.resume(this.callId as string));
         }
@@ -173,14 +177,15 @@ export class AudioHookSession {
         if (!open) throw new AudioHookProtocolError('unexpected-message', `discarded in state ${state}`);
         const { discardedMs } = parseDiscarded('discarded', message.parameters);
         this.checkDiscarded(discardedMs);
-        this.fill(discardedMs, true);
+        if (discardedMs <= MAX_CONCEALED_MS) this.conceal(discardedMs);
+        else this.skip(discardedMs, 'discarded');
         return;
       }
       case 'update': {
         if (!open) throw new AudioHookProtocolError('unexpected-message', `update in state ${state}`);
         const { language } = parseUpdate(message.parameters);
         // A call's recognisers are chosen at start; a new language is noted, not applied (docs/integrations/genesys-audiohook.md).
-        if (language !== undefined) this.options.logger.info({ callId: this.callId, language }, 'audiohook update: language change noted, recognition keeps the language of open');
+        if (language !== undefined) this.logRepeated('info', 'audiohook-update', { callId: this.callId, language }, 'audiohook update: language change noted, recognition keeps the language of open');
         return;
       }
     }
@@ -209,9 +214,13 @@ export class AudioHookSession {
     const custom = params.customConfig ?? {};
     const label = (value: unknown): string => (typeof value === 'string' ? value.slice(0, 128) : '');
     const requested = typeof custom['language'] === 'string' ? custom['language'] : params.language;
-    const language = LANGUAGES.find((l) => l.toLowerCase() === requested?.toLowerCase()) ?? this.options.defaultLanguage;
-    if (requested !== undefined && language.toLowerCase() !== requested.toLowerCase()) {
-      this.options.logger.warn({ requested, language }, 'audiohook: language not served, using the default');
+    let language: Language;
+    try {
+      // Refused like a language without a model (SGW_LANGUAGE_UNSUPPORTED in the disconnect), never recognised as English.
+      language = requestedLanguage(requested, this.options.defaultLanguage);
+    } catch (err) {
+      this.options.metrics.countLanguageRefusal(requested ?? '');
+      throw err;
     }
     const start = (callId: string) =>
       this.options.calls.startStreamed(
@@ -267,6 +276,11 @@ export class AudioHookSession {
   }
 
   private onAudio(bytes: Uint8Array): void {
+    // An empty frame carries nothing (Genesys' reference client sends one as a connection probe): ignored in any state.
+    if (bytes.length === 0) {
+      this.options.metrics.ingestMessages.inc({ protocol: 'audiohook', type: 'empty-audio' });
+      return;
+    }
     if (this.state === 'disconnected' || this.state === 'closed') return;
     if ((this.state !== 'active' && this.state !== 'paused') || this.media === undefined) throw new AudioHookProtocolError('unexpected-audio', `audio in state ${this.state}`);
     const channels = decodeAudioFrame(bytes, this.media);
@@ -283,15 +297,17 @@ export class AudioHookSession {
     this.discardedMs += discardedMs;
   }
 
-  /** Writes `ms` of silence on every leg: lost audio (`concealed`) or a pause's span. */
-  private fill(ms: number, concealed: boolean): void {
+  /** Writes `ms` of silence, marked concealed, on every leg: a short span of audio Genesys discarded. */
+  private conceal(ms: number): void {
     if (this.legs === undefined || ms <= 0) return;
-    let samples = Math.round((ms * 8000) / 1000);
-    while (samples > 0) {
-      const n = Math.min(samples, FILL_CHUNK_SAMPLES);
-      for (const leg of this.legs.values()) leg.write(new Int16Array(n), 8000, concealed);
-      samples -= n;
-    }
+    const samples = Math.round((ms * 8000) / 1000);
+    for (const leg of this.legs.values()) leg.write(new Int16Array(samples), 8000, true);
+  }
+
+  /** Moves every leg's clock on by `ms` without audio: a pause's span, or audio Genesys discarded (marked as a gap). */
+  private skip(ms: number, reason?: 'discarded'): void {
+    if (this.legs === undefined || ms <= 0) return;
+    for (const leg of this.legs.values()) leg.skip(ms, reason);
   }
 
   private close(): void {
@@ -309,12 +325,16 @@ export class AudioHookSession {
   /** Protocol error: `disconnect` with the reason, log, count, hang up; the client then closes. */
   private fail(err: AudioHookProtocolError): void {
     this.options.metrics.ingestProtocolErrors.inc({ protocol: 'audiohook', reason: err.reason });
-    this.options.logger.warn({ callId: this.callId, reason: err.reason, err: err.message }, 'audiohook protocol error');
+    this.logRepeated('warn', 'audiohook-protocol-error', { callId: this.callId, reason: err.reason, err: err.message }, 'audiohook protocol error');
     if (this.state === 'disconnected' || this.state === 'closed' || this.state === 'ended') return;
     this.hangUp();
     this.state = 'disconnected';
     this.send('disconnect', { reason: 'error', info: err.message.slice(0, 512) });
     this.armGrace(1008, err.message);
+  }
+
+  private logRepeated(level: 'info' | 'warn', reason: RepeatedLogReason, fields: Record<string, unknown>, msg: string): void {
+    this.options.logLimiter.log(this.options.logger, level, reason, this.options.source, fields, msg);
   }
 
   private armGrace(code: number, reason: string): void {

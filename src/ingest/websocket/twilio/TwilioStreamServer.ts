@@ -5,6 +5,7 @@ import { AuthError } from '../../../auth/TokenVerifier.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
+import type { LogLimiter } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import { secretCredential, type Credential } from '../../../auth/credential.js';
 import { matchesSecret } from '../../../auth/secrets.js';
@@ -24,6 +25,8 @@ export interface TwilioStreamServerOptions {
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Lines a client can repeat (bad input, its own errors) are logged once per client address a window. */
+  readonly logLimiter: LogLimiter;
   /** Shared secrets accepted as the last path segment (`/v1/twilio/<token>`) or `?token=`. */
   readonly streamTokens: readonly string[];
   /** Twilio account auth token: a valid `X-Twilio-Signature` on the upgrade is accepted too. */
@@ -50,17 +53,19 @@ export class TwilioStreamServer {
   private readonly server: SessionWebSocketServer<TwilioStreamSession>;
 
   constructor(private readonly options: TwilioStreamServerOptions) {
-    this.server = new SessionWebSocketServer({ protocol: 'twilio', maxPayload: MAX_TWILIO_FRAME_BYTES, metrics: options.metrics });
+    this.server = new SessionWebSocketServer({ protocol: 'twilio', maxPayload: MAX_TWILIO_FRAME_BYTES, metrics: options.metrics, logLimiter: options.logLimiter });
   }
 
   /** @throws AuthError 401 for a missing or wrong token / signature. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const credential = this.authenticate(request, url);
-    this.server.accept(request, socket, head, this.options.logger, (ws, remote) =>
+    this.server.accept(request, socket, head, this.options.logger, (ws, remote, source) =>
       new TwilioStreamSession({
         ws,
         remote,
         credential,
+        source,
+        logLimiter: this.options.logLimiter,
         calls: this.options.calls,
         metrics: this.options.metrics,
         logger: this.options.logger,

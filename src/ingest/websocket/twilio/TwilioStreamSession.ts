@@ -4,8 +4,9 @@ import type { Credential } from '../../../auth/credential.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js';
 import { GatewayError, errorMessage } from '../../../errors.js';
-import { LANGUAGES, type Language } from '../../../language.js';
+import { requestedLanguage, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
+import type { LogLimiter } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import type { LegRole } from '../../../push/events.js';
 import { TwilioCloseCodes, TwilioProtocolError, parseTwilioMessage, type StartMessage, type TwilioMessage, type TwilioTrack } from './protocol.js';
@@ -18,7 +19,6 @@ const MAX_PENDING_AUDIO_BYTES = 256 * 1024;
 const GAP_FILL_THRESHOLD_MS = 60;
 /** Slack on "no leg clock ahead of wall time since start". */
 const CLOCK_SLACK_MS = 5000;
-const FILL_CHUNK_SAMPLES = 8000;
 
 /** inbound = what Twilio receives from the caller (the customer); outbound = what it plays to them (the agent). */
 const ROLE_OF_TRACK: Readonly<Record<TwilioTrack, LegRole>> = { inbound: 'customer', outbound: 'agent' };
@@ -29,9 +29,12 @@ export interface TwilioStreamSessionOptions {
   readonly remote: string | undefined;
   /** Who the stream's call counts against (MAX_CALLS_PER_CREDENTIAL). */
   readonly credential: Credential;
+  /** The client's address: the key of its rate-limited log lines. */
+  readonly source: string;
   readonly calls: CallManager;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  readonly logLimiter: LogLimiter;
   readonly defaultLanguage: Language;
   readonly now?: () => number;
 }
@@ -148,19 +151,19 @@ export class TwilioStreamSession {
     }
   }
 
-  /** Silence for audio Twilio did not send (timestamps jump), bounded by wall time since start. */
+  /**
+   * Audio Twilio did not send (timestamps jump, e.g. a hold), bounded by wall
+   * time since start: time on the leg's clock, not silence for the recogniser
+   * (a long hold would overrun its backlog).
+   */
   private fillGap(track: TwilioTrack, timestampMs: number, leg: StreamedLegMedia): void {
     const clockMs = (this.written[track] * 1000) / 8000;
     const gapMs = timestampMs - clockMs;
     if (gapMs <= GAP_FILL_THRESHOLD_MS) return;
     if (timestampMs > this.now() - this.startedAt + CLOCK_SLACK_MS) throw new TwilioProtocolError(TwilioCloseCodes.POLICY_VIOLATION, 'bad-timestamp', `media.timestamp ${timestampMs} is ahead of the stream's duration`);
-    let samples = Math.round((gapMs * 8000) / 1000);
+    const samples = Math.round((gapMs * 8000) / 1000);
     this.written[track] += samples;
-    while (samples > 0) {
-      const n = Math.min(samples, FILL_CHUNK_SAMPLES);
-      leg.write(new Int16Array(n), 8000, true);
-      samples -= n;
-    }
+    leg.skip((samples * 1000) / 8000);
   }
 
   private begin(start: StartMessage): void {
@@ -168,8 +171,15 @@ export class TwilioStreamSession {
     const callId = custom['callId'] ?? start.callSid;
     if (!CALL_ID.test(callId)) throw new TwilioProtocolError(TwilioCloseCodes.POLICY_VIOLATION, 'bad-field', 'customParameters.callId must be 1-128 characters of [A-Za-z0-9._:-]');
     const requested = custom['language'];
-    const language = LANGUAGES.find((l) => l.toLowerCase() === requested?.toLowerCase()) ?? this.options.defaultLanguage;
-    if (requested !== undefined && language.toLowerCase() !== requested.toLowerCase()) this.options.logger.warn({ requested, language }, 'twilio: language not served, using the default');
+    let language: Language;
+    try {
+      // Refused like a language without a model (close 1008 naming SGW_LANGUAGE_UNSUPPORTED), never recognised as English.
+      language = requestedLanguage(requested, this.options.defaultLanguage);
+    } catch (err) {
+      this.options.metrics.countLanguageRefusal(requested ?? '');
+      this.options.metrics.ingestSessions.inc({ protocol: 'twilio', outcome: 'refused' });
+      throw new TwilioProtocolError(TwilioCloseCodes.POLICY_VIOLATION, 'call-refused', err instanceof GatewayError ? `${err.code}: ${err.message}` : errorMessage(err));
+    }
     this.start = start;
     this.startedAt = this.now();
     this.state = 'starting';
@@ -220,7 +230,7 @@ export class TwilioStreamSession {
 
   private fail(err: TwilioProtocolError): void {
     this.options.metrics.ingestProtocolErrors.inc({ protocol: 'twilio', reason: err.reason });
-    this.options.logger.warn({ callId: this.callId, reason: err.reason, code: err.code, err: err.message }, 'twilio protocol error');
+    this.options.logLimiter.log(this.options.logger, 'warn', 'twilio-protocol-error', this.options.source, { callId: this.callId, reason: err.reason, code: err.code, err: err.message }, 'twilio protocol error');
     if (this.state === 'done') return;
     this.state = 'done';
     this.pending.length = 0;
