@@ -552,7 +552,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   };
 
   #handleRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (!this.#latch.admitsRtcp(rinfo.address)) {
+    if (!this.#latch.admitsRtcp(rinfo.address, rinfo.port)) {
       this.#drop('unexpected_source');
       return;
     }

@@ -167,9 +167,16 @@ export class SourceLatch {
     return remote !== undefined && address === remote.address && (port === remote.port || port === remote.port + 1);
   }
 
-  /** Whether RTCP from `address` may be looked at at all (the expected source's address, when one is set). */
-  admitsRtcp(address: string): boolean {
-    return this.expected === undefined || address === this.expected.address;
+  /**
+   * Whether RTCP from `address:port` may be looked at at all: with an
+   * expected source, only from its address and, when a port is given, that
+   * port or the next (the same pair rule as {@link isSourceRtcp}).
+   */
+  admitsRtcp(address: string, port: number): boolean {
+    const expected = this.expected;
+    if (expected === undefined) return true;
+    if (address !== expected.address) return false;
+    return expected.port === undefined || port === expected.port || port === expected.port + 1;
   }
 
   /**
