@@ -245,6 +245,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#receivedCounter = options.metrics?.rtpPacketsReceived.labels({ leg: options.leg });
     this.#latch = new SourceLatch({
       policy: options.sourcePolicy ?? 'relatch',
+      clockRate: options.decoder.spec.clockRate,
       expected: options.expectedSource,
       probationPackets: options.probationPackets,
       onDiscard: (count) => this.#drop('foreign_source', count),
@@ -259,7 +260,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     const eventPt = spec.telephoneEventPayloadType ?? DEFAULT_TELEPHONE_EVENT_PT;
     this.#eventPayloadType = eventPt === spec.payloadType ? undefined : eventPt;
     this.#telephoneEvents = new TelephoneEvents({
-      clockRate: spec.clockRate,
+      clockRate: options.decoder.spec.clockRate,
       onPress: (press) => {
         this.#dtmfPresses++;
         this.#logger?.info({ leg: this.leg, durationMs: press.durationMs }, 'DTMF press received');
@@ -363,7 +364,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     }
     const verdict = this.#latch.classify(rinfo.address, rinfo.port);
     if (verdict === 'source') this.#onSourcePacket(msg, view, this.#now());
-    else if (verdict === 'probe') this.#probe(msg, view, rinfo);
+    else if (verdict === 'probe') this.#probe(msg, rinfo);
     else this.#drop(verdict);
   };
 
@@ -372,27 +373,21 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
    * to the latch if it is RTP of this leg, held there, and replayed if this
    * packet completes the source's probation or takeover.
    */
-  #probe(msg: Buffer, view: DataView, rinfo: dgram.RemoteInfo): void {
+  #probe(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     // With a source latched, whatever else arrives is foreign first of all.
     const latched = this.#latch.remote !== undefined;
-    let packet: RtpPacket | undefined;
-    if ((msg[0] ?? 0) >> 6 === RTP_VERSION) {
-      try {
-        packet = new RtpPacket(view);
-      } catch {
-        // malformed, below
-      }
-    }
-    if (packet === undefined) {
+    // The fixed header is enough to judge a run (and cheap under a flood); a packet
+    // that gets replayed is parsed in full then.
+    if ((msg[0] ?? 0) >> 6 !== RTP_VERSION) {
       this.#drop(latched ? 'foreign_source' : 'malformed');
       return;
     }
-    const payloadType = packet.getPayloadType();
+    const payloadType = (msg[1] ?? 0) & 0x7f;
     if (payloadType !== this.decoder.spec.payloadType && payloadType !== this.#eventPayloadType) {
       this.#drop(latched ? 'foreign_source' : 'unexpected_payload_type');
       return;
     }
-    const latch = this.#latch.offer({ address: rinfo.address, port: rinfo.port }, packet.getSsrc(), packet.getSequenceNumber(), msg, this.#now());
+    const latch = this.#latch.offer({ address: rinfo.address, port: rinfo.port }, msg.readUInt32BE(8), msg.readUInt16BE(2), msg.readUInt32BE(4), msg, this.#now());
     if (latch !== undefined) this.#onLatched(latch);
   }
 

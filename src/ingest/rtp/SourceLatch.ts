@@ -13,9 +13,12 @@
  *   takes the leg.
  * - **Takeover** (policy `relatch`): a new source replaces the latched one
  *   when it passes probation *and* its run spans {@link TAKEOVER_SILENCE_MS}
- *   with nothing at all from the latched source, then keeps sending for
- *   another {@link TAKEOVER_CONFIRM_MS}. That is NAT rebinding or an SBC
- *   failover; its held packets are replayed, so the call keeps its audio.
+ *   with nothing at all from the latched source, paced in real time (its RTP
+ *   timestamps no further ahead of the wall clock than that), then keeps
+ *   sending for another {@link TAKEOVER_CONFIRM_MS}. That is NAT rebinding or
+ *   an SBC failover; its held packets are replayed, so the call keeps its
+ *   audio. A flood of in-sequence packets is not a media stream and never
+ *   takes over.
  *   Policy `strict`: whoever latched first keeps the leg.
  *
  * Held packets are bounded (at most {@link MAX_CANDIDATES} sources on
@@ -86,6 +89,8 @@ export interface Latch {
 
 export interface SourceLatchOptions {
   readonly policy: RtpSourcePolicy;
+  /** RTP clock of the leg's codec, to tell a real-time stream from a flood. */
+  readonly clockRate: number;
   readonly expected?: ExpectedSource;
   /** In-sequence packets a source needs (default {@link PROBATION_PACKETS}; 1 latches on the first, as before probation existed). */
   readonly probationPackets?: number;
@@ -99,6 +104,8 @@ interface Candidate {
   lastSeq: number;
   run: number;
   runStartedAt: number;
+  /** RTP timestamp of the run's first packet. */
+  runFirstTimestamp: number;
   /** When the run first met the takeover conditions. */
   qualifiedAt: number | undefined;
   lastHeardAt: number;
@@ -111,6 +118,7 @@ export class SourceLatch {
   readonly expected: ExpectedSource | undefined;
   readonly #onDiscard: (count: number) => void;
   readonly #probation: number;
+  readonly #clockRate: number;
   readonly #candidates = new Map<string, Candidate>();
   #remote: RemoteAddress | undefined;
   #takeovers = 0;
@@ -120,6 +128,7 @@ export class SourceLatch {
     this.expected = options.expected;
     this.#onDiscard = options.onDiscard;
     this.#probation = Math.max(1, options.probationPackets ?? PROBATION_PACKETS);
+    this.#clockRate = options.clockRate;
   }
 
   /** The latched source, undefined until one passed probation. */
@@ -184,12 +193,23 @@ export class SourceLatch {
    * `classify` said to probe. Holds it; returns the latch when this packet
    * completes the source's probation (or takeover), undefined otherwise.
    */
-  offer(remote: RemoteAddress, ssrc: number, seq: number, msg: Buffer, now: number): Latch | undefined {
+  offer(remote: RemoteAddress, ssrc: number, seq: number, timestamp: number, msg: Buffer, now: number): Latch | undefined {
     const key = `${remote.address}:${remote.port}`;
     let c = this.#candidates.get(key);
     if (c === undefined) {
       if (this.#candidates.size >= MAX_CANDIDATES) this.#evictLeastRecent();
-      c = { remote: { address: remote.address, port: remote.port }, ssrc, lastSeq: seq, run: 0, runStartedAt: now, qualifiedAt: undefined, lastHeardAt: now, held: [], heldBytes: 0 };
+      c = {
+        remote: { address: remote.address, port: remote.port },
+        ssrc,
+        lastSeq: seq,
+        run: 0,
+        runStartedAt: now,
+        runFirstTimestamp: timestamp,
+        qualifiedAt: undefined,
+        lastHeardAt: now,
+        held: [],
+        heldBytes: 0,
+      };
       this.#candidates.set(key, c);
     }
     if (c.run > 0 && ssrc === c.ssrc && seq === ((c.lastSeq + 1) & 0xffff)) {
@@ -199,6 +219,7 @@ export class SourceLatch {
       c.ssrc = ssrc;
       c.run = 1;
       c.runStartedAt = now;
+      c.runFirstTimestamp = timestamp;
       c.qualifiedAt = undefined;
     }
     c.lastSeq = seq;
@@ -210,7 +231,11 @@ export class SourceLatch {
     if (previous !== undefined) {
       // Takeover: classify() dropped every candidate when the latched source last spoke,
       // so this run has been the only traffic since.
-      if (now - c.runStartedAt < TAKEOVER_SILENCE_MS) return undefined;
+      const runMs = now - c.runStartedAt;
+      if (runMs < TAKEOVER_SILENCE_MS) return undefined;
+      // Media a sender paces in real time; a burst read late may run ahead by up to the window.
+      const mediaMs = (((timestamp - c.runFirstTimestamp) >>> 0) * 1000) / this.#clockRate;
+      if (mediaMs > runMs + TAKEOVER_SILENCE_MS) return undefined;
       c.qualifiedAt ??= now;
       if (now - c.qualifiedAt < TAKEOVER_CONFIRM_MS) return undefined;
       this.#takeovers++;

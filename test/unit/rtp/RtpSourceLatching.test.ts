@@ -202,6 +202,29 @@ void describe('RTP source latching', () => {
     });
   }
 
+  void it('a flood of in-sequence packets does not take over a silent leg; a real-time stream does', async () => {
+    const h = await harness();
+    const pbx = await socket();
+    const flooder = await socket();
+    const failover = await socket();
+    const sent = await play(pbx, h.lease.rtpPort, { ssrc: 0xf1, seq: 1, ts: 0 }, 10);
+    await waitFor('latched', () => h.receiver.stats.packetsReceived === sent);
+    // The PBX is silent now. 1,500 packets in 300 ms: one SSRC, consecutive, 50 times real time.
+    const flood: Stream = { ssrc: 0xf100d, seq: 1, ts: 0 };
+    for (let round = 0; round < 30; round++) {
+      await burst(flooder, h.lease.rtpPort, flood, 50);
+      await sleep(10);
+    }
+    await waitFor('the flood read', () => h.receiver.stats.droppedByReason.foreign_source + h.receiver.stats.packetsOnProbation === 1500);
+    assert.deepEqual(h.receiver.remote, remoteOf(pbx), 'the flood did not take the leg');
+    assert.equal(h.receiver.stats.packetsReceived, sent);
+    assert.ok(h.receiver.stats.packetsOnProbation <= 32, 'what is held for it is bounded');
+    const moved = await play(failover, h.lease.rtpPort, { ssrc: 0xf2, seq: 1, ts: 0 }, 25);
+    await waitFor('the real-time stream took over', () => h.receiver.stats.packetsReceived === sent + moved);
+    assert.deepEqual(h.receiver.remote, remoteOf(failover));
+    assert.equal(h.receiver.stats.droppedByReason.foreign_source, 1500, 'every flood packet dropped once the new source latched');
+  });
+
   void it('strict policy: the first source keeps the leg, a new one is dropped however steady', async () => {
     const h = await harness({ sourcePolicy: 'strict' });
     const before = await socket();
