@@ -243,14 +243,14 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#now = options.now ?? Date.now;
     this.#idleFlushMs = options.idleFlushMs ?? 100;
     this.#receivedCounter = options.metrics?.rtpPacketsReceived.labels({ leg: options.leg });
+    const spec = options.decoder.spec;
     this.#latch = new SourceLatch({
       policy: options.sourcePolicy ?? 'relatch',
-      clockRate: options.decoder.spec.clockRate,
+      clockRate: spec.clockRate,
       expected: options.expectedSource,
       probationPackets: options.probationPackets,
       onDiscard: (count) => this.#drop('foreign_source', count),
     });
-    const spec = options.decoder.spec;
     this.#reorder = new ReorderBuffer<Uint8Array>({
       depth: options.reorderDepth ?? 4,
       maxSilenceFill: Math.round(((options.maxSilenceFillMs ?? 10_000) * spec.clockRate) / 1000),
@@ -260,7 +260,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     const eventPt = spec.telephoneEventPayloadType ?? DEFAULT_TELEPHONE_EVENT_PT;
     this.#eventPayloadType = eventPt === spec.payloadType ? undefined : eventPt;
     this.#telephoneEvents = new TelephoneEvents({
-      clockRate: options.decoder.spec.clockRate,
+      clockRate: spec.clockRate,
       onPress: (press) => {
         this.#dtmfPresses++;
         this.#logger?.info({ leg: this.leg, durationMs: press.durationMs }, 'DTMF press received');
