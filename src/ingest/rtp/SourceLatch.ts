@@ -149,7 +149,7 @@ export class SourceLatch {
 
   /**
    * First look at an RTP datagram, by its source: `source` (the latched one:
-   * process it), `probe` (parse it and {@link offer} it), or a drop reason.
+   * process it), `probe` (read its header and {@link offer} it), or a drop reason.
    */
   classify(address: string, port: number): SourceVerdict {
     const expected = this.expected;
@@ -189,9 +189,10 @@ export class SourceLatch {
   }
 
   /**
-   * A parsed RTP packet (audio or telephone-event payload type) from a source
-   * `classify` said to probe. Holds it; returns the latch when this packet
-   * completes the source's probation (or takeover), undefined otherwise.
+   * An RTP packet (of the leg's audio or telephone-event payload type, its
+   * fixed header read) from a source `classify` said to probe. Holds it;
+   * returns the latch when this packet completes the source's probation (or
+   * takeover), undefined otherwise.
    */
   offer(remote: RemoteAddress, ssrc: number, seq: number, timestamp: number, msg: Buffer, now: number): Latch | undefined {
     const key = `${remote.address}:${remote.port}`;
