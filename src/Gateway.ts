@@ -171,6 +171,7 @@ export class Gateway {
       advertisedHost: config.rtpAdvertisedHost,
       rtpTimeoutMs: config.rtpTimeoutMs,
       reorderDepth: config.reorderDepth,
+      rtpSourcePolicy: config.rtpSourcePolicy,
       securePause: config.securePauseDtmf,
       maxCallsPerCredential: config.maxCallsPerCredential,
     });

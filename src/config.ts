@@ -11,6 +11,7 @@ import type { AsrChoice } from './asr/engines/select.js';
 import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, POCKETSPHINX_SPOTTER_DEFAULT_ARGS, parsePocketsphinxArgs } from './asr/engines/pocketsphinx/args.js';
 import type { RecognitionMode } from './asr/types.js';
 import { WORKER_ISOLATIONS, type WorkerIsolation } from './asr/pool/WorkerHost.js';
+import { RTP_SOURCE_POLICIES, type RtpSourcePolicy } from './ingest/rtp/SourceLatch.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -45,6 +46,8 @@ export interface GatewayConfig {
   readonly shutdownDrainMs: number;
   /** Packets the reorder buffer may hold while waiting for a missing one. */
   readonly reorderDepth: number;
+  /** Whether a steady new RTP source may take a leg over from a silent latched one (`relatch`) or never (`strict`). */
+  readonly rtpSourcePolicy: RtpSourcePolicy;
   /** DTMF sequences that start and stop a secure pause (PCI card entry); undefined: off. */
   readonly securePauseDtmf: SecurePauseSequences | undefined;
   /** SO_RCVBUF of each RTP socket: absorbs bursts (and floods) while the event loop is busy. */
@@ -143,6 +146,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxCallsPerCredential', flag: '--max-calls-per-credential', env: 'MAX_CALLS_PER_CREDENTIAL', default: '1000', description: 'Calls one credential may have active at once (token subject, AudioHook API key, Twilio stream token, AudioSocket peer address); beyond it StartCall, StreamAudio and the streaming protocols are refused with RESOURCE_EXHAUSTED' },
   { key: 'shutdownDrainMs', flag: '--shutdown-drain-ms', env: 'SHUTDOWN_DRAIN_MS', default: '5000', description: 'At SIGTERM: how long calls get to end (final transcripts, call.ended, call.summary, records) and gRPC StreamAudio clients to receive their last events and an OK status, before remaining connections are cut' },
   { key: 'reorderDepth', flag: '--reorder-depth', env: 'RTP_REORDER_DEPTH', default: '4', description: 'Packets held to reorder before a gap is declared lost' },
+  { key: 'rtpSourcePolicy', flag: '--rtp-source-policy', env: 'RTP_SOURCE_POLICY', default: 'relatch', description: 'relatch | strict: a source gets a leg after 5 in-sequence packets; relatch: a new source whose steady real-time stream runs 250 ms while the latched one is silent takes over (NAT rebinding, SBC failover); strict: the first source keeps the leg (docs/integrations/rtp.md#source-latching)' },
   { key: 'securePauseDtmf', flag: '--secure-pause-dtmf', env: 'SECURE_PAUSE_DTMF', default: 'off', description: 'off, or <start>,<stop> DTMF sequences (e.g. *7,#): keying the start suspends recognition on every leg of the call (PCI card entry; digits masked), the stop resumes it and marks a transcript.gap' },
   { key: 'rtpReceiveBufferBytes', flag: '--rtp-recv-buffer', env: 'RTP_RECV_BUFFER', default: String(1024 * 1024), description: 'SO_RCVBUF per RTP socket in bytes (capped by net.core.rmem_max)' },
   { key: 'asr', flag: '--asr', env: 'ASR', default: 'auto', description: 'auto | vosk | pocketsphinx | vosk-server | none (auto: vosk when a model is set, else pocketsphinx; vosk-server: remote servers speaking its WebSocket protocol, VOSK_SERVER_URLS; none: RTP and streams are received and metered but not recognised, transcripts are pushed by the client)' },
@@ -274,6 +278,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     maxCallsPerCredential: int('maxCallsPerCredential', 1, 1_000_000),
     shutdownDrainMs: int('shutdownDrainMs', 0, 600_000),
     reorderDepth: int('reorderDepth', 0, 64),
+    rtpSourcePolicy: oneOf(str('rtpSourcePolicy'), RTP_SOURCE_POLICIES, () => invalid('rtpSourcePolicy', RTP_SOURCE_POLICIES.join(' or '))),
     securePauseDtmf: securePauseDtmf(str('securePauseDtmf'), (problem) => invalid('securePauseDtmf', problem)),
     rtpReceiveBufferBytes: int('rtpReceiveBufferBytes', 0, 256 * 1024 * 1024),
     asr,

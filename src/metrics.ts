@@ -42,8 +42,15 @@ export class GatewayMetrics {
 
   readonly rtpPacketsDropped = new Counter({
     name: 'sgw_rtp_packets_dropped_total',
-    help: 'Datagrams dropped on an RTP/RTCP port, by reason',
+    help: 'Datagrams dropped on an RTP/RTCP port, by reason: unexpected_source, foreign_source, unexpected_payload_type, malformed, duplicate, late, out_of_range',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rtpSourceLatches = new Counter({
+    name: 'sgw_rtp_source_latches_total',
+    help: 'RTP sources that got a leg, by kind: first (passed probation), takeover (a steady new source replaced a silent latched one, RTP_SOURCE_POLICY=relatch)',
+    labelNames: ['kind'] as const,
     registers: [this.registry],
   });
 

@@ -11,6 +11,7 @@ import { createDecoder, pcmSampleRate } from '../audio/codecs/index.js';
 import { GatewayError } from '../errors.js';
 import type { PortAllocator, PortLease } from '../ingest/rtp/PortAllocator.js';
 import { RtpLegReceiver } from '../ingest/rtp/RtpLegReceiver.js';
+import type { RtpSourcePolicy } from '../ingest/rtp/SourceLatch.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { LogLimiter } from '../LogLimiter.js';
@@ -50,6 +51,8 @@ export interface CallManagerOptions {
   readonly advertisedHost: string;
   readonly rtpTimeoutMs: number;
   readonly reorderDepth: number;
+  /** Who may take an RTP leg (default `relatch`), see SourceLatch. */
+  readonly rtpSourcePolicy?: RtpSourcePolicy;
   /** Ended calls kept for GetCall; the oldest is forgotten first. */
   readonly endedCallsKept?: number;
   /** DTMF sequences that start/stop a secure pause (SecurePausePolicy); undefined: off. */
@@ -216,6 +219,8 @@ export class CallManager {
           logger: legLogger,
           logLimiter: options.logLimiter,
           reorderDepth: options.reorderDepth,
+          sourcePolicy: options.rtpSourcePolicy,
+          expectedSource: legParams.expectedSource,
         });
         legMedia = new RtpLegMedia(receiver, lease, options.advertisedHost);
       }

@@ -1,4 +1,5 @@
 import type { CodecSpec } from '../audio/codecs/Codec.js';
+import type { ExpectedSource } from '../ingest/rtp/SourceLatch.js';
 import type { Language } from '../language.js';
 import type { LegMediaSnapshot } from './media/LegMedia.js';
 import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
@@ -6,6 +7,8 @@ import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
 export interface LegParams {
   readonly role: LegRole;
   readonly codec: CodecSpec;
+  /** RTP legs: only this source may latch (StartCall `expected_source`). */
+  readonly expectedSource?: ExpectedSource;
 }
 
 /** A validated StartCall. */

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { DYNAMIC_PT_MAX, DYNAMIC_PT_MIN, validateCodec } from '../../audio/codecs/index.js';
 import type { CodecName } from '../../audio/codecs/Codec.js';
 import type { LegParams, StartCallParams } from '../../calls/types.js';
 import { invalidArgument } from '../../errors.js';
 import { LANGUAGES, isLanguage } from '../../language.js';
 import type { LegRole } from '../../push/events.js';
+import type { ExpectedSource } from '../rtp/SourceLatch.js';
+import type { RtpSource__Output } from './generated/speechgateway/v1/RtpSource.js';
 import type { StartCallRequest__Output } from './generated/speechgateway/v1/StartCallRequest.js';
 
 const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -34,6 +37,7 @@ export function parseStartCallRequest(request: StartCallRequest__Output): StartC
     const role = ROLES[leg.role];
     if (role === undefined) throw invalidArgument(`${field}.role`, 'must be LEG_ROLE_CUSTOMER or LEG_ROLE_AGENT');
     if (legs.some((l) => l.role === role)) throw invalidArgument(`${field}.role`, `a second ${role} leg`);
+    const expectedSource = parseExpectedSource(leg.expected_source, `${field}.expected_source`);
     if (request.transcripts_only) {
       // No media: the codec is not used, only the role.
       legs.push({ role, codec: { name: 'L16', clockRate: 16000, payloadType: 96 } });
@@ -52,7 +56,33 @@ export function parseStartCallRequest(request: StartCallRequest__Output): StartC
     if (eventPt !== 0 && eventPt === codec.payloadType) {
       throw invalidArgument(`${field}.telephone_event_payload_type`, `${eventPt} is already the audio payload type`);
     }
-    legs.push({ role, codec: eventPt === 0 ? codec : { ...codec, telephoneEventPayloadType: eventPt } });
+    legs.push({
+      role,
+      codec: eventPt === 0 ? codec : { ...codec, telephoneEventPayloadType: eventPt },
+      ...(expectedSource === undefined ? {} : { expectedSource }),
+    });
   });
   return { callId, agentId: request.agent_id, queue: request.queue, language: request.language, legs, transcriptsOnly: request.transcripts_only };
+}
+
+/**
+ * An IPv4 unicast address, and a port or 0 for any. Host names are refused:
+ * the gateway would have to resolve them, and a PBX knows its media address.
+ */
+function parseExpectedSource(source: RtpSource__Output | null, field: string): ExpectedSource | undefined {
+  if (source === null) return undefined;
+  const { address, port } = source;
+  if (address === '') {
+    if (port !== 0) throw invalidArgument(`${field}.address`, 'is required with a port');
+    return undefined;
+  }
+  if (!isIPv4(address)) {
+    throw invalidArgument(`${field}.address`, `must be an IPv4 address such as 10.0.0.5 (RTP sockets are IPv4; no host names), got '${address.slice(0, 64)}'`);
+  }
+  const first = Number(address.split('.')[0]);
+  if (address === '0.0.0.0' || address === '255.255.255.255' || (first >= 224 && first <= 239)) {
+    throw invalidArgument(`${field}.address`, `${address} is not a unicast address a sender can have`);
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidArgument(`${field}.port`, `must be 1-65535, or 0 for any port, got ${port}`);
+  return port === 0 ? { address } : { address, port };
 }

@@ -2,18 +2,27 @@
  * Hands out RTP/RTCP port pairs from a configured range and binds them.
  *
  * RTP gets an even port P and RTCP gets P + 1, as RFC 3550 §11 recommends.
- * Pairs are tried round-robin from just after the last allocation, so a port
- * released by an ended call is not reused at once (stray packets of the old
- * call then cannot land in a new one). A pair where either bind fails with
- * EADDRINUSE/EACCES (someone else holds the port) is skipped; when no pair in
- * the range can be bound, allocation fails with `SGW_PORTS_EXHAUSTED`.
+ * The pair is chosen at random (crypto `randomInt`) among the free ones, as
+ * media servers do: sequential ports let anyone who saw one call's port aim a
+ * datagram at the next call's before its media starts. A pair released less
+ * than {@link RELEASE_QUARANTINE_MS} ago is only taken when no other is free,
+ * so stray packets of an ended call rarely land in a new one. A pair where
+ * either bind fails with EADDRINUSE/EACCES (someone else holds the port) is
+ * skipped; when no pair in the range can be bound, allocation fails with
+ * `SGW_PORTS_EXHAUSTED`.
  *
  * @see
  * - [RFC 3550 section 11](https://datatracker.ietf.org/doc/html/rfc3550#section-11)
  */
+import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { GatewayError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+
+/** How long a released pair is passed over while others are free: a PBX stops sending within a few seconds of hang-up. */
+export const RELEASE_QUARANTINE_MS = 10_000;
+/** Random draws before a crowded range is scanned from a random offset instead. */
+const RANDOM_DRAWS = 16;
 
 export interface PortAllocatorOptions {
   /** Lowest port of the range (inclusive). An odd value starts at the next even port. */
@@ -25,6 +34,8 @@ export interface PortAllocatorOptions {
   /** SO_RCVBUF for each socket, in bytes (OS default if unset). */
   readonly receiveBufferSize?: number;
   readonly logger?: Logger;
+  /** Clock for the release quarantine (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 /** The two bound sockets of one leg, as a receiver consumes them. */
@@ -92,10 +103,11 @@ export class PortAllocator {
   readonly #pairs: number;
   readonly #receiveBufferSize: number | undefined;
   readonly #logger: Logger | undefined;
+  readonly #now: () => number;
   /** RTP ports reserved (bound or being bound) by this allocator. */
   readonly #inUse = new Set<number>();
-  /** Index of the pair to try first next time. */
-  #cursor = 0;
+  /** When each pair was last released, by RTP port (at most one entry per pair of the range). */
+  readonly #releasedAt = new Map<number, number>();
 
   constructor(options: PortAllocatorOptions) {
     const { min, max } = options;
@@ -112,6 +124,7 @@ export class PortAllocator {
     this.bindAddress = options.bindAddress;
     this.#receiveBufferSize = options.receiveBufferSize;
     this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Port pairs in the range. */
@@ -125,7 +138,7 @@ export class PortAllocator {
   }
 
   /**
-   * Binds the next free pair.
+   * Binds a free pair chosen at random.
    *
    * @throws GatewayError `SGW_PORTS_EXHAUSTED` when every pair of the range
    *   is either leased or held by another process; `SGW_CONFIG` when binding
@@ -133,17 +146,18 @@ export class PortAllocator {
    */
   async allocate(): Promise<PortLease> {
     let busyElsewhere = 0;
-    for (let attempt = 0; attempt < this.#pairs; attempt++) {
-      const index = (this.#cursor + attempt) % this.#pairs;
-      const rtpPort = this.#firstEven + index * 2;
-      if (this.#inUse.has(rtpPort)) continue;
+    // Pairs another process holds, skipped for the rest of this allocation.
+    const busy = new Set<number>();
+    for (;;) {
+      const rtpPort = this.#pick(busy);
+      if (rtpPort === undefined) break;
       // Reserve before the first await so concurrent allocations skip it.
       this.#inUse.add(rtpPort);
       let rtpSocket: dgram.Socket | undefined;
       try {
         rtpSocket = await bindSocket(this.bindAddress, rtpPort, this.#receiveBufferSize);
         const rtcpSocket = await bindSocket(this.bindAddress, rtpPort + 1, this.#receiveBufferSize);
-        this.#cursor = (index + 1) % this.#pairs;
+        this.#releasedAt.delete(rtpPort);
         return this.#lease(rtpPort, rtpSocket, rtcpSocket);
       } catch (err) {
         if (rtpSocket) closeQuietly(rtpSocket);
@@ -156,6 +170,7 @@ export class PortAllocator {
           );
         }
         busyElsewhere++;
+        busy.add(rtpPort);
         this.#logger?.debug({ port: rtpPort, err: errorMessage(err) }, 'RTP port pair busy, skipping');
       }
     }
@@ -164,6 +179,34 @@ export class PortAllocator {
       `no free RTP port pair in ${this.min}-${this.max} on ${this.bindAddress}: ` +
         `${this.#pairs} pairs, ${this.#inUse.size} in use by calls, ${busyElsewhere} held by other processes`,
     );
+  }
+
+  /**
+   * A random RTP port of a pair neither in use nor in `busy`, preferring one
+   * out of quarantine; undefined when there is none.
+   */
+  #pick(busy: ReadonlySet<number>): number | undefined {
+    const now = this.#now();
+    const free = (port: number): boolean => !this.#inUse.has(port) && !busy.has(port);
+    const fresh = (port: number): boolean => {
+      const releasedAt = this.#releasedAt.get(port);
+      return releasedAt === undefined || now - releasedAt >= RELEASE_QUARANTINE_MS;
+    };
+    // A range mostly free: a draw or two finds a pair.
+    for (let i = 0; i < RANDOM_DRAWS; i++) {
+      const port = this.#firstEven + randomInt(this.#pairs) * 2;
+      if (free(port) && fresh(port)) return port;
+    }
+    // A crowded range: every pair once, from a random offset, quarantined ones last.
+    const offset = randomInt(this.#pairs);
+    let quarantined: number | undefined;
+    for (let i = 0; i < this.#pairs; i++) {
+      const port = this.#firstEven + ((offset + i) % this.#pairs) * 2;
+      if (!free(port)) continue;
+      if (fresh(port)) return port;
+      quarantined ??= port;
+    }
+    return quarantined;
   }
 
   /** Same as `lease.release()`: closes its sockets if still open and returns the pair. Idempotent. */
@@ -197,6 +240,7 @@ export class PortAllocator {
         released ??= new Promise<void>((resolve) => {
           markFree = () => {
             this.#inUse.delete(rtpPort);
+            this.#releasedAt.set(rtpPort, this.#now());
             resolve();
           };
           if (open === 0) markFree();

@@ -5,9 +5,11 @@
  *
  * 1. RTCP multiplexed on the RTP port (RFC 5761 §4, detected with rtp.js
  *    `isRtcp`) goes to the RTCP path.
- * 2. Source latching (symmetric RTP, as SBCs do): the first valid RTP packet
- *    of the announced payload type fixes the remote `address:port`; any other
- *    source is dropped as `foreign_source`.
+ * 2. Source latching ({@link SourceLatch}): packets from outside the expected
+ *    source are `unexpected_source`; a source latches after a probation of
+ *    in-sequence packets (held, then replayed); under policy `relatch` a
+ *    steady new source takes over a silent one; other sources are
+ *    `foreign_source`.
  * 3. Parsing with rtp.js `RtpPacket`; anything truncated or inconsistent is
  *    dropped as `malformed`, another payload type as `unexpected_payload_type`.
  * 4. RFC 4733 telephone-events (the leg's event payload type, default 101)
@@ -19,8 +21,8 @@
  *    ticks at 8000 for 16 kHz audio, Opus at 48000 decoded to 16 kHz).
  *
  * RTCP (RFC 3550 §6): SR and RR are counted per leg and in
- * `sgw_rtcp_packets_received_total{type}`; a BYE from the latched source ends
- * the leg.
+ * `sgw_rtcp_packets_received_total{type}`; a BYE from the latched source's
+ * address and port pair ({@link SourceLatch.isSourceRtcp}) ends the leg.
  *
  * Input never throws and never produces an `'error'` event: every refused
  * datagram is counted in `sgw_rtp_packets_dropped_total{reason}` and in
@@ -44,12 +46,16 @@ import type { LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { RtpSocketPair } from './PortAllocator.js';
 import { ReorderBuffer, type JitterEvent, type ReorderStats, type ReorderDropReason, type ReorderedFrame } from './ReorderBuffer.js';
+import { SourceLatch, type ExpectedSource, type HeldPacket, type Latch, type RemoteAddress, type RtpSourcePolicy } from './SourceLatch.js';
 import { DEFAULT_TELEPHONE_EVENT_PT, TelephoneEvents, type TelephoneEventOutcome, type TelephoneEventPress } from './TelephoneEvents.js';
 
+export type { RemoteAddress } from './SourceLatch.js';
+
 /** Why a datagram was refused; the `reason` label of `sgw_rtp_packets_dropped_total`. */
-export type RtpDropReason = 'foreign_source' | 'unexpected_payload_type' | 'malformed' | ReorderDropReason;
+export type RtpDropReason = 'unexpected_source' | 'foreign_source' | 'unexpected_payload_type' | 'malformed' | ReorderDropReason;
 
 export const RTP_DROP_REASONS: readonly RtpDropReason[] = [
+  'unexpected_source',
   'foreign_source',
   'unexpected_payload_type',
   'malformed',
@@ -57,11 +63,6 @@ export const RTP_DROP_REASONS: readonly RtpDropReason[] = [
   'late',
   'out_of_range',
 ];
-
-export interface RemoteAddress {
-  readonly address: string;
-  readonly port: number;
-}
 
 /** One chunk of decoded audio, in RTP order. */
 export interface RtpAudioFrame {
@@ -90,9 +91,9 @@ export interface RtpLegReceiverEvents {
   audio: [frame: RtpAudioFrame];
   /** An RTP packet was accepted: feed for the call's RTP-silence timeout. */
   activity: [];
-  /** The remote RTP source was latched (once per receiver). */
-  latched: [remote: RemoteAddress, ssrc: number];
-  /** RTCP BYE from the latched source (by SSRC or address), RFC 3550 §6.6. Once per receiver. */
+  /** A remote RTP source latched: the first one (`previous` undefined), or one that took over. */
+  latched: [remote: RemoteAddress, ssrc: number, previous: RemoteAddress | undefined];
+  /** RTCP BYE from the latched source's address and port pair, RFC 3550 §6.6. Once per receiver. */
   bye: [event: RtpByeEvent];
   /** A DTMF key press (RFC 4733), once per press. */
   dtmf: [press: TelephoneEventPress];
@@ -122,6 +123,10 @@ export interface RtpLegStats {
   readonly dtmfPresses: number;
   /** SSRC changes followed. */
   readonly ssrcChanges: number;
+  /** Times a new source took the leg over from the latched one (policy `relatch`). */
+  readonly sourceTakeovers: number;
+  /** Datagrams held while their source is on probation (neither received nor dropped yet). */
+  readonly packetsOnProbation: number;
   /** Jitter buffer counters (reordered, resyncs, silence fills, timestamp jumps...). */
   readonly jitter: Readonly<ReorderStats>;
   readonly remote: RemoteAddress | undefined;
@@ -152,7 +157,13 @@ export interface RtpLegReceiverOptions {
    * give the hole up and release them (default 100 ms). 0 disables.
    */
   readonly idleFlushMs?: number;
-  /** Clock for `receivedAt` (default `Date.now`). */
+  /** Who may take the leg (default `relatch`); see {@link SourceLatch}. */
+  readonly sourcePolicy?: RtpSourcePolicy;
+  /** Only this source may latch (from StartCall); others are `unexpected_source`. */
+  readonly expectedSource?: ExpectedSource;
+  /** In-sequence packets a source needs to latch (default 5, see {@link SourceLatch}). */
+  readonly probationPackets?: number;
+  /** Clock for `receivedAt` and the takeover rule (default `Date.now`). */
   readonly now?: () => number;
 }
 
@@ -197,7 +208,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   /** RFC 4733 payload type, unless the audio uses that number. */
   readonly #eventPayloadType: number | undefined;
 
-  #remote: RemoteAddress | undefined;
+  readonly #latch: SourceLatch;
   #ssrc: number | undefined;
   #previousSsrc: number | undefined;
   #closing = false;
@@ -214,6 +225,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   #ssrcChanges = 0;
   #lastPacketAt: number | undefined;
   readonly #dropped: Record<RtpDropReason, number> = {
+    unexpected_source: 0,
     foreign_source: 0,
     unexpected_payload_type: 0,
     malformed: 0,
@@ -237,6 +249,13 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#idleFlushMs = options.idleFlushMs ?? 100;
     this.#receivedCounter = options.metrics?.rtpPacketsReceived.labels({ leg: options.leg });
     const spec = options.decoder.spec;
+    this.#latch = new SourceLatch({
+      policy: options.sourcePolicy ?? 'relatch',
+      clockRate: spec.clockRate,
+      expected: options.expectedSource,
+      probationPackets: options.probationPackets,
+      onDiscard: (count) => this.#drop('foreign_source', count),
+    });
     this.#reorder = new ReorderBuffer<Uint8Array>({
       depth: options.reorderDepth ?? 4,
       maxSilenceFill: Math.round(((options.maxSilenceFillMs ?? 10_000) * spec.clockRate) / 1000),
@@ -260,9 +279,9 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#rtcpSocket.on('error', this.#onSocketError);
   }
 
-  /** The latched remote RTP source, undefined until the first valid packet. */
+  /** The latched remote RTP source, undefined until one passed probation. */
   get remote(): RemoteAddress | undefined {
-    return this.#remote;
+    return this.#latch.remote;
   }
 
   /** SSRC of the stream currently followed. */
@@ -289,8 +308,10 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       rtcpReceiverReports: this.#receiverReports,
       dtmfPresses: this.#dtmfPresses,
       ssrcChanges: this.#ssrcChanges,
+      sourceTakeovers: this.#latch.takeovers,
+      packetsOnProbation: this.#latch.held,
       jitter: this.#reorder.stats,
-      remote: this.#remote,
+      remote: this.#latch.remote,
       ssrc: this.#ssrc,
       lastPacketAt: this.#lastPacketAt,
     };
@@ -313,6 +334,7 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#rtpSocket.removeListener('message', this.#onRtpMessage);
     this.#rtcpSocket.removeListener('message', this.#onRtcpMessage);
     try {
+      this.#latch.close();
       this.#reorder.flush();
       this.#telephoneEvents.flush();
     } finally {
@@ -346,11 +368,63 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       this.#handleRtcp(msg, rinfo);
       return;
     }
-    const remote = this.#remote;
-    if (remote !== undefined && (rinfo.port !== remote.port || rinfo.address !== remote.address)) {
-      this.#drop('foreign_source');
+    const verdict = this.#latch.classify(rinfo.address, rinfo.port);
+    if (verdict === 'source') this.#onSourcePacket(msg, view, this.#now());
+    else if (verdict === 'probe') this.#probe(msg, rinfo);
+    else this.#drop(verdict);
+  };
+
+  /**
+   * A datagram from a source that has not (or not yet) got the leg: offered
+   * to the latch if it is RTP of this leg, held there, and replayed if this
+   * packet completes the source's probation or takeover.
+   */
+  #probe(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    // With a source latched, whatever else arrives is foreign first of all.
+    const latched = this.#latch.remote !== undefined;
+    // The fixed header is enough to judge a run (and cheap under a flood); a packet
+    // that gets replayed is parsed in full then.
+    if ((msg[0] ?? 0) >> 6 !== RTP_VERSION) {
+      this.#drop(latched ? 'foreign_source' : 'malformed');
       return;
     }
+    const payloadType = (msg[1] ?? 0) & 0x7f;
+    if (payloadType !== this.decoder.spec.payloadType && payloadType !== this.#eventPayloadType) {
+      this.#drop(latched ? 'foreign_source' : 'unexpected_payload_type');
+      return;
+    }
+    const latch = this.#latch.offer({ address: rinfo.address, port: rinfo.port }, msg.readUInt32BE(8), msg.readUInt16BE(2), msg.readUInt32BE(4), msg, this.#now());
+    if (latch !== undefined) this.#onLatched(latch);
+  }
+
+  #onLatched(latch: Latch): void {
+    const { remote, ssrc, previous } = latch;
+    if (previous === undefined) {
+      this.#logger?.info({ leg: this.leg, remote: `${remote.address}:${remote.port}`, ssrc }, 'RTP source latched');
+      this.#metrics?.rtpSourceLatches.inc({ kind: 'first' });
+    } else {
+      this.#logger?.warn(
+        { leg: this.leg, remote: `${remote.address}:${remote.port}`, previous: `${previous.address}:${previous.port}`, ssrc, oldSsrc: this.#ssrc },
+        'RTP source taken over: the latched source fell silent and a new one carries a steady stream',
+      );
+      this.#metrics?.rtpSourceLatches.inc({ kind: 'takeover' });
+      // The new source's stream is followed from its first held packet; the
+      // takeover line above says it all, so the SSRC change is not logged again.
+      if (ssrc !== this.#ssrc) this.#switchSsrc(ssrc, false);
+      this.#previousSsrc = undefined;
+    }
+    this.emit('latched', remote, ssrc, previous);
+    for (const held of latch.replay) this.#replay(held);
+  }
+
+  #replay(held: HeldPacket): void {
+    if (this.#closing) return;
+    this.#onSourcePacket(held.msg, new DataView(held.msg.buffer, held.msg.byteOffset, held.msg.length), held.receivedAt);
+  }
+
+  /** An RTP datagram (not RTCP) from the latched source. */
+  #onSourcePacket(msg: Buffer, view: DataView, receivedAt: number): void {
+    const length = msg.length;
     if ((msg[0] ?? 0) >> 6 !== RTP_VERSION) {
       this.#drop('malformed');
       return;
@@ -368,14 +442,16 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     const seq = packet.getSequenceNumber();
     const timestamp = packet.getTimestamp();
     const payloadType = packet.getPayloadType();
+    // The stream the leg follows starts with the source's first packet.
+    this.#ssrc ??= ssrc;
     if (payloadType === this.#eventPayloadType && payloadType !== this.decoder.spec.payloadType) {
-      this.#onTelephoneEvent(packet, rinfo, ssrc, seq, timestamp, length);
+      this.#onTelephoneEvent(packet, ssrc, seq, timestamp, length, receivedAt);
       return;
     }
     if (payloadType !== this.decoder.spec.payloadType) {
       // Same stream, other payload (RFC 4733 events, comfort noise): it still
       // uses up a sequence number, which must not look like loss.
-      if (remote !== undefined && ssrc === this.#ssrc) this.#reorder.push(seq, timestamp, 0, undefined, 0);
+      if (ssrc === this.#ssrc) this.#reorder.push(seq, timestamp, 0, undefined, 0);
       this.#drop('unexpected_payload_type');
       return;
     }
@@ -385,27 +461,24 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     if (samples < 0) {
       // A torn payload (odd L16, bad Opus TOC) of the followed stream: its slot becomes
       // silence of about its length rather than a hole the buffer waits on.
-      if (remote !== undefined && ssrc === this.#ssrc) {
+      if (ssrc === this.#ssrc) {
         // (An Opus packet with a broken TOC has no length to go by: count it as 20 ms.)
         const ticks = this.decoder.spec.name === 'OPUS' ? 960 : payloadView.byteLength >> 1;
-        this.#reorder.push(seq, timestamp, ticks, undefined, this.#now());
+        this.#reorder.push(seq, timestamp, ticks, undefined, receivedAt);
       }
       this.#drop('malformed');
       return;
     }
 
-    if (remote === undefined) {
-      this.#latch(rinfo, ssrc);
-    } else if (ssrc !== this.#ssrc) {
+    if (ssrc !== this.#ssrc) {
       if (ssrc === this.#previousSsrc) {
         // A straggler of the stream we already switched away from.
         this.#drop('late');
         return;
       }
-      this.#switchSsrc(ssrc);
+      this.#switchSsrc(ssrc, true);
     }
 
-    const receivedAt = this.#now();
     this.#telephoneEvents.expire(receivedAt);
     const refused = this.#reorder.push(seq, timestamp, samples, payload, receivedAt);
     if (refused !== undefined) {
@@ -418,19 +491,21 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#receivedCounter?.inc();
     this.#armIdleFlush();
     this.emit('activity');
-  };
+  }
 
   /**
-   * New stream from the same source (re-INVITE, transfer, music on hold):
-   * keep what we have, then follow the new sequence and timestamp space
-   * (no silence is invented for the switch).
+   * New stream from the same source (re-INVITE, transfer, music on hold), or
+   * the stream of a source that took over: keep what we have, then follow the
+   * new sequence and timestamp space (no silence is invented for the switch).
    */
-  #switchSsrc(ssrc: number): void {
-    const fields = { leg: this.leg, oldSsrc: this.#ssrc, ssrc };
-    const remote = this.#remote;
-    // A sender can change SSRC with every packet: once per source a window (counted in sgw_rtp_jitter_events_total too).
-    if (this.#logger !== undefined && this.#logLimiter !== undefined && remote !== undefined) this.#logLimiter.log(this.#logger, 'info', 'rtp-ssrc-change', `${remote.address}:${remote.port}`, fields, 'RTP SSRC changed');
-    else this.#logger?.debug(fields, 'RTP SSRC changed');
+  #switchSsrc(ssrc: number, log: boolean): void {
+    if (log) {
+      const fields = { leg: this.leg, oldSsrc: this.#ssrc, ssrc };
+      const remote = this.remote;
+      // A sender can change SSRC with every packet: once per source a window (counted in sgw_rtp_jitter_events_total too).
+      if (this.#logger !== undefined && this.#logLimiter !== undefined && remote !== undefined) this.#logLimiter.log(this.#logger, 'info', 'rtp-ssrc-change', `${remote.address}:${remote.port}`, fields, 'RTP SSRC changed');
+      else this.#logger?.debug(fields, 'RTP SSRC changed');
+    }
     this.#reorder.flush();
     this.#reorder.reset();
     this.#previousSsrc = this.#ssrc;
@@ -439,8 +514,8 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     this.#metrics?.rtpJitterEvents.inc({ event: 'ssrc_change' });
   }
 
-  /** An RFC 4733 packet from the (possibly not yet latched) source. */
-  #onTelephoneEvent(packet: RtpPacket, rinfo: dgram.RemoteInfo, ssrc: number, seq: number, timestamp: number, length: number): void {
+  /** An RFC 4733 packet from the latched source (DTMF may come first, and passes probation like audio). */
+  #onTelephoneEvent(packet: RtpPacket, ssrc: number, seq: number, timestamp: number, length: number, now: number): void {
     const view = packet.getPayload();
     const payload = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     if (payload.byteLength < 4 || payload.byteLength % 4 !== 0) {
@@ -448,9 +523,6 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       this.#drop('malformed');
       return;
     }
-    // DTMF may come first (an IVR prompt keyed before anyone speaks): it latches like audio.
-    if (this.#remote === undefined) this.#latch(rinfo, ssrc);
-    const now = this.#now();
     // Occupies its sequence number in the jitter buffer without audio, so it is not mistaken for loss.
     // Some gateways send events under an SSRC of their own: those are read, but they neither
     // switch the followed stream nor touch its sequence space.
@@ -487,6 +559,10 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
   };
 
   #handleRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (!this.#latch.admitsRtcp(rinfo.address, rinfo.port)) {
+      this.#drop('unexpected_source');
+      return;
+    }
     const view = new DataView(msg.buffer, msg.byteOffset, msg.length);
     let compound: CompoundPacket;
     try {
@@ -500,17 +576,11 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
       return;
     }
     const packets = compound.getPackets();
-    const remote = this.#remote;
-    // RTCP comes from the remote's RTCP port (often RTP port + 1) or, muxed,
-    // from its RTP port: the address is what identifies the source.
-    const fromSource = remote !== undefined && rinfo.address === remote.address;
-    let bye: ByePacket | undefined;
-    for (const p of packets) {
-      if (p instanceof ByePacket && remote !== undefined && this.#ssrc !== undefined) {
-        if (fromSource || p.getSsrcs().includes(this.#ssrc)) bye = p;
-      }
-    }
-    if (remote !== undefined && !fromSource && bye === undefined) {
+    // Only the latched source's address and port pair counts: an SSRC is in
+    // the clear in every RTP packet, so naming it proves nothing.
+    const latched = this.#latch.remote !== undefined;
+    const fromSource = this.#latch.isSourceRtcp(rinfo.address, rinfo.port);
+    if (latched && !fromSource) {
       this.#drop('foreign_source');
       return;
     }
@@ -522,6 +592,8 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     if (this.#metrics) {
       for (const p of packets) this.#metrics.rtcpPacketsReceived.inc({ type: rtcpTypeLabel(p.getPacketType()) });
     }
+    // Before a source latched, RTCP is counted but a BYE ends nothing.
+    const bye = fromSource ? packets.find((p): p is ByePacket => p instanceof ByePacket) : undefined;
     if (bye !== undefined && !this.#byeSeen) {
       this.#byeSeen = true;
       const event: RtpByeEvent = {
@@ -534,17 +606,9 @@ export class RtpLegReceiver extends EventEmitter<RtpLegReceiverEvents> {
     }
   }
 
-  #latch(rinfo: dgram.RemoteInfo, ssrc: number): void {
-    const remote: RemoteAddress = { address: rinfo.address, port: rinfo.port };
-    this.#remote = remote;
-    this.#ssrc = ssrc;
-    this.#logger?.info({ leg: this.leg, remote: `${remote.address}:${remote.port}`, ssrc }, 'RTP source latched');
-    this.emit('latched', remote, ssrc);
-  }
-
-  #drop(reason: RtpDropReason): void {
-    this.#dropped[reason]++;
-    this.#metrics?.rtpPacketsDropped.inc({ reason });
+  #drop(reason: RtpDropReason, count = 1): void {
+    this.#dropped[reason] += count;
+    this.#metrics?.rtpPacketsDropped.inc({ reason }, count);
   }
 
   #onFrame(frame: ReorderedFrame<Uint8Array>): void {

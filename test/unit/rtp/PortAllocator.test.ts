@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { GatewayError } from '../../../src/errors.js';
 import { PortAllocator, type PortLease } from '../../../src/ingest/rtp/PortAllocator.js';
 
-// This file owns ports 41000-41099.
+// This file owns ports 41000-41099 and 47000-47399.
 const HOST = '127.0.0.1';
 const leases: PortLease[] = [];
 const blockers: dgram.Socket[] = [];
@@ -47,10 +47,38 @@ void describe('PortAllocator', () => {
       assert.deepEqual(lease.rtpSocket.address(), { address: HOST, family: 'IPv4', port: lease.rtpPort });
       assert.equal(lease.rtcpSocket.address().port, lease.rtcpPort);
     }
-    assert.equal(a.rtpPort, 41002, 'an odd min starts at the next even port');
     assert.notEqual(a.rtpPort, b.rtpPort);
     assert.equal(allocator.inUse, 2);
-    await Promise.all([a.release(), b.release()]);
+    const c = await take(allocator);
+    const d = await take(allocator);
+    assert.deepEqual(
+      [a, b, c, d].map((l) => l.rtpPort).sort(),
+      [41002, 41004, 41006, 41008],
+      'an odd min starts at the next even port; the last pair fits RTCP in the range',
+    );
+    await Promise.all([a.release(), b.release(), c.release(), d.release()]);
+    assert.equal(allocator.inUse, 0);
+  });
+
+  void it('chooses pairs at random, not sequentially, all distinct and in range', async () => {
+    const allocator = new PortAllocator({ min: 47000, max: 47399, bindAddress: HOST });
+    assert.equal(allocator.capacity, 200);
+    const all: PortLease[] = [];
+    for (let i = 0; i < 20; i++) all.push(await take(allocator));
+    const ports = all.map((l) => l.rtpPort);
+    assert.equal(new Set(ports).size, 20, 'never a port in use');
+    for (const lease of all) {
+      assert.ok(lease.rtpPort >= 47000 && lease.rtcpPort <= 47399, `${lease.rtpPort} in range`);
+      assert.equal(lease.rtpPort % 2, 0);
+      assert.equal(lease.rtcpPort, lease.rtpPort + 1);
+    }
+    // Sequential allocation makes every step +2; at random from 200 pairs a step of +2 has a
+    // chance of about 1 in 200, so five or more in 19 steps means the choice is not random.
+    const sequentialSteps = ports.slice(1).filter((port, i) => port === (ports[i] ?? 0) + 2).length;
+    assert.ok(sequentialSteps < 5, `allocation order ${ports.join(', ')}`);
+    const sorted = [...ports].sort((x, y) => x - y);
+    assert.ok((sorted.at(-1) ?? 0) - (sorted[0] ?? 0) > 2 * 20, `spread over the range: ${sorted.join(', ')}`);
+    await Promise.all(all.map((l) => l.release()));
     assert.equal(allocator.inUse, 0);
   });
 
@@ -78,12 +106,24 @@ void describe('PortAllocator', () => {
     assert.notEqual(c.rtpPort, b.rtpPort);
   });
 
-  void it('rotates instead of reusing a just-released pair when others are free', async () => {
-    const allocator = new PortAllocator({ min: 41030, max: 41037, bindAddress: HOST });
+  void it('passes over a just-released pair while others are free, and takes it when none is', async () => {
+    let now = 1_000_000;
+    const allocator = new PortAllocator({ min: 41030, max: 41033, bindAddress: HOST, now: () => now });
+    for (let round = 0; round < 10; round++) {
+      const a = await allocator.allocate();
+      await a.release();
+      const b = await allocator.allocate();
+      assert.notEqual(b.rtpPort, a.rtpPort, 'the other pair, not the one just released');
+      await b.release();
+      now += 10_000; // both out of quarantine again
+    }
     const a = await allocator.allocate();
     await a.release();
     const b = await take(allocator);
-    assert.equal(b.rtpPort, a.rtpPort + 2);
+    // Only the quarantined pair is left: it is handed out rather than failing.
+    const c = await take(allocator);
+    assert.equal(c.rtpPort, a.rtpPort);
+    assert.notEqual(b.rtpPort, a.rtpPort);
   });
 
   void it('skips a pair whose RTP or RTCP port another process holds', async () => {
@@ -91,9 +131,8 @@ void describe('PortAllocator', () => {
     await block(41043); // RTCP of the second pair
     const allocator = new PortAllocator({ min: 41040, max: 41047, bindAddress: HOST });
     const a = await take(allocator);
-    assert.equal(a.rtpPort, 41044);
     const b = await take(allocator);
-    assert.equal(b.rtpPort, 41046);
+    assert.deepEqual([a.rtpPort, b.rtpPort].sort(), [41044, 41046]);
     await assert.rejects(allocator.allocate(), (err: unknown) => {
       assert.ok(isExhausted(err));
       assert.match((err as Error).message, /2 held by other processes/);

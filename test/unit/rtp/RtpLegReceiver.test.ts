@@ -36,6 +36,9 @@ async function harness(spec: CodecSpec = PCMU, extra: { reorderDepth?: number; i
     decoder: createDecoder(spec),
     metrics,
     idleFlushMs: 0,
+    // Latching on the first packet: these tests are about decoding, the jitter buffer and RTCP
+    // (probation, takeover and expected sources: RtpSourceLatching.test.ts).
+    probationPackets: 1,
     ...extra,
   });
   const h: Harness = { receiver, lease, metrics, audio: [], byes: [], activity: { count: 0 } };
@@ -230,7 +233,12 @@ void describe('RtpLegReceiver', () => {
       await send(intruder, rtp({ seq: seq + 1, ssrc: 0xdeadbeef, payload: tone(0x00) }), port);
     }
     await waitFor('20 frames', () => h.audio.length === 20);
-    await waitFor('20 foreign drops', () => h.receiver.stats.droppedByReason.foreign_source === 20);
+    // An intruder's packet is held (it might start a takeover) until the latched source speaks again.
+    await waitFor('19 foreign drops', () => h.receiver.stats.droppedByReason.foreign_source === 19);
+    assert.equal(h.receiver.stats.packetsOnProbation, 1, 'the last intruder packet, sent after the last real one');
+    await h.receiver.close();
+    assert.equal(h.receiver.stats.droppedByReason.foreign_source, 20, 'given up when the leg ends');
+    assert.equal(h.receiver.stats.packetsOnProbation, 0);
     assert.deepEqual(
       h.audio.map((f) => f.pcm[0]),
       Array.from({ length: 20 }, (_, seq) => createDecoder(PCMU).decode(Uint8Array.of(0x80 + (seq % 8)))[0]),
@@ -362,18 +370,23 @@ void describe('RtpLegReceiver', () => {
   });
 
   // 127.0.0.0/8 is all loopback on Linux, so 127.0.0.2 is a second local host.
-  void it('ignores a BYE from another address unless it names the latched SSRC', async () => {
+  void it('takes a BYE only from the latched address and port pair, whatever SSRC a forged one names', async () => {
     const h = await harness();
     const c = await client();
-    const other = await client('127.0.0.2');
+    const otherHost = await client('127.0.0.2');
+    const otherPort = await client();
     await send(c, rtp({ seq: 1, ssrc: 0xabc }), h.lease.rtpPort);
     await waitFor('latch', () => h.receiver.remote !== undefined);
-    await send(other, byeCompound(0x999), h.lease.rtcpPort);
-    await waitFor('foreign drop', () => h.receiver.stats.droppedByReason.foreign_source === 1);
+    await send(otherHost, byeCompound(0x999), h.lease.rtcpPort);
+    // The SSRC is in the clear in every RTP packet: naming it proves nothing.
+    await send(otherHost, byeCompound(0xabc), h.lease.rtcpPort);
+    await send(otherPort, byeCompound(0xabc), h.lease.rtcpPort); // the source's address, another port
+    await send(otherPort, byeCompound(0xabc), h.lease.rtpPort); // the same, muxed
+    await waitFor('4 foreign drops', () => h.receiver.stats.droppedByReason.foreign_source === 4);
     assert.equal(h.byes.length, 0);
-    await send(other, byeCompound(0xabc), h.lease.rtcpPort);
+    await send(c, byeCompound(0xabc), h.lease.rtcpPort);
     await waitFor('bye', () => h.byes.length === 1);
-    assert.equal(h.byes[0]?.from.address, '127.0.0.2');
+    assert.deepEqual(h.byes[0]?.from, { address: HOST, port: c.address().port });
   });
 
   void it('ignores a BYE before any RTP was latched', async () => {

@@ -22,7 +22,8 @@ after(async () => {
 async function receiver(spec: CodecSpec) {
   const lease = await allocator.allocate();
   const metrics = new GatewayMetrics({ defaultMetrics: false });
-  const r = new RtpLegReceiver({ leg: 'customer', sockets: lease, decoder: createDecoder(spec), metrics, idleFlushMs: 0 });
+  // Latching on the first packet: these tests are about DTMF (probation: RtpSourceLatching.test.ts).
+  const r = new RtpLegReceiver({ leg: 'customer', sockets: lease, decoder: createDecoder(spec), metrics, idleFlushMs: 0, probationPackets: 1 });
   const audio: RtpAudioFrame[] = [];
   const dtmf: TelephoneEventPress[] = [];
   r.on('audio', (f) => audio.push(f));

@@ -16,6 +16,7 @@ import type { ListCallsRequest as _speechgateway_v1_ListCallsRequest, ListCallsR
 import type { ListCallsResponse as _speechgateway_v1_ListCallsResponse, ListCallsResponse__Output as _speechgateway_v1_ListCallsResponse__Output } from './speechgateway/v1/ListCallsResponse.js';
 import type { PushTranscriptRequest as _speechgateway_v1_PushTranscriptRequest, PushTranscriptRequest__Output as _speechgateway_v1_PushTranscriptRequest__Output } from './speechgateway/v1/PushTranscriptRequest.js';
 import type { PushTranscriptResponse as _speechgateway_v1_PushTranscriptResponse, PushTranscriptResponse__Output as _speechgateway_v1_PushTranscriptResponse__Output } from './speechgateway/v1/PushTranscriptResponse.js';
+import type { RtpSource as _speechgateway_v1_RtpSource, RtpSource__Output as _speechgateway_v1_RtpSource__Output } from './speechgateway/v1/RtpSource.js';
 import type { SetRecognitionPausedRequest as _speechgateway_v1_SetRecognitionPausedRequest, SetRecognitionPausedRequest__Output as _speechgateway_v1_SetRecognitionPausedRequest__Output } from './speechgateway/v1/SetRecognitionPausedRequest.js';
 import type { SetRecognitionPausedResponse as _speechgateway_v1_SetRecognitionPausedResponse, SetRecognitionPausedResponse__Output as _speechgateway_v1_SetRecognitionPausedResponse__Output } from './speechgateway/v1/SetRecognitionPausedResponse.js';
 import type { StartCallRequest as _speechgateway_v1_StartCallRequest, StartCallRequest__Output as _speechgateway_v1_StartCallRequest__Output } from './speechgateway/v1/StartCallRequest.js';
@@ -53,6 +54,7 @@ export interface ProtoGrpcType {
       ListCallsResponse: MessageTypeDefinition<_speechgateway_v1_ListCallsResponse, _speechgateway_v1_ListCallsResponse__Output>
       PushTranscriptRequest: MessageTypeDefinition<_speechgateway_v1_PushTranscriptRequest, _speechgateway_v1_PushTranscriptRequest__Output>
       PushTranscriptResponse: MessageTypeDefinition<_speechgateway_v1_PushTranscriptResponse, _speechgateway_v1_PushTranscriptResponse__Output>
+      RtpSource: MessageTypeDefinition<_speechgateway_v1_RtpSource, _speechgateway_v1_RtpSource__Output>
       SetRecognitionPausedRequest: MessageTypeDefinition<_speechgateway_v1_SetRecognitionPausedRequest, _speechgateway_v1_SetRecognitionPausedRequest__Output>
       SetRecognitionPausedResponse: MessageTypeDefinition<_speechgateway_v1_SetRecognitionPausedResponse, _speechgateway_v1_SetRecognitionPausedResponse__Output>
       StartCallRequest: MessageTypeDefinition<_speechgateway_v1_StartCallRequest, _speechgateway_v1_StartCallRequest__Output>

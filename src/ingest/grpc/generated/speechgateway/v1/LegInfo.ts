@@ -12,7 +12,8 @@ export interface LegInfo {
   'host'?: (string);
   'rtp_port'?: (number);
   /**
-   * "ip:port" of the latched RTP source, empty until the first packet.
+   * "ip:port" of the latched RTP source, empty until one passed probation
+   * (docs/integrations/rtp.md#source-latching); the new one after a takeover.
    */
   'remote'?: (string);
   'packets_received'?: (number | string | Long);
@@ -28,7 +29,8 @@ export interface LegInfo__Output {
   'host': (string);
   'rtp_port': (number);
   /**
-   * "ip:port" of the latched RTP source, empty until the first packet.
+   * "ip:port" of the latched RTP source, empty until one passed probation
+   * (docs/integrations/rtp.md#source-latching); the new one after a takeover.
    */
   'remote': (string);
   'packets_received': (number);
