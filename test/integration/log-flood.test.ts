@@ -136,7 +136,12 @@ describe('log lines a client can repeat at will (real gateway process)', () => {
     const port = await startRtpCall('ssrc-flood');
     const sender = await udpSocket();
     const silence = new Uint8Array(160).fill(0xff);
-    for (let i = 0; i < 1000; i++) {
+    // A steady start latches the leg to this socket (docs/integrations/rtp.md#source-latching); then every packet a new SSRC.
+    for (let i = 0; i < 10; i++) {
+      sender.send(rtp(0, i, i * 160, 0x0fff, silence), port, '127.0.0.1');
+      await sleep(20);
+    }
+    for (let i = 10; i < 1010; i++) {
       sender.send(rtp(0, i, i * 160, 0x1000 + i, silence), port, '127.0.0.1');
       if (i % 50 === 49) await sleep(5);
     }
