@@ -18,6 +18,7 @@ import type { StreamAudioResponse__Output } from '../../src/ingest/grpc/generate
 import { loadGatewayProto } from '../../src/ingest/grpc/protoPackage.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { type Rand, flipBits, pick, prng, randomBytes } from '../helpers/prng.js';
+import { DTMF_PRESSES_PER_SECOND, DtmfRateLimit } from '../../src/calls/DtmfRateLimit.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed_9c);
 const TARGET_INPUTS = Number(process.env['FUZZ_INPUTS'] ?? 100_000);
@@ -196,14 +197,31 @@ async function streamingWorker(seed: number, deadline: number, stats: Stats, don
     stats.sent++;
     stats.streams++;
     const seq = { next: 1, dtmf: 0 };
+    // Presses the gateway will echo: a leg publishes at most DTMF_PRESSES_PER_SECOND (bursts of
+    // DTMF_BURST) and drops the rest (docs/events.md), so the flow control counts what that bound lets through.
+    const bound = new DtmfRateLimit();
+    let echoed = 0;
+    const pressed = (before: number): void => {
+      if (seq.dtmf > before && bound.admit(Date.now())) echoed++;
+    };
+    let lastBurst = 0;
     for (let burst = 0; burst < 400 && !ended && Date.now() < deadline; burst++) {
-      for (let i = 0; i < 50; i++) stream.write(streamingInput(rand, seq, 3000));
+      // One burst per press the bound lets through a second: the echoes stay a measure of the server's progress.
+      const due = lastBurst + 1000 / DTMF_PRESSES_PER_SECOND - Date.now();
+      if (due > 0) await sleep(due);
+      lastBurst = Date.now();
+      for (let i = 0; i < 50; i++) {
+        const before = seq.dtmf;
+        stream.write(streamingInput(rand, seq, 3000));
+        pressed(before);
+      }
       stream.write(serialize({ dtmf: { role: 'LEG_ROLE_CUSTOMER', digit: '#' } }));
       seq.dtmf++;
+      pressed(seq.dtmf - 1);
       stats.sent += 51;
-      // Flow control: at most two bursts ahead of the server (each burst ends with a press that comes back as an event),
+      // Flow control: at most 30 echoes behind the server (each burst ends with a press that comes back as an event),
       // so that the rest of a stream the server ends is not wasted.
-      const ahead = seq.dtmf;
+      const ahead = echoed;
       const waitUntil = Date.now() + 200;
       while (!ended && dtmfEvents < ahead - 30 && Date.now() < waitUntil) await Promise.race([new Promise<void>((r) => (progress = r)), sleep(20)]);
       if (burst % 20 === 0 && (await done())) break;
@@ -266,8 +284,9 @@ test(`StreamAudio fuzz: ${TARGET_INPUTS} inputs (seed ${SEED}) beside a well-for
   const reasons = ['invalid_argument', 'oversize', 'overloaded', 'call_exists', 'sequence_late', 'sequence_gap', 'no_start', 'internal'];
   const counts = Object.fromEntries(await Promise.all(reasons.map(async (r) => [r, await metricValue(gw.metrics, 'sgw_stream_audio_errors_total', { reason: r })] as const)));
   const calls = await metricValue(gw.metrics, 'sgw_calls_started_total', { language: 'en-US' });
+  const dtmfDropped = await metricValue(gw.metrics, 'sgw_dtmf_dropped_total');
   console.log(
-    `stream-audio fuzz: seed ${SEED}, ${inputs} inputs handled (${stats.sent} sent) on ${stats.streams} streams in ${elapsed} ms; ${stats.undecodable} undecodable; ${calls} calls started; statuses ${JSON.stringify(Object.fromEntries(stats.codes))}; errors ${JSON.stringify(counts)}`,
+    `stream-audio fuzz: seed ${SEED}, ${inputs} inputs handled (${stats.sent} sent) on ${stats.streams} streams in ${elapsed} ms; ${stats.undecodable} undecodable; ${calls} calls started; ${dtmfDropped} DTMF presses over the bound dropped; statuses ${JSON.stringify(Object.fromEntries(stats.codes))}; errors ${JSON.stringify(counts)}`,
   );
 
   assert.ok(inputs >= TARGET_INPUTS, `only ${inputs} inputs handled in ${BUDGET_MS} ms`);

@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { CallControl } from '../../src/ingest/grpc/client.js';
 import { hsToken, TEST_SECRET } from '../helpers/auth.js';
+import { grpcAnswer } from '../helpers/grpc.js';
 import { EventRecorder, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
@@ -58,15 +58,6 @@ function diffCounters(before: string, after: string): string {
   return [...values(after)].filter(([k, v]) => v !== (was.get(k) ?? 0)).map(([k, v]) => `${k} +${v - (was.get(k) ?? 0)}`).join('\n');
 }
 
-async function grpcAnswer(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'OK';
-  } catch (err) {
-    const e = err as grpc.ServiceError;
-    return `${grpc.status[e.code]}: ${e.details}`;
-  }
-}
 
 /** The status of a WebSocket upgrade (101 when it opens) and, if open, the events a `since=0` replay brings before the first heartbeat. */
 async function subscribe(path: string): Promise<string> {

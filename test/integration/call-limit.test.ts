@@ -16,6 +16,7 @@ import { WebSocket } from 'ws';
 import { CallControl } from '../../src/ingest/grpc/client.js';
 import type { StreamAudioResponse__Output } from '../../src/ingest/grpc/generated/speechgateway/v1/StreamAudioResponse.js';
 import { hsToken, TEST_SECRET } from '../helpers/auth.js';
+import { grpcAnswer } from '../helpers/grpc.js';
 import { AudioHookClient } from '../helpers/clients/audiohook.js';
 import { AudioSocketClient } from '../helpers/clients/audiosocket.js';
 import { TwilioStreamClient } from '../helpers/clients/twilio.js';
@@ -34,15 +35,6 @@ after(async () => {
 
 const LIMIT_MESSAGE = /too many calls: credential \S+ has \d+ active, the limit set by MAX_CALLS_PER_CREDENTIAL/;
 
-async function answer(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'OK';
-  } catch (err) {
-    const e = err as grpc.ServiceError;
-    return `${grpc.status[e.code]}: ${e.details}`;
-  }
-}
 
 const transcriptsOnly = (callId: string) => ({ call_id: callId, agent_id: 'a', queue: 'q', language: 'en-US', transcripts_only: true, legs: [{ role: 'LEG_ROLE_CUSTOMER' as const }] });
 
@@ -55,7 +47,7 @@ describe('calls per credential', { timeout: 120_000 }, () => {
     try {
       const answers: string[] = [];
       for (let batch = 0; batch < 12; batch++) {
-        answers.push(...(await Promise.all(Array.from({ length: 100 }, (_, i) => answer(flooder.startCall(transcriptsOnly(`flood-${batch * 100 + i}`)))))));
+        answers.push(...(await Promise.all(Array.from({ length: 100 }, (_, i) => grpcAnswer(flooder.startCall(transcriptsOnly(`flood-${batch * 100 + i}`)))))));
       }
       const refused = answers.filter((a) => a !== 'OK');
       assert.equal(answers.length - refused.length, 1000, 'accepted');
@@ -63,11 +55,11 @@ describe('calls per credential', { timeout: 120_000 }, () => {
       for (const r of refused) assert.match(r, /^RESOURCE_EXHAUSTED: too many calls: credential sub:pbx-flood has 1000 active, the limit set by MAX_CALLS_PER_CREDENTIAL$/);
       assert.equal(await metricValue(gw.metrics, 'sgw_calls_over_credential_limit_total'), 200);
       assert.equal(await metricValue(gw.metrics, 'sgw_grpc_requests_total', { method: 'StartCall', code: 'RESOURCE_EXHAUSTED' }), 200);
-      assert.equal(await answer(other.startCall(transcriptsOnly('other-1'))), 'OK', 'another credential is not held back');
+      assert.equal(await grpcAnswer(other.startCall(transcriptsOnly('other-1'))), 'OK', 'another credential is not held back');
 
-      assert.equal(await answer(flooder.startCall(transcriptsOnly('flood-again'))), answers.at(-1));
+      assert.equal(await grpcAnswer(flooder.startCall(transcriptsOnly('flood-again'))), answers.at(-1));
       await flooder.endCall('flood-0');
-      assert.equal(await answer(flooder.startCall(transcriptsOnly('flood-again'))), 'OK', 'the ended call freed its slot');
+      assert.equal(await grpcAnswer(flooder.startCall(transcriptsOnly('flood-again'))), 'OK', 'the ended call freed its slot');
       t.diagnostic(`1200 StartCalls from one pbx token: ${answers.length - refused.length} accepted, ${refused.length} RESOURCE_EXHAUSTED`);
     } finally {
       flooder.close();
@@ -96,7 +88,7 @@ describe('calls per credential', { timeout: 120_000 }, () => {
     const opened: { close(): void }[] = [];
     try {
       // gRPC: one StartCall and one StreamAudio hold both slots; a second StreamAudio is refused.
-      assert.equal(await answer(pbx.startCall(transcriptsOnly('paths-1'))), 'OK');
+      assert.equal(await grpcAnswer(pbx.startCall(transcriptsOnly('paths-1'))), 'OK');
       const streamAudio = (callId: string): Promise<{ first: string; status: grpc.StatusObject }> => {
         const stream = pbx.streamAudio();
         opened.push({ close: () => stream.cancel() });

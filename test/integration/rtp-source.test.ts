@@ -14,12 +14,12 @@ import { ByePacket, CompoundPacket, RtpPacket } from 'rtp.js/packets';
 import { loadConfig } from '../../src/config.js';
 import type { LegSpec } from '../../src/ingest/grpc/generated/speechgateway/v1/LegSpec.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { udpPeers } from '../helpers/udp.js';
 
 // This file owns ports 47500-47529.
 const HOST = '127.0.0.1';
 let gw: TestGateway;
 let events: EventRecorder;
-const sockets: dgram.Socket[] = [];
 
 before(async () => {
   gw = await startTestGateway({ rtpPortMin: 47500, rtpPortMax: 47519, asr: 'none', rtpTimeoutMs: 5000 });
@@ -29,22 +29,10 @@ before(async () => {
 after(async () => {
   events.close();
   await gw.close();
-  for (const s of sockets.splice(0)) s.close();
+  closeAll();
 });
 
-async function socket(address = HOST): Promise<dgram.Socket> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, address, () => resolve());
-  });
-  sockets.push(s);
-  return s;
-}
-
-function send(from: dgram.Socket, data: Uint8Array, port: number): Promise<void> {
-  return new Promise((resolve, reject) => from.send(data, port, HOST, (err) => (err ? reject(err) : resolve())));
-}
+const { socket, send, closeAll } = udpPeers(HOST);
 
 interface Stream {
   ssrc: number;

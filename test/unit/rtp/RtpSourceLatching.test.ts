@@ -17,6 +17,7 @@ import { PortAllocator, type PortLease } from '../../../src/ingest/rtp/PortAlloc
 import { RtpLegReceiver, type RemoteAddress, type RtpAudioFrame, type RtpLegReceiverOptions } from '../../../src/ingest/rtp/RtpLegReceiver.js';
 import { PROBATION_PACKETS } from '../../../src/ingest/rtp/SourceLatch.js';
 import { metricValue } from '../../helpers/metrics.js';
+import { udpPeers } from '../../helpers/udp.js';
 
 // This file owns ports 47400-47499.
 const HOST = '127.0.0.1';
@@ -33,14 +34,13 @@ interface Harness {
 }
 
 const open: Harness[] = [];
-const sockets: dgram.Socket[] = [];
 
 afterEach(async () => {
   for (const h of open.splice(0)) {
     await h.receiver.close();
     await h.lease.release();
   }
-  for (const s of sockets.splice(0)) s.close();
+  closeAll();
 });
 
 async function harness(options: Partial<Pick<RtpLegReceiverOptions, 'sourcePolicy' | 'expectedSource'>> = {}): Promise<Harness> {
@@ -55,19 +55,7 @@ async function harness(options: Partial<Pick<RtpLegReceiverOptions, 'sourcePolic
   return h;
 }
 
-async function socket(address = HOST): Promise<dgram.Socket> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, address, () => resolve());
-  });
-  sockets.push(s);
-  return s;
-}
-
-function send(from: dgram.Socket, data: Uint8Array, port: number): Promise<void> {
-  return new Promise((resolve, reject) => from.send(data, port, HOST, (err) => (err ? reject(err) : resolve())));
-}
+const { socket, send, closeAll } = udpPeers(HOST);
 
 function remoteOf(s: dgram.Socket): RemoteAddress {
   const { address, port } = s.address();
