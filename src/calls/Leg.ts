@@ -73,7 +73,7 @@ export class Leg extends EventEmitter<LegEvents> {
     this.role = options.role;
     options.media.on('audio', (frame) => this.onAudio(frame));
     options.media.on('dtmf', (press) => this.onDtmf(press));
-    options.media.on('skip', (ms, reason) => this.onSkip(ms, reason));
+    options.media.on('skipTime', (ms, reason) => this.onSkipTime(ms, reason));
     options.media.once('bye', () => this.emit('bye'));
     const { speech } = options;
     speech?.onSpot((hit) => {
@@ -181,7 +181,7 @@ export class Leg extends EventEmitter<LegEvents> {
    * is not audio to recognise (nor a backlog to drop). With a `reason` the
    * span is marked with a `transcript.gap`; a pause is marked by resume().
    */
-  private onSkip(ms: number, reason: SkippedTimeReason | undefined): void {
+  private onSkipTime(ms: number, reason: SkippedTimeReason | undefined): void {
     if (this.closed || !(ms > 0)) return;
     this.audioOffsetMs ??= Math.max(0, Date.now() - ms - this.options.callStartedAt);
     const startMs = this.callTimeMs;

@@ -32,7 +32,7 @@ export interface LegMediaEvents {
    * audio it discarded): time on the call timeline, not silence to
    * recognise. With a reason the span is marked as a `transcript.gap`.
    */
-  skip: [ms: number, reason: SkippedTimeReason | undefined];
+  skipTime: [ms: number, reason: SkippedTimeReason | undefined];
   /** The far end hung up this leg (RTCP BYE, a protocol's close or hangup). */
   bye: [];
 }

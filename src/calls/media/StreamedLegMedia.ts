@@ -56,11 +56,11 @@ export class StreamedLegMedia extends EventEmitter<LegMediaEvents> implements Le
    * without that much silence for the recogniser. After the audio written
    * so far. Ignored after close.
    */
-  skip(ms: number, reason?: SkippedTimeReason): void {
+  skipTime(ms: number, reason?: SkippedTimeReason): void {
     if (this.closed || !(ms > 0)) return;
     this.coalescer?.pcm.flush();
     this.lastAt = this.now();
-    this.emit('skip', ms, reason);
+    this.emit('skipTime', ms, reason);
   }
 
   dtmf(digit: string, durationMs?: number): void {

@@ -167,7 +167,7 @@ export class AudioHookSession {
         this.checkDiscarded(discardedMs);
         if (state === 'paused') {
           // Genesys sends no audio while paused: the paused span is time on the leg's clock, not silence to recognise.
-          this.skip(discardedMs);
+          this.skipTime(discardedMs);
           this.state = 'active';
           if (this.callId !== undefined) this.tryCall(() => this.options.calls.resume(this.callId as string));
         }
@@ -178,7 +178,7 @@ export class AudioHookSession {
         const { discardedMs } = parseDiscarded('discarded', message.parameters);
         this.checkDiscarded(discardedMs);
         if (discardedMs <= MAX_CONCEALED_MS) this.conceal(discardedMs);
-        else this.skip(discardedMs, 'discarded');
+        else this.skipTime(discardedMs, 'discarded');
         return;
       }
       case 'update': {
@@ -305,9 +305,9 @@ export class AudioHookSession {
   }
 
   /** Moves every leg's clock on by `ms` without audio: a pause's span, or audio Genesys discarded (marked as a gap). */
-  private skip(ms: number, reason?: 'discarded'): void {
+  private skipTime(ms: number, reason?: 'discarded'): void {
     if (this.legs === undefined || ms <= 0) return;
-    for (const leg of this.legs.values()) leg.skip(ms, reason);
+    for (const leg of this.legs.values()) leg.skipTime(ms, reason);
   }
 
   private close(): void {

@@ -163,7 +163,7 @@ export class TwilioStreamSession {
     if (timestampMs > this.now() - this.startedAt + CLOCK_SLACK_MS) throw new TwilioProtocolError(TwilioCloseCodes.POLICY_VIOLATION, 'bad-timestamp', `media.timestamp ${timestampMs} is ahead of the stream's duration`);
     const samples = Math.round((gapMs * 8000) / 1000);
     this.written[track] += samples;
-    leg.skip((samples * 1000) / 8000);
+    leg.skipTime((samples * 1000) / 8000);
   }
 
   private begin(start: StartMessage): void {
