@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status, type ServiceError } from '@grpc/grpc-js';
@@ -32,7 +31,7 @@ after(async () => {
   closeAll();
 });
 
-const { socket, send, closeAll } = udpPeers(HOST);
+const { socket, send, pace, closeAll } = udpPeers(HOST);
 
 interface Stream {
   ssrc: number;
@@ -54,15 +53,7 @@ function rtp(stream: Stream): Uint8Array {
 }
 
 /** A PBX's 20 ms PCMU packets from `from`. */
-async function play(from: dgram.Socket, port: number, stream: Stream, count: number): Promise<number> {
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const wait = start + i * 20 - performance.now();
-    if (wait > 0) await sleep(wait);
-    await send(from, rtp(stream), port);
-  }
-  return count;
-}
+const play = (from: dgram.Socket, port: number, stream: Stream, count: number): Promise<number> => pace(from, port, count, () => rtp(stream));
 
 function bye(ssrc: number): Uint8Array {
   const b = new ByePacket();

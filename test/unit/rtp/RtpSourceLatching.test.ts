@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { performance } from 'node:perf_hooks';
 import { ByePacket, CompoundPacket, RtpPacket } from 'rtp.js/packets';
 import { createDecoder, type CodecSpec } from '../../../src/audio/codecs/index.js';
 import { GatewayMetrics } from '../../../src/metrics.js';
@@ -55,7 +54,7 @@ async function harness(options: Partial<Pick<RtpLegReceiverOptions, 'sourcePolic
   return h;
 }
 
-const { socket, send, closeAll } = udpPeers(HOST);
+const { socket, send, pace, closeAll } = udpPeers(HOST);
 
 function remoteOf(s: dgram.Socket): RemoteAddress {
   const { address, port } = s.address();
@@ -84,15 +83,7 @@ function packet(stream: Stream, code = 0x80): Uint8Array {
 }
 
 /** Sends `count` packets of the stream from `from`, paced at 20 ms as a PBX does. */
-async function play(from: dgram.Socket, port: number, stream: Stream, count: number): Promise<number> {
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const wait = start + i * 20 - performance.now();
-    if (wait > 0) await sleep(wait);
-    await send(from, packet(stream), port);
-  }
-  return count;
-}
+const play = (from: dgram.Socket, port: number, stream: Stream, count: number): Promise<number> => pace(from, port, count, () => packet(stream));
 
 /** Back to back, as a forger would. */
 async function burst(from: dgram.Socket, port: number, stream: Stream, count: number): Promise<void> {
