@@ -117,11 +117,6 @@ export class EventHub {
     return this.entries().map((e) => e.event);
   }
 
-  /** Retained events with their scope, oldest first. */
-  recentEntries(): HistoryEntry[] {
-    return this.entries();
-  }
-
   /**
    * Retained events after `since` (a `since=` value as the client sent it),
    * oldest first. A cursor of this run gets exactly the events after it when

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub, HistoryEntry } from './EventHub.js';
 import { isEventType, type GatewayEvent } from './events.js';
+import { closeReason } from '../websocketCloseReason.js';
 
 export const EVENTS_PATH = '/v1/events';
 
@@ -400,12 +401,3 @@ function parseClientMessage(data: RawData): { readonly token: string | undefined
   return { token };
 }
 
-/**
- * RFC 6455 §5.5: a close reason is at most 123 bytes of UTF-8 (`ws` throws on a longer one).
- * The same as AudioHook's and Twilio's truncateReason; push/ does not depend on ingest/.
- */
-function closeReason(text: string): string {
-  let reason = text.slice(0, 123);
-  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
-  return reason;
-}

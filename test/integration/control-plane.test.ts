@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { StartCallRequest } from '../../src/ingest/grpc/generated/speechgateway/v1/StartCallRequest.js';
 import { RtpSender } from '../../src/ingest/rtp/RtpSender.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { rejection } from '../helpers/grpc.js';
 
 let gw: TestGateway;
 let events: EventRecorder;
@@ -36,15 +37,6 @@ const pcmuCall = (callId: string, overrides: Partial<StartCallRequest> = {}): St
   ],
   ...overrides,
 });
-
-async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  assert.fail('expected the request to be refused');
-}
 
 describe('control plane', () => {
   test('bad requests get INVALID_ARGUMENT naming the field', async () => {

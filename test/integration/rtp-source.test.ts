@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { ByePacket, CompoundPacket, RtpPacket } from 'rtp.js/packets';
 import { loadConfig } from '../../src/config.js';
 import type { LegSpec } from '../../src/ingest/grpc/generated/speechgateway/v1/LegSpec.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { udpPeers } from '../helpers/udp.js';
+import { rejection } from '../helpers/grpc.js';
 
 // This file owns ports 47500-47529.
 const HOST = '127.0.0.1';
@@ -63,15 +64,6 @@ function bye(ssrc: number): Uint8Array {
   c.setPackets([b]);
   const v = c.getView();
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  assert.fail('expected the request to be refused');
 }
 
 async function customerLeg(g: TestGateway, callId: string) {

@@ -9,6 +9,7 @@ import type { LogLimiter, RepeatedLogReason } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import type { LegRole } from '../../../push/events.js';
 import { decodeAudioFrame } from './audioFrame.js';
+import { closeReason } from '../../../websocketCloseReason.js';
 import {
   AudioHookProtocolError,
   NULL_UUID,
@@ -340,7 +341,7 @@ export class AudioHookSession {
   private armGrace(code: number, reason: string): void {
     clearTimeout(this.graceTimer);
     this.graceTimer = setTimeout(() => {
-      if (this.options.ws.readyState === WebSocket.OPEN) this.options.ws.close(code, truncateReason(reason));
+      if (this.options.ws.readyState === WebSocket.OPEN) this.options.ws.close(code, closeReason(reason));
     }, this.options.closeGraceMs);
     this.graceTimer.unref();
   }
@@ -392,9 +393,3 @@ function toBytes(data: RawData): Uint8Array {
   return data;
 }
 
-/** Close reasons are limited to 123 bytes (RFC 6455 §5.5). */
-export function truncateReason(reason: string): string {
-  let out = reason.slice(0, 123);
-  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
-  return out;
-}

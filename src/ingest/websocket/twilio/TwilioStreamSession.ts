@@ -10,6 +10,7 @@ import type { LogLimiter } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
 import type { LegRole } from '../../../push/events.js';
 import { TwilioCloseCodes, TwilioProtocolError, parseTwilioMessage, type StartMessage, type TwilioMessage, type TwilioTrack } from './protocol.js';
+import { closeReason } from '../../../websocketCloseReason.js';
 
 /** Messages held while the call starts (Twilio streams media right after `start`: ~2.5 s of two tracks). */
 const MAX_PENDING_MESSAGES = 256;
@@ -235,7 +236,7 @@ export class TwilioStreamSession {
     this.state = 'done';
     this.pending.length = 0;
     this.hangUp();
-    if (this.options.ws.readyState === WebSocket.OPEN) this.options.ws.close(err.code, truncateReason(err.message));
+    if (this.options.ws.readyState === WebSocket.OPEN) this.options.ws.close(err.code, closeReason(err.message));
   }
 
   private hangUp(): void {
@@ -266,9 +267,3 @@ function rawToString(data: RawData): string {
   return data.toString('utf8');
 }
 
-/** Close reasons are limited to 123 bytes (RFC 6455 §5.5). */
-function truncateReason(reason: string): string {
-  let out = reason.slice(0, 123);
-  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
-  return out;
-}
