@@ -4,7 +4,7 @@ import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub } from '../push/EventHub.js';
-import type { CallSummary, EntityValue, EscalationReason, LegRole, TranscriptGapEvent } from '../push/events.js';
+import type { CallSummary, EntityValue, EscalationReason, LegRole, TranscriptGapEvent } from '../events.js';
 import { VoiceActivity } from './conversation/VoiceActivity.js';
 import { extractEntities } from './entities/extract.js';
 import { EscalationTracker, type EscalationChange, type EscalationSignal } from './escalation/EscalationTracker.js';

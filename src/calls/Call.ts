@@ -6,7 +6,7 @@ import { GatewayError } from '../errors.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { EventHub } from '../push/EventHub.js';
-import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
+import type { CallEndReason, LegRole, PauseReason } from '../events.js';
 import type { Leg } from './Leg.js';
 import type { CallSnapshot } from './types.js';
 

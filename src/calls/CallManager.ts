@@ -17,7 +17,7 @@ import type { Logger } from '../logger.js';
 import type { LogLimiter } from '../LogLimiter.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub } from '../push/EventHub.js';
-import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
+import type { CallEndReason, LegRole, PauseReason } from '../events.js';
 import { Call } from './Call.js';
 import { Leg } from './Leg.js';
 import { SecurePausePolicy, type SecurePauseSequences } from './SecurePausePolicy.js';

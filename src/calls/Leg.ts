@@ -6,7 +6,7 @@ import type { CodecSpec } from '../audio/codecs/Codec.js';
 import { frameLevelDb } from '../audio/levels.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { LegRole, PauseReason } from '../push/events.js';
+import type { LegRole, PauseReason } from '../events.js';
 import { DTMF_BURST, DTMF_PRESSES_PER_SECOND, DtmfRateLimit } from './DtmfRateLimit.js';
 import type { DtmfPress, LegMedia, MediaFrame, SkippedTimeReason } from './media/LegMedia.js';
 import type { LegSnapshot } from './types.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { LegRole } from '../push/events.js';
+import type { LegRole } from '../events.js';
 
 /** DTMF sequences that start and stop a secure pause (config `SECURE_PAUSE_DTMF`, e.g. `*7,#`). */
 export interface SecurePauseSequences {

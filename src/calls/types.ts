@@ -2,7 +2,7 @@ import type { CodecSpec } from '../audio/codecs/Codec.js';
 import type { ExpectedSource } from '../ingest/rtp/SourceLatch.js';
 import type { Language } from '../language.js';
 import type { LegMediaSnapshot } from './media/LegMedia.js';
-import type { CallEndReason, LegRole, PauseReason } from '../push/events.js';
+import type { CallEndReason, LegRole, PauseReason } from '../events.js';
 
 export interface LegParams {
   readonly role: LegRole;

@@ -9,7 +9,7 @@ import { Gateway } from '../Gateway.js';
 import { CallControl } from '../ingest/grpc/client.js';
 import { RtpSender } from '../ingest/rtp/RtpSender.js';
 import type { Logger } from '../logger.js';
-import type { GatewayEvent } from '../push/events.js';
+import type { GatewayEvent } from '../events.js';
 import { renderCall, type Turn } from './speech.js';
 
 interface DemoCall {

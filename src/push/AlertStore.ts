@@ -3,7 +3,7 @@ import { canSee } from '../auth/scope.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub } from './EventHub.js';
-import type { AlertEvent } from './events.js';
+import type { AlertEvent } from '../events.js';
 
 /** An alert as GET /v1/alerts returns it: the `alert` event plus its acknowledgement. */
 export interface StoredAlert extends AlertEvent {

@@ -1,5 +1,5 @@
 import type { EventHub } from './EventHub.js';
-import type { EscalationEvent } from './events.js';
+import type { EscalationEvent } from '../events.js';
 
 /** What a supervisor wall shows of an active call beyond its snapshot. */
 export interface CallLiveState {

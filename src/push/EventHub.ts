@@ -1,7 +1,7 @@
 import type { CallOwner } from '../auth/Principal.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { formatCursor, newEpoch, parseCursor } from './EventCursor.js';
-import type { GatewayEvent, UnpublishedEvent } from './events.js';
+import type { GatewayEvent, UnpublishedEvent } from '../events.js';
 
 /** Delivered to listeners with the owner of the event's call (undefined when the hub never saw its call.started). */
 export type EventListener = (event: GatewayEvent, owner: CallOwner | undefined) => void;

@@ -8,7 +8,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { EventHub, HistoryEntry } from './EventHub.js';
-import { isEventType, type GatewayEvent } from './events.js';
+import { isEventType, type GatewayEvent } from '../events.js';
 import { closeReason } from '../websocketCloseReason.js';
 
 export const EVENTS_PATH = '/v1/events';

@@ -14,7 +14,7 @@ import { FLITE_VOICES, renderCall, type FliteVoice, type Turn } from '../../src/
 import { PACKAGE_ROOT } from '../../src/config.js';
 import type { Split } from './evalText.js';
 import { RtpSender } from '../../src/ingest/rtp/RtpSender.js';
-import type { CallSummary } from '../../src/push/events.js';
+import type { CallSummary } from '../../src/events.js';
 import { EventRecorder, startTestGateway } from '../helpers/gateway.js';
 
 export interface LabelledCall {

@@ -7,7 +7,7 @@ import { Gateway, type GatewayAddresses } from '../../src/Gateway.js';
 import { CallControl } from '../../src/ingest/grpc/client.js';
 import { createLogger } from '../../src/logger.js';
 import { GatewayMetrics } from '../../src/metrics.js';
-import type { GatewayEvent } from '../../src/push/events.js';
+import type { GatewayEvent } from '../../src/events.js';
 
 export interface TestGateway {
   readonly gateway: Gateway;

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { RtpSender } from '../../src/ingest/rtp/RtpSender.js';
-import { EVENT_TYPES } from '../../src/push/events.js';
+import { EVENT_TYPES } from '../../src/events.js';
 import { EventRecorder, startTestGateway, type ReceivedEvent, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;

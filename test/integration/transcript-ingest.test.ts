@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { WebSocket } from 'ws';
-import type { CallSummary } from '../../src/push/events.js';
+import type { CallSummary } from '../../src/events.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;

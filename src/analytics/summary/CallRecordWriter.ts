@@ -3,7 +3,7 @@ import path from 'node:path';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { GatewayMetrics } from '../../metrics.js';
-import type { CallSummary } from '../../push/events.js';
+import type { CallSummary } from '../../events.js';
 
 export interface CallRecordWriterOptions {
   /** JSON-lines file, appended to; its folder is created. */

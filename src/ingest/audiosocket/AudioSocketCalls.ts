@@ -3,7 +3,7 @@ import type { CallManager } from '../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../calls/media/StreamedLegMedia.js';
 import { GatewayError } from '../../errors.js';
 import type { Language } from '../../language.js';
-import type { LegRole } from '../../push/events.js';
+import type { LegRole } from '../../events.js';
 
 /** Who a connection's call belongs to when nothing else says so (options AUDIOSOCKET_*). */
 export interface AudioSocketCallDefaults {

@@ -10,7 +10,7 @@ import type { Logger } from '../../logger.js';
 import { peerAddress, type LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { EventHub } from '../../push/EventHub.js';
-import type { GatewayEvent, LegRole } from '../../push/events.js';
+import type { GatewayEvent, LegRole } from '../../events.js';
 import { toCallEvent } from './callEvent.js';
 import type { AudioChunk__Output } from './generated/speechgateway/v1/AudioChunk.js';
 import type { LegRole__Output } from './generated/speechgateway/v1/LegRole.js';

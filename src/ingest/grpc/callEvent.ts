@@ -1,5 +1,5 @@
 import { parseCursor } from '../../push/EventCursor.js';
-import type { GatewayEvent } from '../../push/events.js';
+import type { GatewayEvent } from '../../events.js';
 import type { CallEvent } from './generated/speechgateway/v1/CallEvent.js';
 
 /**

@@ -5,7 +5,7 @@ import type { CodecName } from '../../audio/codecs/Codec.js';
 import type { LegParams, StartCallParams } from '../../calls/types.js';
 import { invalidArgument } from '../../errors.js';
 import { LANGUAGES, isLanguage } from '../../language.js';
-import type { LegRole } from '../../push/events.js';
+import type { LegRole } from '../../events.js';
 import type { ExpectedSource } from '../rtp/SourceLatch.js';
 import type { RtpSource__Output } from './generated/speechgateway/v1/RtpSource.js';
 import type { StartCallRequest__Output } from './generated/speechgateway/v1/StartCallRequest.js';

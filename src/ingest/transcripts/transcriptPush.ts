@@ -1,6 +1,6 @@
 import type { RecognitionResult, WordTiming } from '../../asr/types.js';
 import { invalidArgument } from '../../errors.js';
-import type { LegRole } from '../../push/events.js';
+import type { LegRole } from '../../events.js';
 
 /** Limits of a pushed transcript, checked as received. */
 export const TRANSCRIPT_LIMITS = {

@@ -7,7 +7,7 @@ import { GatewayError, errorMessage, invalidArgument } from '../../errors.js';
 import { LANGUAGES, isLanguage } from '../../language.js';
 import type { Logger } from '../../logger.js';
 import type { GatewayMetrics } from '../../metrics.js';
-import type { LegRole } from '../../push/events.js';
+import type { LegRole } from '../../events.js';
 import { parseTranscriptPush } from '../transcripts/transcriptPush.js';
 
 export const TRANSCRIPTS_PATH = '/v1/transcripts';

@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { GatewayMetrics } from '../../../src/metrics.js';
 import { EventHub } from '../../../src/push/EventHub.js';
-import type { GatewayEvent } from '../../../src/push/events.js';
+import type { GatewayEvent } from '../../../src/events.js';
 
 const grammars = await GrammarSet.load(path.join(PACKAGE_ROOT, 'grammars'));
 

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { CallRecordWriter } from '../../../src/analytics/summary/CallRecordWriter.js';
 import { createLogger } from '../../../src/logger.js';
 import { GatewayMetrics } from '../../../src/metrics.js';
-import type { CallSummary } from '../../../src/push/events.js';
+import type { CallSummary } from '../../../src/events.js';
 import { metricValue } from '../../helpers/gateway.js';
 
 const record = (callId: string): CallSummary => ({

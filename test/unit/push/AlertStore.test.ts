@@ -5,7 +5,7 @@ import { GatewayMetrics } from '../../../src/metrics.js';
 import { AlertStore } from '../../../src/push/AlertStore.js';
 import { CallBoard } from '../../../src/push/CallBoard.js';
 import { EventHub } from '../../../src/push/EventHub.js';
-import type { GatewayEvent } from '../../../src/push/events.js';
+import type { GatewayEvent } from '../../../src/events.js';
 import { metricValue } from '../../helpers/gateway.js';
 
 const supervisor = (queues: string[]): Principal => ({ role: 'supervisor', subject: `sup-${queues.join('-')}`, agentId: undefined, queues });

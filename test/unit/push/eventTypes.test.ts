@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { PACKAGE_ROOT } from '../../../src/config.js';
-import { EVENT_TYPES, isEventType } from '../../../src/push/events.js';
+import { EVENT_TYPES, isEventType } from '../../../src/events.js';
 
 const eventsDoc = await readFile(path.join(PACKAGE_ROOT, 'docs', 'events.md'), 'utf8');
 const readme = await readFile(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');

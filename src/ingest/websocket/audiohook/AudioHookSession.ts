@@ -7,7 +7,7 @@ import { requestedLanguage, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { LogLimiter, RepeatedLogReason } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
-import type { LegRole } from '../../../push/events.js';
+import type { LegRole } from '../../../events.js';
 import { decodeAudioFrame } from './audioFrame.js';
 import { closeReason } from '../../../websocketCloseReason.js';
 import {

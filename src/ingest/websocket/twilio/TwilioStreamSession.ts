@@ -8,7 +8,7 @@ import { requestedLanguage, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { LogLimiter } from '../../../LogLimiter.js';
 import type { GatewayMetrics } from '../../../metrics.js';
-import type { LegRole } from '../../../push/events.js';
+import type { LegRole } from '../../../events.js';
 import { TwilioCloseCodes, TwilioProtocolError, parseTwilioMessage, type StartMessage, type TwilioMessage, type TwilioTrack } from './protocol.js';
 import { closeReason } from '../../../websocketCloseReason.js';
 

@@ -1,4 +1,4 @@
-import type { Language } from '../language.js';
+import type { Language } from './language.js';
 
 /** Leg roles of a call. The customer is the external party, the agent ours. */
 export type LegRole = 'customer' | 'agent';
@@ -46,16 +46,16 @@ export interface TranscriptEvent extends EventBase {
 }
 
 /**
- * Audio of a leg that was never transcribed (a recogniser worker died and was
- * replaced); the transcript has a hole between these times.
- */
-/**
  * Why a leg's recognition was suspended: `secure-pause` (card entry, PCI DSS:
  * nothing said is transcribed, DTMF digits are masked) or `paused` (the
  * platform paused the stream, e.g. AudioHook `pause`).
  */
 export type PauseReason = 'secure-pause' | 'paused';
 
+/**
+ * Audio of a leg that was never transcribed (a recogniser worker died and was
+ * replaced); the transcript has a hole between these times.
+ */
 export interface TranscriptGapEvent extends EventBase {
   readonly type: 'transcript.gap';
   readonly leg: LegRole;
