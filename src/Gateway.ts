@@ -127,6 +127,7 @@ export class Gateway {
       logger: logger.child({ component: 'grammars' }),
       watch: true,
       prepare: LANGUAGES,
+      classifiers: config.intentClassifier,
       ...(config.phoneticMatching ? { phonetic: phoneticLexicons({ 'en-US': DEBIAN_MODEL.dict }, logger.child({ component: 'phonetic' })) } : {}),
     });
     const grammars = this.grammars;

@@ -8,6 +8,7 @@ import { createLogger } from './logger.js';
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv[0]?.startsWith('-') ? ['serve', ...argv] : argv;
   if (command === 'models') return (await import('./asr/models/cli.js')).runModelsCommand(rest);
+  if (command === 'train-intents') return (await import('./analytics/classifier/trainCommand.js')).runTrainCommand(rest);
   if (command === 'token' && !rest.includes('--help')) return (await import('./auth/tokenCommand.js')).runTokenCommand(rest);
   if (rest.includes('--help') || rest.includes('-h') || command === 'help') {
     console.log(helpText());

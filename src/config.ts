@@ -76,6 +76,7 @@ export interface GatewayConfig {
   readonly asrAlternatives: number;
   /** Intent key phrases also matched by sound (phoneme distance) on final hypotheses. */
   readonly phoneticMatching: boolean;
+  readonly intentClassifier: boolean;
   /** Extra pocketsphinx flags as flag/value pairs (search pruning, docs/asr.md#speed). */
   readonly pocketsphinxArgs: readonly string[];
   /** The same for the telephone profile's (8 kHz) transcript decoders. */
@@ -167,6 +168,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'pocketsphinxVocabulary', flag: '--pocketsphinx-vocabulary', env: 'POCKETSPHINX_VOCABULARY', default: String(POCKETSPHINX_DEFAULT_VOCABULARY), description: "Words pocketsphinx transcript decoders search: the language model's N most probable (fewer: less memory and CPU per leg, rare words unheard; docs/asr.md#vocabulary); all: the whole model (72.5k words)" },
   { key: 'asrAlternatives', flag: '--asr-alternatives', env: 'ASR_ALTERNATIVES', default: '4', description: "Hypotheses after the best of each final (the recogniser's N-best list) also searched for intents, at a lower confidence; 0: the best only (docs/analytics.md#matching-that-survives-asr-errors)" },
   { key: 'phoneticMatching', flag: '--phonetic', env: 'PHONETIC_MATCHING', default: 'on', description: "on | off: intent key phrases also matched by sound (phonemes from the recogniser's dictionary, espeak-ng for nl-NL and other words) on final hypotheses" },
+  { key: 'intentClassifier', flag: '--intent-classifier', env: 'INTENT_CLASSIFIER', default: 'on', description: "on | off: a statistical classifier (grammars/<language>/classifier.json) also raises intents on the customer's final utterances that no grammar phrase matched" },
   { key: 'asrLegCost', flag: '--asr-leg-cost', env: 'ASR_LEG_COST', default: '0.2', description: 'Cores one leg is assumed to need until measured (its real-time factor)' },
   { key: 'grammarsDir', flag: '--grammars', env: 'GRAMMARS_DIR', default: path.join(PACKAGE_ROOT, 'grammars'), description: 'Directory with <language>/*.yaml intent grammars' },
   { key: 'redact', flag: '--redact', env: 'REDACT', default: PII_TYPES.join(','), description: 'PII redacted from transcripts, events and logs: a list of card, iban, bsn, phone, email, or none' },
@@ -298,6 +300,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     pocketsphinxVocabulary: str('pocketsphinxVocabulary') === 'all' ? undefined : int('pocketsphinxVocabulary', 1000, 1_000_000),
     asrAlternatives: int('asrAlternatives', 0, 20),
     phoneticMatching: onOff('phoneticMatching'),
+    intentClassifier: onOff('intentClassifier'),
     grammarsDir: path.resolve(str('grammarsDir')),
     redact: parseRedact(str('redact')),
     callRecordsFile: path.resolve(str('callRecordsFile')),
@@ -351,8 +354,9 @@ function parseRedact(value: string): ReadonlySet<PiiType> {
 export function helpText(): string {
   const rows = OPTIONS.map((o) => `  ${`${o.flag} <v>`.padEnd(22)} ${o.env.padEnd(18)} ${o.description} (default: ${o.default || 'unset'})`);
   return [
-    'Usage: speech-gateway [serve|demo|models|token] [options]   (models: list | download <name...> | verify <name...> [--cache DIR])',
-    '       speech-gateway token --role agent|supervisor|admin|pbx [--agent ID] [--queues a,b] [--sub NAME] [--ttl 8h] [options]', '', '  flag                   environment        meaning', ...rows].join('\n');
+    'Usage: speech-gateway [serve|demo|models|token|train-intents] [options]   (models: list | download <name...> | verify <name...> [--cache DIR])',
+    '       speech-gateway token --role agent|supervisor|admin|pbx [--agent ID] [--queues a,b] [--sub NAME] [--ttl 8h] [options]',
+    '       speech-gateway train-intents --corpus DIR [--language en-US|nl-NL] [--grammars DIR]   (writes <grammars>/<language>/classifier.json)', '', '  flag                   environment        meaning', ...rows].join('\n');
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], invalid: () => GatewayError): T {

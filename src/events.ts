@@ -116,9 +116,11 @@ export interface IntentEvent extends EventBase {
    * How the phrase was found in the transcript: `exact` words, `approximate`
    * (a misheard word tolerated), `phonetic` (the words sound like the phrase),
    * `alternative` (in a lower-ranked hypothesis of the recogniser's N-best
-   * list, rank in `alternative`). Spotter intents are `exact`.
+   * list, rank in `alternative`), `classifier` (no phrase matched: the intent
+   * classifier reads the whole final utterance as this intent; `confidence` is
+   * its probability, `text` the utterance). Spotter intents are `exact`.
    */
-  readonly evidence: 'exact' | 'approximate' | 'phonetic' | 'alternative';
+  readonly evidence: 'exact' | 'approximate' | 'phonetic' | 'alternative' | 'classifier';
   /** N-best rank of the hypothesis the phrase was found in; 0 the best. */
   readonly alternative: number;
   /** Slot values captured by the grammar phrase, e.g. `{ order_number: "4567" }`. */

@@ -9,6 +9,7 @@
  *   npm run eval -- --text         # text only (seconds)
  *   npm run eval -- --audio L16    # audio only, one codec (L16 or PCMU)
  *   npm run eval -- --phonetic off --alternatives 0   # without phonetic or N-best matching
+ *   npm run eval -- --classifier off                  # grammars only, no intent classifier
  *   npm run eval -- --gate test/eval/floors.json      # CI: fail below the recorded floors only
  *   npm run eval -- --summary                         # figures and confusion, no error list (CI)
  *
@@ -49,6 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
       text: { type: 'boolean', default: false },
       audio: { type: 'string' },
       phonetic: { type: 'string', default: 'on' },
+      classifier: { type: 'string', default: 'on' },
       alternatives: { type: 'string' },
       gate: { type: 'string' },
       summary: { type: 'boolean', default: false },
@@ -57,6 +59,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const floors = values.gate === undefined ? undefined : await readFloors(values.gate);
   if (values.phonetic !== 'on' && values.phonetic !== 'off') throw new Error('--phonetic must be on or off');
   const phonetic = values.phonetic === 'on';
+  if (values.classifier !== 'on' && values.classifier !== 'off') throw new Error('--classifier must be on or off');
+  const classifier = values.classifier === 'on';
   const alternatives = values.alternatives === undefined ? undefined : Number(values.alternatives);
   if (alternatives !== undefined && !(Number.isInteger(alternatives) && alternatives >= 0)) throw new Error('--alternatives must be a whole number');
   const split = values.split as Split;
@@ -76,7 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
   };
 
   if (audioOnly === undefined) {
-    const text = await evaluateText(path.join(PACKAGE_ROOT, 'grammars'), corpusDir(split), { phonetic });
+    const text = await evaluateText(path.join(PACKAGE_ROOT, 'grammars'), corpusDir(split), { phonetic, classifier });
     console.log(`== Text corpus, ${split} split (test/eval/corpus/${split}/) ==`);
     console.log(formatReport(text, showErrors));
     for (const language of LANGUAGES) {
@@ -88,7 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!values.text) {
     const calls = await readCalls(split);
     for (const codec of audioOnly === undefined ? CODECS : [audioOnly as Codec]) {
-      const profile: AudioProfile = { codec, phonetic, ...(alternatives === undefined ? {} : { alternatives }) };
+      const profile: AudioProfile = { codec, phonetic, classifier, ...(alternatives === undefined ? {} : { alternatives }) };
       console.log(`\n== Audio, ${split} split: ${calls.length} flite two-leg calls, RTP ${codec === 'L16' ? 'L16 16 kHz' : 'PCMU 8 kHz'}, real engine ==`);
       const started = Date.now();
       // Narrowband legs cost more (docs/asr.md): two calls at a time keeps admission control from refusing one.

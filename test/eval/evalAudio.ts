@@ -91,6 +91,8 @@ export interface AudioProfile {
   readonly narrowbandFill?: 'off' | number;
   /** Phonetic matching; default the gateway's (on). */
   readonly phonetic?: boolean;
+  /** The intent classifier; default the gateway's (on). */
+  readonly classifier?: boolean;
   /** N-best hypotheses searched; default the gateway's. */
   readonly alternatives?: number;
 }
@@ -111,6 +113,7 @@ export async function runAudioEval(calls: readonly LabelledCall[], concurrency =
       logLevel: process.env['LOG_LEVEL'] ?? 'silent',
       ...(profile.mode === undefined ? {} : { asrMode: profile.mode }),
       ...(profile.phonetic === undefined ? {} : { phoneticMatching: profile.phonetic }),
+      ...(profile.classifier === undefined ? {} : { intentClassifier: profile.classifier }),
       ...(profile.alternatives === undefined ? {} : { asrAlternatives: profile.alternatives }),
       asrNarrowbandFillDbfs: profile.narrowbandFill === undefined || profile.narrowbandFill === 'off' ? undefined : profile.narrowbandFill,
     },

@@ -14,8 +14,10 @@
  * intent fired on a partial that a later word negates counts as a false
  * positive.
  */
-import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { IntentClassifier } from '../../src/analytics/classifier/IntentClassifier.js';
+import { type CorpusItem, readCorpus } from '../../src/analytics/classifier/corpus.js';
 import { GrammarSet } from '../../src/analytics/grammar/GrammarSet.js';
 import { IntentMatcher, UtteranceIntentTracker } from '../../src/analytics/intents/IntentMatcher.js';
 import type { RecognitionResult } from '../../src/asr/types.js';
@@ -24,13 +26,6 @@ import { phoneticLexicons } from '../../src/analytics/phonetic/lexicons.js';
 import { DEBIAN_MODEL } from '../../src/asr/engines/pocketsphinx/paths.js';
 import { createLogger } from '../../src/logger.js';
 import { LANGUAGES, type Language } from '../../src/language.js';
-
-export interface CorpusItem {
-  readonly text: string;
-  readonly speaker: 'customer' | 'agent';
-  readonly expect: readonly string[];
-  readonly tags?: readonly string[];
-}
 
 export interface Score {
   tp: number;
@@ -74,46 +69,9 @@ export type Confusion = Record<string, Record<string, number>>;
 export const SPLITS = ['dev', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
 
+export { type CorpusItem, readCorpus };
+
 export const corpusDir = (split: Split): string => path.join(PACKAGE_ROOT, 'test', 'eval', 'corpus', split);
-
-/** Reads and checks `<dir>/<language>.jsonl` and `<dir>/<language>.<part>.jsonl`; none is an empty corpus. */
-export async function readCorpus(dir: string, language: Language): Promise<CorpusItem[]> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => n === `${language}.jsonl` || (n.startsWith(`${language}.`) && n.endsWith('.jsonl'))).sort();
-  } catch {
-    return [];
-  }
-  const items: CorpusItem[] = [];
-  for (const name of names) items.push(...parseCorpus(path.join(dir, name), await readFile(path.join(dir, name), 'utf8')));
-  return items;
-}
-
-function parseCorpus(file: string, text: string): CorpusItem[] {
-  const items: CorpusItem[] = [];
-  text.split('\n').forEach((line, index) => {
-    if (line.trim().length === 0) return;
-    const where = `${file}:${index + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-    const item = value as Partial<CorpusItem> | null;
-    if (
-      item === null ||
-      typeof item.text !== 'string' ||
-      (item.speaker !== 'customer' && item.speaker !== 'agent') ||
-      !Array.isArray(item.expect) ||
-      !item.expect.every((e) => typeof e === 'string')
-    ) {
-      throw new Error(`${where}: expected {"text": string, "speaker": "customer"|"agent", "expect": string[]}`);
-    }
-    items.push({ text: item.text, speaker: item.speaker, expect: item.expect, tags: Array.isArray(item.tags) ? item.tags : [] });
-  });
-  return items;
-}
 
 /** Feeds `text` word by word (partials) and then whole (final) through a tracker; the intents fired. */
 export function runUtterance(matcher: IntentMatcher, item: CorpusItem, utteranceId = 1): string[] {
@@ -148,6 +106,8 @@ function score(tp: number, fp: number, fn: number): Score {
 export interface TextEvalOptions {
   /** Key phrases also matched by sound, as the gateway does by default; default true. */
   readonly phonetic?: boolean;
+  /** The intent classifier of each language (`<grammarsDir>/<language>/classifier.json`), as the gateway does by default; default true. */
+  readonly classifier?: boolean;
 }
 
 export async function evaluateText(grammarsDir: string, dir: string, options: TextEvalOptions = {}): Promise<TextEvalResult> {
@@ -170,7 +130,9 @@ export async function evaluateText(grammarsDir: string, dir: string, options: Te
     const definitions = grammars.intents(language);
     const known = new Set(definitions.map((d) => d.id));
     const phonetic = options.phonetic === false ? undefined : lexicons(language);
-    const matcher = new IntentMatcher(definitions, { language, ...(phonetic === undefined ? {} : { phonetic }) });
+    const classifierFile = path.join(grammarsDir, language, 'classifier.json');
+    const classifier = options.classifier === false || !existsSync(classifierFile) ? undefined : await IntentClassifier.load(classifierFile);
+    const matcher = new IntentMatcher(definitions, { language, ...(phonetic === undefined ? {} : { phonetic }), ...(classifier === undefined ? {} : { classifier }) });
     const languageCounts = new Map<string, { tp: number; fp: number; fn: number }>();
     const languageCount = (key: string) => {
       let c = languageCounts.get(key);

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
-import type { Language } from '../../language.js';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { LANGUAGES, type Language } from '../../language.js';
 import type { Logger } from '../../logger.js';
 import { errorMessage } from '../../errors.js';
+import { IntentClassifier } from '../classifier/IntentClassifier.js';
 import { IntentMatcher, type Speaker } from '../intents/IntentMatcher.js';
 import type { PhoneticLexicon } from '../phonetic/PhoneticLexicon.js';
 import { compileSpotPhrases, type SpotPhrase } from './spotPhrases.js';
@@ -17,6 +20,11 @@ export interface GrammarStoreOptions {
   readonly debounceMs?: number;
   /** Pronunciations per language for matching key phrases by sound; absent: by spelling only. */
   readonly phonetic?: (language: Language) => PhoneticLexicon | undefined;
+  /**
+   * Read each language's intent classifier (`<dir>/<language>/classifier.json`,
+   * docs/analytics.md#classifier) at open; a language without one has grammars only. Default false.
+   */
+  readonly classifiers?: boolean;
   /**
    * Languages whose matcher and spot list are compiled when a set is loaded
    * (at open and at each reload) instead of on a call's first use. Compiling
@@ -55,6 +63,7 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
   /** Reloads run one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private classifiers = new Map<Language, IntentClassifier>();
 
   private constructor(
     readonly dir: string,
@@ -71,6 +80,7 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
   static async open(dir: string, options: GrammarStoreOptions): Promise<GrammarStore> {
     const sources = await GrammarSet.readSources(dir);
     const store = new GrammarStore(dir, options, GrammarSet.fromSources(sources), fingerprintOf(sources));
+    if (options.classifiers === true) await store.loadClassifiers();
     const started = performance.now();
     store.prepare();
     options.logger.info({ dir, intents: store.set.size, compiledMs: Math.round(performance.now() - started) }, 'grammars loaded');
@@ -105,7 +115,12 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
     let matcher = this.matchers.get(language);
     if (matcher === undefined) {
       const phonetic = this.options.phonetic?.(language);
-      matcher = new IntentMatcher(this.set.intents(language), { language, ...(phonetic === undefined ? {} : { phonetic }) });
+      const classifier = this.classifiers.get(language);
+      matcher = new IntentMatcher(this.set.intents(language), {
+        language,
+        ...(phonetic === undefined ? {} : { phonetic }),
+        ...(classifier === undefined ? {} : { classifier }),
+      });
       this.matchers.set(language, matcher);
     }
     return matcher;
@@ -155,6 +170,29 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
     logger.info({ dir: this.dir, intents: set.size, compiledMs: Math.round(performance.now() - started) }, 'grammars reloaded');
     this.emit('reloaded', set);
     return { ok: true, changed: true };
+  }
+
+  /** A bad model file rejects (start-up must fail); a missing one leaves the language to its grammars. */
+  private async loadClassifiers(): Promise<void> {
+    const { logger } = this.options;
+    for (const language of LANGUAGES) {
+      const file = path.join(this.dir, language, 'classifier.json');
+      try {
+        await access(file);
+      } catch {
+        logger.warn({ language, file }, 'no intent classifier for this language: intents come from the grammars only');
+        continue;
+      }
+      const classifier = await IntentClassifier.load(file);
+      const known = new Set(this.set.intents(language).map((i) => i.id));
+      const unknown = classifier.labels.filter((id) => !known.has(id));
+      // Its intents are raised through the grammar's definitions (kind, severity, prompt): one without is never raised.
+      if (unknown.length > 0) logger.warn({ language, file, unknown }, 'intent classifier knows intents the grammars lack; those are not raised');
+      this.classifiers.set(language, classifier);
+      logger.info({ language, file, intents: classifier.labels.length, threshold: classifier.threshold }, 'intent classifier loaded');
+    }
+    this.matchers = new Map();
+    this.prepare();
   }
 
   /** Compiles the `prepare` languages' matchers and spot lists for the current set. */

@@ -8,10 +8,11 @@ import { UtteranceContext, isClauseBoundary } from './negation.js';
 import { compileSpotPhrases } from '../grammar/spotPhrases.js';
 import { PhoneticMatcher } from '../phonetic/PhoneticMatcher.js';
 import type { PhoneticLexicon } from '../phonetic/PhoneticLexicon.js';
+import type { IntentClassifier } from '../classifier/IntentClassifier.js';
 
 export type Speaker = 'customer' | 'agent';
 
-export type MatchEvidence = 'exact' | 'approximate' | 'phonetic' | 'alternative';
+export type MatchEvidence = 'exact' | 'approximate' | 'phonetic' | 'alternative' | 'classifier';
 
 /** A transcript token with the time span of the recognised word it came from. */
 export interface TimedToken {
@@ -42,7 +43,9 @@ export interface IntentMatch {
    * How the phrase was found: `exact` words; `approximate`, a misheard word
    * tolerated (fuzzy.ts); `phonetic`, the words sound like the phrase
    * (PhoneticMatcher); `alternative`, in a lower-ranked hypothesis of the
-   * recogniser's N-best list (`alternative` is its rank).
+   * recogniser's N-best list (`alternative` is its rank); `classifier`, no
+   * phrase matched but the intent classifier reads the whole final utterance
+   * as this intent (its probability is the confidence).
    */
   readonly evidence: MatchEvidence;
   /** Rank in the recogniser's N-best list of the hypothesis the match was found in; 0 the best. */
@@ -66,6 +69,8 @@ export interface MatcherOptions {
   readonly phonetic?: PhoneticLexicon;
   /** Largest normalised phoneme distance of a phonetic match; default {@link DEFAULT_PHONETIC_THRESHOLD}. */
   readonly phoneticThreshold?: number;
+  /** Reads whole final customer utterances for intents no phrase matched (`classify`); none: grammars only. */
+  readonly classifier?: IntentClassifier;
 }
 
 /** Tuned on the dev split (docs/analytics.md#evaluation). */
@@ -225,6 +230,8 @@ export class IntentMatcher {
   private readonly minFuzzyConfidence: number;
   /** Key phrases matched by sound, and the intents each phrase belongs to. */
   private readonly phonetic: { readonly matcher: PhoneticMatcher; readonly owners: ReadonlyMap<string, ReadonlySet<string>> } | undefined;
+  private readonly classifier: IntentClassifier | undefined;
+  private readonly byId: ReadonlyMap<string, IntentDefinition>;
 
   constructor(
     readonly intents: readonly IntentDefinition[],
@@ -233,6 +240,8 @@ export class IntentMatcher {
     this.language = options.language ?? intents[0]?.language ?? 'en-US';
     this.fuzzyEnabled = options.fuzzy ?? true;
     this.minFuzzyConfidence = options.minFuzzyConfidence ?? 0.5;
+    this.classifier = options.classifier;
+    this.byId = new Map(intents.map((i) => [i.id, i]));
     const words = new Set<string>();
     // Exclusions match exactly: their words are not targets for approximate matching.
     const vetoWords = new Set<string>();
@@ -276,6 +285,40 @@ export class IntentMatcher {
     // By sound on finals only: partials are still changing, and a final follows each.
     if (this.phonetic === undefined || options.final === false || options.phonetic === false) return matches;
     return this.matchSounds(tokens, speaker, options, matches);
+  }
+
+  /**
+   * The intents the classifier reads in a final utterance of `speaker`, as
+   * matches spanning the utterance. Customers only: the models are trained on
+   * what customers say. An intent must exist in the grammars (its kind,
+   * severity and prompt come from there) and lie in its window; negation is
+   * in the model's features, as the labelled negative examples taught it.
+   */
+  classify(tokens: readonly TimedToken[], speaker: Speaker, options: MatchOptions = {}): IntentMatch[] {
+    const first = tokens[0];
+    const last = tokens[tokens.length - 1];
+    if (this.classifier === undefined || speaker !== 'customer' || first === undefined || last === undefined) return [];
+    const text = tokens.map((t) => t.text).join(' ');
+    const at = (options.callTimeOffsetMs ?? 0) + first.startMs;
+    const matches: IntentMatch[] = [];
+    for (const { intent: id, probability } of this.classifier.classify(text)) {
+      const intent = this.byId.get(id);
+      if (intent === undefined || intent.speaker === 'agent') continue;
+      if (intent.window !== undefined && (at < intent.window.afterMs || at >= intent.window.beforeMs)) continue;
+      matches.push({
+        intent,
+        text,
+        startMs: first.startMs,
+        endMs: last.endMs,
+        confidence: probability,
+        slots: {},
+        fuzzy: true,
+        evidence: 'classifier',
+        alternative: 0,
+        prompt: intent.prompt === undefined ? undefined : renderPrompt(intent.prompt, {}),
+      });
+    }
+    return matches;
   }
 
   /**
@@ -610,6 +653,14 @@ export class UtteranceIntentTracker {
         fresh.push({ ...m, fuzzy: true, evidence: 'alternative', alternative: rank, confidence: m.confidence * (1 - rank / (alternatives.length + 1)) });
       }
     });
+    if (result.final) {
+      // Last: a phrase match says more (slots, the words that carried it) than the classifier's reading of the whole utterance.
+      for (const m of matcher.classify(timedTokens(result), this.speaker, options)) {
+        if (this.fired.has(m.intent.id)) continue;
+        this.fired.add(m.intent.id);
+        fresh.push(m);
+      }
+    }
     return fresh;
   }
 }
