@@ -22,14 +22,20 @@ async function main(argv: string[]): Promise<number> {
         logger.info('SIGHUP: reloading grammars');
         void gateway.reloadGrammars();
       });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          logger.info({ signal }, 'shutting down');
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      // SIGTERM/SIGINT drain; a second one ends the drain at once. POST /v1/admin/drain drains the same way:
+      // either way the gateway exits by itself once the drain is over.
+      const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
+        if (gateway.drainStatus.state === 'serving') {
+          gateway.drain(signal);
+          return;
+        }
+        logger.warn({ signal }, 'second signal: ending the drain now');
+        gateway.cutDrain();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const outcome = await gateway.drained;
+      logger.info({ outcome }, 'shutting down');
       await gateway.close();
       return 0;
     }
