@@ -22,10 +22,13 @@ async function main(argv: string[]): Promise<number> {
         logger.info('SIGHUP: reloading grammars');
         void gateway.reloadGrammars();
       });
-      // SIGTERM/SIGINT drain; a second one ends the drain at once. POST /v1/admin/drain drains the same way:
-      // either way the gateway exits by itself once the drain is over.
+      // The first SIGTERM/SIGINT drains (or joins a drain the admin endpoint started); a second one ends it at once.
+      // POST /v1/admin/drain drains the same way: either way the gateway exits by itself once the drain is over.
+      let signals = 0;
       const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
-        if (gateway.drainStatus.state === 'serving') {
+        if (++signals === 1) {
+          const running = gateway.drainStatus;
+          if (running.state === 'draining') logger.info({ signal, origin: running.origin, deadline: running.deadline }, 'signal during a drain: it goes on to its deadline');
           gateway.drain(signal);
           return;
         }

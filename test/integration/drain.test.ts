@@ -7,7 +7,8 @@
  *   clients end them, both calls' full events reach a /v1/events client
  *   connected before, both records are written, and the process exits 0;
  * - the drain limit (DRAIN_TIMEOUT_MS) ends a call that would not end, with
- *   reason `shutdown` and its full final events and record;
+ *   reason `shutdown` and its full final events and record; a SIGTERM during
+ *   that (admin-started) drain joins it, keeping its deadline;
  * - POST /v1/admin/drain: admin only (401/403 otherwise), 202 with the
  *   drain's status, idempotent, /readyz flips; every ingest protocol refuses
  *   new calls (gRPC StartCall and StreamAudio, transcripts only, AudioHook,
@@ -239,7 +240,7 @@ describe('drain', { timeout: 180_000 }, () => {
     }
   });
 
-  test('the drain limit ends a call that would not end: reason shutdown, full events and record, exit 0', async (t) => {
+  test('the drain limit ends a call that would not end: reason shutdown, full events and record, exit 0; a SIGTERM during the drain keeps its deadline', async (t) => {
     const recordsFile = path.join(dir, 'limit.jsonl');
     const logFile = path.join(dir, 'limit.log');
     const gateway = await GatewayProcess.start({
@@ -254,16 +255,24 @@ describe('drain', { timeout: 180_000 }, () => {
     const call = new LiveCall(control, 'endless', 8000);
     try {
       await events.waitFor((e) => e.event.callId === call.callId && e.event.type === 'call.started', 10_000, 'call.started');
+      // Authentication is off: every request acts as the (anonymous) admin.
+      const started = await getJson(gateway.httpPort, '/v1/admin/drain', undefined, 'POST');
+      assert.equal(started.status, 202);
+      assert.equal(started.body['limitMs'], 4000);
+      assert.equal(Date.parse(String(started.body['deadline'])) - Date.parse(String(started.body['startedAt'])), 4000);
+      // The orchestrator's SIGTERM comes during the drain: it joins it.
       gateway.signal('SIGTERM');
-      await readyzBecomes(gateway.httpPort, 503);
-      // Authentication is off: the progress is open to the (anonymous) admin.
+      const deadline = Date.now() + 10_000;
+      while (!(await readFile(logFile, 'utf8')).includes('"msg":"signal during a drain: it goes on to its deadline"')) {
+        if (Date.now() > deadline) assert.fail('the SIGTERM was not logged');
+        await sleep(50);
+      }
       const progress = await getJson(gateway.httpPort, '/v1/admin/drain');
       assert.equal(progress.status, 200);
       assert.equal(progress.body['state'], 'draining');
-      assert.equal(progress.body['origin'], 'SIGTERM');
+      assert.equal(progress.body['origin'], 'admin');
       assert.equal(progress.body['activeCalls'], 1);
-      assert.equal(progress.body['limitMs'], 4000);
-      assert.equal(Date.parse(String(progress.body['deadline'])) - Date.parse(String(progress.body['startedAt'])), 4000);
+      assert.equal(progress.body['deadline'], started.body['deadline'], 'the SIGTERM did not restart or cut the drain');
       assert.equal((await control.getCall(call.callId)).state, 'active', 'the drain does not end the call at once');
 
       const final = await call.status;
