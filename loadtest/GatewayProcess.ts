@@ -75,6 +75,8 @@ export class GatewayProcess {
     const httpPort = await freePort();
     const grpcPort = await freePort();
     const env = {
+      // stop() means stop now: calls end with reason shutdown at once, not after a drain of minutes (tests that drain set it).
+      DRAIN_TIMEOUT_MS: '0',
       ...process.env,
       ...options.env,
       HTTP_HOST: '127.0.0.1',
@@ -147,7 +149,17 @@ export class GatewayProcess {
     return res.text();
   }
 
-  /** SIGTERM (graceful: calls end, logs flush), SIGKILL after 15 s. Resolves with the exit code. */
+  /** Sends `signal` and returns at once (a drain test watches the gateway while it drains). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.#child.exitCode === null) this.#child.kill(signal);
+  }
+
+  /** Resolves with the exit code once the process is gone. */
+  get exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
+  /** SIGTERM (graceful: calls end, logs flush; no drain unless DRAIN_TIMEOUT_MS is set), SIGKILL after 15 s. Resolves with the exit code. */
   async stop(): Promise<number | null> {
     clearInterval(this.#sampler);
     if (this.#child.exitCode === null) this.#child.kill('SIGTERM');

@@ -27,6 +27,8 @@ import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/Au
 import { TWILIO_PATH, TwilioStreamServer } from './ingest/websocket/twilio/TwilioStreamServer.js';
 import type { Logger } from './logger.js';
 import { LogLimiter } from './LogLimiter.js';
+import { Drain, type DrainOrigin, type DrainOutcome, type DrainStatus } from './Drain.js';
+import { Readiness } from './Readiness.js';
 import { GatewayMetrics } from './metrics.js';
 import { phoneticLexicons } from './analytics/phonetic/lexicons.js';
 import { DEBIAN_MODEL } from './asr/engines/pocketsphinx/paths.js';
@@ -48,10 +50,15 @@ export interface GatewayAddresses {
  * bad model, bad grammar); `close()` is idempotent and tears down in order:
  * stop taking calls, end calls (flushing final transcripts) while their
  * clients are still connected, close ingest and push, free the recognisers.
+ * `drain()` comes before it on SIGTERM: no new calls, the running ones go on
+ * until they end or DRAIN_TIMEOUT_MS.
  */
 export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly hub: EventHub;
+  /** The checks of GET /readyz; a part of the gateway adds its own (`readiness.add(name, check)`). */
+  readonly readiness = new Readiness();
+  private readonly drainer: Drain;
   /** One per gateway: lines a client can repeat at will are written once per source and reason a minute. */
   private readonly logLimiter: LogLimiter;
   private calls: CallManager | undefined;
@@ -79,6 +86,20 @@ export class Gateway {
     this.metrics = metrics;
     this.hub = new EventHub(metrics);
     this.logLimiter = new LogLimiter({ metrics });
+    // The call manager comes at start: the drain asks for it each time it counts.
+    const calls = (): CallManager | undefined => this.calls;
+    this.drainer = new Drain({
+      limitMs: config.drainTimeoutMs,
+      calls: {
+        get count() {
+          return calls()?.count ?? 0;
+        },
+        whenIdle: () => calls()?.whenIdle() ?? Promise.resolve(),
+      },
+      metrics,
+      logger,
+    });
+    this.readiness.add('draining', () => this.drainer.readiness());
   }
 
   static async start(config: GatewayConfig, logger: Logger, metrics = new GatewayMetrics()): Promise<{ gateway: Gateway; addresses: GatewayAddresses }> {
@@ -175,6 +196,7 @@ export class Gateway {
       rtpSourcePolicy: config.rtpSourcePolicy,
       securePause: config.securePauseDtmf,
       maxCallsPerCredential: config.maxCallsPerCredential,
+      admit: (protocol) => this.drainer.admit(protocol),
     });
 
     this.events = new WebSocketEventServer({ hub, metrics, access, logger: logger.child({ component: 'events' }) });
@@ -212,6 +234,8 @@ export class Gateway {
       logger,
       access,
       alerts: this.alertStore,
+      readiness: this.readiness,
+      drain: this.drainer,
       eventCursor: () => hub.cursor,
       pages: new StaticFiles(),
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
@@ -273,16 +297,42 @@ export class Gateway {
   }
 
   /**
+   * Starts draining (idempotent: a running drain keeps its origin and
+   * deadline): every ingest protocol refuses new calls with SGW_DRAINING,
+   * /readyz answers 503, and the calls already running go on until they end
+   * or DRAIN_TIMEOUT_MS. `drained` resolves then; the caller `close()`s.
+   */
+  drain(origin: DrainOrigin, requestedBy?: string): DrainStatus {
+    return this.drainer.start(origin, requestedBy);
+  }
+
+  /** Resolves when a drain (however it started) is over: no call left, the limit, or cut short. */
+  get drained(): Promise<DrainOutcome> {
+    return this.drainer.finished;
+  }
+
+  /** Ends a running drain now: close() then ends the calls still running with `shutdown`. */
+  cutDrain(): void {
+    this.drainer.cut();
+  }
+
+  get drainStatus(): DrainStatus {
+    return this.drainer.status();
+  }
+
+  /**
    * Idempotent graceful shutdown, in the order that loses nothing: stop
    * taking calls (gRPC refuses new RPCs, the call manager new calls), end
    * every call with reason `shutdown` (final transcripts, `call.ended`,
    * `call.summary`, the record) while every client is still connected, let
    * StreamAudio streams send those and finish with OK, then close the ingest
    * endpoints, push, HTTP and the recognisers. Calls and streams get
-   * `SHUTDOWN_DRAIN_MS`; connections still open then are cut.
+   * `SHUTDOWN_DRAIN_MS`; connections still open then are cut. After a
+   * `drain()` the calls left are those the drain limit caught.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.drainer.close();
       clearInterval(this.admissionTimer);
       const { logger } = this;
       const drainMs = this.config.shutdownDrainMs;

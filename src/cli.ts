@@ -23,14 +23,23 @@ async function main(argv: string[]): Promise<number> {
         logger.info('SIGHUP: reloading grammars');
         void gateway.reloadGrammars();
       });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          logger.info({ signal }, 'shutting down');
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      // The first SIGTERM/SIGINT drains (or joins a drain the admin endpoint started); a second one ends it at once.
+      // POST /v1/admin/drain drains the same way: either way the gateway exits by itself once the drain is over.
+      let signals = 0;
+      const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
+        if (++signals === 1) {
+          const running = gateway.drainStatus;
+          if (running.state === 'draining') logger.info({ signal, origin: running.origin, deadline: running.deadline }, 'signal during a drain: it goes on to its deadline');
+          gateway.drain(signal);
+          return;
+        }
+        logger.warn({ signal }, 'second signal: ending the drain now');
+        gateway.cutDrain();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const outcome = await gateway.drained;
+      logger.info({ outcome }, 'shutting down');
       await gateway.close();
       return 0;
     }

@@ -42,7 +42,9 @@ export interface GatewayConfig {
   readonly rtpTimeoutMs: number;
   /** Calls one credential (token subject, API key, stream token, AudioSocket peer) may have active at once. */
   readonly maxCallsPerCredential: number;
-  /** At shutdown, how long calls get to end and streamed clients to receive their last events before connections are cut. */
+  /** Drain (SIGTERM, POST /v1/admin/drain): how long active calls may go on, no new ones admitted, before they end with `shutdown`. */
+  readonly drainTimeoutMs: number;
+  /** After the drain: how long calls get to end and streamed clients to receive their last events before connections are cut. */
   readonly shutdownDrainMs: number;
   /** Packets the reorder buffer may hold while waiting for a missing one. */
   readonly reorderDepth: number;
@@ -145,7 +147,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'rtpPortMax', flag: '--rtp-port-max', env: 'RTP_PORT_MAX', default: '40999', description: 'Last port of the RTP range' },
   { key: 'rtpTimeoutMs', flag: '--rtp-timeout-ms', env: 'RTP_TIMEOUT_MS', default: '30000', description: 'End a call after this long without RTP on any leg' },
   { key: 'maxCallsPerCredential', flag: '--max-calls-per-credential', env: 'MAX_CALLS_PER_CREDENTIAL', default: '1000', description: 'Calls one credential may have active at once (token subject, AudioHook API key, Twilio stream token, AudioSocket peer address); beyond it StartCall, StreamAudio and the streaming protocols are refused with RESOURCE_EXHAUSTED' },
-  { key: 'shutdownDrainMs', flag: '--shutdown-drain-ms', env: 'SHUTDOWN_DRAIN_MS', default: '5000', description: 'At SIGTERM: how long calls get to end (final transcripts, call.ended, call.summary, records) and gRPC StreamAudio clients to receive their last events and an OK status, before remaining connections are cut' },
+  { key: 'drainTimeoutMs', flag: '--drain-timeout-ms', env: 'DRAIN_TIMEOUT_MS', default: '600000', description: 'Drain (SIGTERM, SIGINT, POST /v1/admin/drain): new calls are refused on every ingest protocol and /readyz answers 503, while active calls go on until they end or this long has passed; then the calls left end with reason shutdown and the gateway exits. 0: end calls at once' },
+  { key: 'shutdownDrainMs', flag: '--shutdown-drain-ms', env: 'SHUTDOWN_DRAIN_MS', default: '5000', description: 'After the drain: how long calls get to end (final transcripts, call.ended, call.summary, records) and gRPC StreamAudio clients to receive their last events and an OK status, before remaining connections are cut' },
   { key: 'reorderDepth', flag: '--reorder-depth', env: 'RTP_REORDER_DEPTH', default: '4', description: 'Packets held to reorder before a gap is declared lost' },
   { key: 'rtpSourcePolicy', flag: '--rtp-source-policy', env: 'RTP_SOURCE_POLICY', default: 'relatch', description: 'relatch | strict: a source gets a leg after 5 in-sequence packets; relatch: a new source whose steady real-time stream runs 250 ms while the latched one is silent takes over (NAT rebinding, SBC failover); strict: the first source keeps the leg (docs/integrations/rtp.md#source-latching)' },
   { key: 'securePauseDtmf', flag: '--secure-pause-dtmf', env: 'SECURE_PAUSE_DTMF', default: 'off', description: 'off, or <start>,<stop> DTMF sequences (e.g. *7,#): keying the start suspends recognition on every leg of the call (PCI card entry; digits masked), the stop resumes it and marks a transcript.gap' },
@@ -278,6 +281,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     rtpPortMax: int('rtpPortMax', 1025, 65535),
     rtpTimeoutMs: int('rtpTimeoutMs', 100, 3_600_000),
     maxCallsPerCredential: int('maxCallsPerCredential', 1, 1_000_000),
+    drainTimeoutMs: int('drainTimeoutMs', 0, 86_400_000),
     shutdownDrainMs: int('shutdownDrainMs', 0, 600_000),
     reorderDepth: int('reorderDepth', 0, 64),
     rtpSourcePolicy: oneOf(str('rtpSourcePolicy'), RTP_SOURCE_POLICIES, () => invalid('rtpSourcePolicy', RTP_SOURCE_POLICIES.join(' or '))),

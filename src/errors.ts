@@ -19,6 +19,8 @@ export const ErrorCodes = {
   SGW_ASR_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE },
   SGW_CONFIG: { grpc: GrpcStatus.INTERNAL },
   SGW_SHUTTING_DOWN: { grpc: GrpcStatus.UNAVAILABLE },
+  /** The gateway is draining (SIGTERM or POST /v1/admin/drain): its calls go on, new ones go to another instance. */
+  SGW_DRAINING: { grpc: GrpcStatus.UNAVAILABLE },
   /** No token, or one that does not verify (bad signature, wrong algorithm, expired, missing claims). HTTP 401. */
   SGW_UNAUTHENTICATED: { grpc: GrpcStatus.UNAUTHENTICATED },
   /** A valid token whose role or scope does not cover the request. HTTP 403. */

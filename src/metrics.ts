@@ -368,6 +368,19 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly draining = new Gauge({
+    name: 'sgw_draining',
+    help: 'Whether the gateway is draining (1: SIGTERM or POST /v1/admin/drain; no new calls, active calls go on until they end or DRAIN_TIMEOUT_MS) or serving (0); sgw_active_calls is what is left',
+    registers: [this.registry],
+  });
+
+  readonly drainRefusals = new Counter({
+    name: 'sgw_drain_refusals_total',
+    help: 'New calls and connections refused because the gateway was draining (SGW_DRAINING), by ingest protocol (start-call, stream-audio, audiohook, twilio, audiosocket, transcripts)',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+
   /** Label values of languageRefusals seen so far: they come from clients, so only the first few get a series. */
   private readonly refusedLanguages = new Set<string>();
 

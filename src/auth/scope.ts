@@ -37,3 +37,8 @@ export function canReadEvents(principal: Principal): boolean {
 export function canAcknowledge(principal: Principal, queue: string): boolean {
   return principal.role === 'admin' || (principal.role === 'supervisor' && principal.queues.includes(queue));
 }
+
+/** Whether `principal` may operate the gateway itself (drain it): an admin only. */
+export function canOperate(principal: Principal): boolean {
+  return principal.role === 'admin';
+}

@@ -24,7 +24,9 @@ import { SecurePausePolicy, type SecurePauseSequences } from './SecurePausePolic
 import type { LegMedia } from './media/LegMedia.js';
 import { RtpLegMedia } from './media/RtpLegMedia.js';
 import { StreamedLegMedia } from './media/StreamedLegMedia.js';
-import type { CallSnapshot, StartCallParams } from './types.js';
+import type { CallSnapshot, IngestProtocol, StartCallParams, StreamedProtocol } from './types.js';
+
+const TRANSPORT_OF: Readonly<Record<StreamedProtocol, 'websocket' | 'tcp' | 'grpc'>> = { 'stream-audio': 'grpc', audiohook: 'websocket', twilio: 'websocket', audiosocket: 'tcp' };
 
 export interface CallManagerOptions {
   readonly ports: PortAllocator;
@@ -59,6 +61,8 @@ export interface CallManagerOptions {
   readonly securePause?: SecurePauseSequences;
   /** Calls one credential may have active or starting at once (MAX_CALLS_PER_CREDENTIAL); undefined: no cap. */
   readonly maxCallsPerCredential?: number;
+  /** Throws (a GatewayError) to refuse every new call, whatever its protocol, before anything is allocated: the drain. */
+  readonly admit?: (protocol: IngestProtocol) => void;
 }
 
 /** Owns every call's lifecycle: start, lookup, end, and shutdown of all. */
@@ -69,6 +73,8 @@ export class CallManager {
   /** Calls active or starting per credential; an entry lives while its count is above 0. */
   private readonly perCredential = new Map<Credential, number>();
   private closing = false;
+  /** Resolved once no call is active or starting (the drain waits on them). */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: CallManagerOptions) {}
 
@@ -98,8 +104,19 @@ export class CallManager {
   }
 
   /** Starts an RTP call (ports per leg) or a transcripts-only one, counted against `credential`. */
-  async start(params: StartCallParams, credential: Credential): Promise<CallSnapshot> {
-    return (await this.launch(params, credential, undefined)).snapshot;
+  async start(params: StartCallParams, credential: Credential, protocol: 'start-call' | 'transcripts' = 'start-call'): Promise<CallSnapshot> {
+    return (await this.launch(params, credential, undefined, protocol)).snapshot;
+  }
+
+  /**
+   * Whether a new call of `protocol` may come in now; for a protocol that
+   * takes its connection before it knows the call (AudioHook, Twilio), so it
+   * can refuse the connection itself. `start` and `startStreamed` check it too.
+   * @throws GatewayError SGW_DRAINING or SGW_SHUTTING_DOWN
+   */
+  admit(protocol: IngestProtocol): void {
+    if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'gateway is shutting down');
+    this.options.admit?.(protocol);
   }
 
   /**
@@ -110,17 +127,22 @@ export class CallManager {
    */
   async startStreamed(
     params: Omit<StartCallParams, 'transcriptsOnly'>,
-    transport: 'websocket' | 'tcp' | 'grpc',
+    protocol: StreamedProtocol,
     remote: string | undefined,
     credential: Credential,
   ): Promise<{ snapshot: CallSnapshot; media: ReadonlyMap<LegRole, StreamedLegMedia> }> {
     const media = new Map<LegRole, StreamedLegMedia>();
     const snapshot = (
-      await this.launch({ ...params, transcriptsOnly: false }, credential, (role) => {
-        const leg = new StreamedLegMedia(transport, remote);
-        media.set(role, leg);
-        return leg;
-      })
+      await this.launch(
+        { ...params, transcriptsOnly: false },
+        credential,
+        (role) => {
+          const leg = new StreamedLegMedia(TRANSPORT_OF[protocol], remote);
+          media.set(role, leg);
+          return leg;
+        },
+        protocol,
+      )
     ).snapshot;
     return { snapshot, media };
   }
@@ -149,9 +171,14 @@ export class CallManager {
     return call;
   }
 
-  private async launch(params: StartCallParams, credential: Credential, streamed: ((role: LegRole) => StreamedLegMedia) | undefined): Promise<{ snapshot: CallSnapshot }> {
+  private async launch(
+    params: StartCallParams,
+    credential: Credential,
+    streamed: ((role: LegRole) => StreamedLegMedia) | undefined,
+    protocol: IngestProtocol,
+  ): Promise<{ snapshot: CallSnapshot }> {
     const { options } = this;
-    if (this.closing) throw new GatewayError('SGW_SHUTTING_DOWN', 'gateway is shutting down');
+    this.admit(protocol);
     if (this.active.has(params.callId)) throw new GatewayError('SGW_CALL_EXISTS', `call ${params.callId} is already active`);
     const asr = params.transcriptsOnly ? undefined : options.asr;
     if (asr !== undefined && !asr.supportedLanguages.includes(params.language)) {
@@ -186,6 +213,7 @@ export class CallManager {
       for (const stream of streams) stream.close();
       this.starting.delete(params.callId);
       this.releaseCredential(credential);
+      this.notifyIfIdle();
       throw err;
     }
     this.starting.delete(params.callId);
@@ -324,6 +352,25 @@ export class CallManager {
     }
     this.options.metrics.activeCalls.set(this.active.size);
     this.options.metrics.callsEnded.inc({ reason });
+    this.notifyIfIdle();
+  }
+
+  /** Calls active or starting. */
+  get count(): number {
+    return this.active.size + this.starting.size;
+  }
+
+  /** Resolves once no call is active or starting (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIfIdle(): void {
+    if (this.count > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   async end(callId: string, reason: CallEndReason): Promise<CallSnapshot> {

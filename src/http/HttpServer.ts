@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AccessControl, bearerToken } from '../auth/AccessControl.js';
 import { ANONYMOUS_ADMIN, type Principal } from '../auth/Principal.js';
-import { canAcknowledge } from '../auth/scope.js';
+import { canAcknowledge, canOperate } from '../auth/scope.js';
 import { AuthError } from '../auth/TokenVerifier.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { AlertStore } from '../push/AlertStore.js';
+import type { Drain } from '../Drain.js';
+import type { Readiness } from '../Readiness.js';
 import { CONTENT_SECURITY_POLICY, type StaticFiles } from './StaticFiles.js';
 
 /** Takes over an HTTP upgrade for one path, for an authenticated principal; may throw a GatewayError to refuse it before upgrading. */
@@ -38,6 +40,10 @@ export interface HttpServerOptions {
   readonly access?: AccessControl;
   /** Recent alerts for GET /v1/alerts and POST /v1/alerts/{id}/ack; absent: 404. */
   readonly alerts?: AlertStore;
+  /** The checks of GET /readyz; absent: always ready (no checks). */
+  readonly readiness?: Readiness;
+  /** The drain of POST/GET /v1/admin/drain (admin role); absent: 404. */
+  readonly drain?: Pick<Drain, 'start' | 'status'>;
   /** The event hub's cursor, returned with snapshots so a client can resume /v1/events after them. */
   readonly eventCursor?: () => string;
   /** The agent and supervisor pages; absent: 404. */
@@ -55,9 +61,13 @@ function cursorHeader(cursor: string | undefined): Record<string, string> {
 
 const ACK_PATH = /^\/v1\/alerts\/([A-Za-z0-9-]{1,64})\/ack$/;
 
+/** POST: start draining this instance (202 with its status); GET: the drain's progress. Admin role. */
+export const DRAIN_PATH = '/v1/admin/drain';
+
 /**
- * The gateway's HTTP(S) port: /metrics and /healthz (open), the pages (static,
- * no data in them), /v1/calls and /v1/alerts (bearer token, scoped), and the
+ * The gateway's HTTP(S) port: /metrics, /healthz (liveness) and /readyz
+ * (readiness) open, the pages (static, no data in them), /v1/calls and
+ * /v1/alerts (bearer token, scoped), /v1/admin/drain (admin), and the
  * WebSocket endpoints (token checked before the upgrade).
  */
 export class HttpServer {
@@ -155,6 +165,11 @@ export class HttpServer {
       await this.acknowledge(req, res, ack[1] ?? '');
       return;
     }
+    if (url.pathname === DRAIN_PATH && this.options.drain !== undefined) {
+      if (req.method !== 'POST' && req.method !== 'GET') return this.methodNotAllowed(res, 'GET, POST');
+      await this.drain(req, res, this.options.drain);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.methodNotAllowed(res, 'GET, HEAD');
     switch (url.pathname) {
       case '/metrics': {
@@ -165,6 +180,11 @@ export class HttpServer {
       case '/healthz':
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}\n');
         return;
+      case '/readyz': {
+        const report = (await this.options.readiness?.report()) ?? { ready: true, checks: {} };
+        this.sendJson(res, report.ready ? 200 : 503, report);
+        return;
+      }
       case '/v1/calls': {
         const principal = await this.principal(req);
         const cursor = this.options.eventCursor?.();
@@ -216,6 +236,15 @@ export class HttpServer {
     const alert = alerts.get(alertId, principal);
     if (!canAcknowledge(principal, alert.queue)) throw this.access.forbidden('http', `alert ${alertId} is not in a queue this token supervises`);
     this.sendJson(res, 200, alerts.acknowledge(alertId, principal));
+  }
+
+  private async drain(req: IncomingMessage, res: ServerResponse, drain: Pick<Drain, 'start' | 'status'>): Promise<void> {
+    // No body is read: the drain takes no parameters.
+    req.resume();
+    const principal = await this.principal(req);
+    if (!canOperate(principal)) throw this.access.forbidden('http', `the drain needs role admin, not ${principal.role}`);
+    if (req.method === 'POST') this.sendJson(res, 202, drain.start('admin', principal.subject));
+    else this.sendJson(res, 200, drain.status());
   }
 
   private methodNotAllowed(res: ServerResponse, allow: string): void {

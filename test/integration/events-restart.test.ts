@@ -46,6 +46,8 @@ class GatewayProcess {
       JWT_SECRET: TEST_SECRET,
       CALL_RECORDS_FILE: path.join(scratch, `records-${run}.jsonl`),
       LOG_LEVEL: 'info',
+      // The first run's call is left active for the SIGTERM to end: no drain.
+      DRAIN_TIMEOUT_MS: '0',
     };
     const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr: string[] = [];

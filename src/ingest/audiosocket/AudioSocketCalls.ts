@@ -73,7 +73,7 @@ export class AudioSocketCalls {
         .startStreamed(
           // L16 stands for decoded slin here: the connection decodes, the codec only carries the rate.
           { callId, agentId: defaults.agentId, queue: defaults.queue, language: defaults.language, legs: roles.map((r) => ({ role: r, codec: { name: 'L16', clockRate: rate, payloadType: 96 } })) },
-          'tcp',
+          'audiosocket',
           remote,
           credential,
         )

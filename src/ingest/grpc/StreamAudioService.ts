@@ -181,7 +181,7 @@ class StreamAudioSession {
     this.unsubscribe = deps.hub.subscribe((event) => {
       if (event.callId === callId) this.onEvent(event);
     });
-    deps.calls.startStreamed(params, 'grpc', call.getPeer(), this.credential as Credential).then(
+    deps.calls.startStreamed(params, 'stream-audio', call.getPeer(), this.credential as Credential).then(
       ({ media }) => {
         const legs = new Map<LegRole, StreamLeg>();
         for (const leg of params.legs) {

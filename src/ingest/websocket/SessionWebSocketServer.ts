@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
+import { closeReason } from '../../websocketCloseReason.js';
 
 /** A protocol session on one WebSocket; ended by the server on shutdown. */
 export interface WebSocketSession {
@@ -18,7 +20,12 @@ export interface SessionWebSocketServerOptions {
   readonly metrics: GatewayMetrics;
   /** Socket-level errors are logged once per client address a window. */
   readonly logLimiter: LogLimiter;
+  /** Throws a GatewayError when no new call may come in (the gateway drains): the socket is closed with 1013 at once. */
+  readonly admit?: () => void;
 }
+
+/** RFC 6455 "Try Again Later": the close of a connection refused while the gateway drains. */
+export const TRY_AGAIN_LATER = 1013;
 
 /**
  * What the streaming-ingest WebSocket endpoints (AudioHook, Twilio) share:
@@ -38,7 +45,8 @@ export class SessionWebSocketServer<S extends WebSocketSession> {
   /**
    * Upgrades and hands the socket to `createSession` with the client's
    * `ip:port` and its address alone (`source`, the key of rate-limited log
-   * lines); after close() the socket is closed with 1001.
+   * lines); after close() the socket is closed with 1001, while the gateway
+   * drains with 1013 and the refusal (`SGW_DRAINING: …`) as the reason.
    */
   accept(request: IncomingMessage, socket: Duplex, head: Buffer, logger: Logger, createSession: (ws: WebSocket, remote: string | undefined, source: string) => S): void {
     const remote = request.socket.remoteAddress === undefined ? undefined : `${request.socket.remoteAddress}:${request.socket.remotePort ?? 0}`;
@@ -46,6 +54,14 @@ export class SessionWebSocketServer<S extends WebSocketSession> {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (this.closed) {
         ws.close(1001, 'server shutting down');
+        return;
+      }
+      try {
+        this.options.admit?.();
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        // Upgraded first: a WebSocket client (Genesys, Twilio) sees a close code and reason, not a bare HTTP status.
+        ws.close(TRY_AGAIN_LATER, closeReason(`${err.code}: ${err.message}`));
         return;
       }
       ws.on('error', (err: Error & { code?: string }) => {

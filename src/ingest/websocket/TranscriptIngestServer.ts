@@ -129,7 +129,7 @@ export class TranscriptIngestServer {
           language,
           transcriptsOnly: true,
           legs: (legs as LegRole[]).map((role) => ({ role, codec: { name: 'L16', clockRate: 16000, payloadType: 96 } })),
-        }, credential);
+        }, credential, 'transcripts');
         return { type: 'call.started', callId };
       }
       case 'call.end': {

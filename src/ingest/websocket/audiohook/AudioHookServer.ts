@@ -48,7 +48,13 @@ export class AudioHookServer {
   private readonly server: SessionWebSocketServer<AudioHookSession>;
 
   constructor(private readonly options: AudioHookServerOptions) {
-    this.server = new SessionWebSocketServer({ protocol: 'audiohook', maxPayload: MAX_AUDIOHOOK_FRAME_BYTES, metrics: options.metrics, logLimiter: options.logLimiter });
+    this.server = new SessionWebSocketServer({
+      protocol: 'audiohook',
+      maxPayload: MAX_AUDIOHOOK_FRAME_BYTES,
+      metrics: options.metrics,
+      logLimiter: options.logLimiter,
+      admit: () => options.calls.admit('audiohook'),
+    });
   }
 
   /**

@@ -232,7 +232,7 @@ export class AudioHookSession {
           language,
           legs: media.channels.map((channel) => ({ role: ROLE_OF_CHANNEL[channel], codec: { name: media.format, clockRate: 8000, payloadType: media.format === 'PCMU' ? 0 : 96 } })),
         },
-        'websocket',
+        'audiohook',
         this.options.remote,
         this.options.credential,
       );
@@ -250,12 +250,14 @@ export class AudioHookSession {
 
   private afterOpen(err?: unknown): void {
     if (err !== undefined) {
-      const overloaded = err instanceof GatewayError && (err.code === 'SGW_ASR_OVERLOADED' || err.code === 'SGW_SHUTTING_DOWN');
+      const draining = err instanceof GatewayError && err.code === 'SGW_DRAINING';
+      const overloaded = draining || (err instanceof GatewayError && (err.code === 'SGW_ASR_OVERLOADED' || err.code === 'SGW_SHUTTING_DOWN'));
       this.options.metrics.ingestSessions.inc({ protocol: 'audiohook', outcome: overloaded ? 'overloaded' : 'refused' });
       const info = err instanceof GatewayError ? `${err.code}: ${err.message}${overloaded ? '; try again later' : ''}` : 'internal error';
       if (!(err instanceof GatewayError)) this.options.logger.error({ err: errorMessage(err) }, 'audiohook: call start failed');
       this.state = 'active';
-      this.fail(new AudioHookProtocolError(overloaded ? 'overloaded' : 'call-refused', info));
+      // A draining gateway closes with 1013 (try again later), as it refuses new connections, if Genesys does not close first.
+      this.fail(new AudioHookProtocolError(overloaded ? 'overloaded' : 'call-refused', info), draining ? 1013 : 1008);
       this.drainPending();
       return;
     }
@@ -323,15 +325,15 @@ export class AudioHookSession {
     this.armGrace(1000, 'session closed');
   }
 
-  /** Protocol error: `disconnect` with the reason, log, count, hang up; the client then closes. */
-  private fail(err: AudioHookProtocolError): void {
+  /** Protocol error: `disconnect` with the reason, log, count, hang up; the client then closes (or the server, with `closeCode`, after the grace). */
+  private fail(err: AudioHookProtocolError, closeCode = 1008): void {
     this.options.metrics.ingestProtocolErrors.inc({ protocol: 'audiohook', reason: err.reason });
     this.logRepeated('warn', 'audiohook-protocol-error', { callId: this.callId, reason: err.reason, err: err.message }, 'audiohook protocol error');
     if (this.state === 'disconnected' || this.state === 'closed' || this.state === 'ended') return;
     this.hangUp();
     this.state = 'disconnected';
     this.send('disconnect', { reason: 'error', info: err.message.slice(0, 512) });
-    this.armGrace(1008, err.message);
+    this.armGrace(closeCode, err.message);
   }
 
   private logRepeated(level: 'info' | 'warn', reason: RepeatedLogReason, fields: Record<string, unknown>, msg: string): void {

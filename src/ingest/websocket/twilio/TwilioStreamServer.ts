@@ -53,7 +53,7 @@ export class TwilioStreamServer {
   private readonly server: SessionWebSocketServer<TwilioStreamSession>;
 
   constructor(private readonly options: TwilioStreamServerOptions) {
-    this.server = new SessionWebSocketServer({ protocol: 'twilio', maxPayload: MAX_TWILIO_FRAME_BYTES, metrics: options.metrics, logLimiter: options.logLimiter });
+    this.server = new SessionWebSocketServer({ protocol: 'twilio', maxPayload: MAX_TWILIO_FRAME_BYTES, metrics: options.metrics, logLimiter: options.logLimiter, admit: () => options.calls.admit('twilio') });
   }
 
   /** @throws AuthError 401 for a missing or wrong token / signature. */

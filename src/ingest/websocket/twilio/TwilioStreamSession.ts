@@ -193,7 +193,7 @@ export class TwilioStreamSession {
           language,
           legs: start.tracks.map((t) => ({ role: ROLE_OF_TRACK[t], codec: { name: 'PCMU', clockRate: 8000, payloadType: 0 } })),
         },
-        'websocket',
+        'twilio',
         this.options.remote,
         this.options.credential,
       )
@@ -216,7 +216,7 @@ export class TwilioStreamSession {
           }
         },
         (err: unknown) => {
-          const overloaded = err instanceof GatewayError && (err.code === 'SGW_ASR_OVERLOADED' || err.code === 'SGW_SHUTTING_DOWN');
+          const overloaded = err instanceof GatewayError && (err.code === 'SGW_ASR_OVERLOADED' || err.code === 'SGW_SHUTTING_DOWN' || err.code === 'SGW_DRAINING');
           this.options.metrics.ingestSessions.inc({ protocol: 'twilio', outcome: overloaded ? 'overloaded' : 'refused' });
           if (!(err instanceof GatewayError)) this.options.logger.error({ err: errorMessage(err) }, 'twilio: call start failed');
           const message = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'internal error';
