@@ -6,6 +6,10 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# ffi-napi (a dependency of the vosk package) ships no prebuilt binary: npm ci compiles it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -25,8 +29,10 @@ RUN curl -fsSL -o en.zip "$VOSK_MODEL_EN_URL" && unzip -q en.zip && rm en.zip \
  && mv vosk-model-small-en-us-* en-US && mv vosk-model-small-nl-* nl-NL
 
 FROM ${NODE_IMAGE}
+# libespeak-ng1: the phonemes of phonetic intent matching (PHONETIC_MATCHING, on by default) for nl-NL
+# and for words pocketsphinx's dictionary lacks.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us tini \
+ && apt-get install -y --no-install-recommends libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us libespeak-ng1 tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
@@ -37,6 +43,9 @@ COPY grammars ./grammars
 # The agent and supervisor pages (static files served as they are).
 COPY src/web ./src/web
 COPY --from=models /models /models
+# Post-call records (CALL_RECORDS_FILE, var/call-records.jsonl under /app): the only place the gateway
+# writes, so the only directory the non-root user owns; mount a volume here to keep them.
+RUN mkdir -p /app/var && chown node:node /app/var
 ENV NODE_ENV=production \
     VOSK_MODEL=/models/en-US \
     VOSK_MODEL_NL=/models/nl-NL \

@@ -171,6 +171,7 @@ export class Gateway {
         // 0: 0.85 of the service's capacity (one core per worker for the local pool).
         ...(config.asrCapacityCores > 0 ? { capacity: config.asrCapacityCores } : {}),
         priorLegCost: config.asrLegCost,
+        metrics,
       });
       admission = legAdmission;
       this.admissionTimer = setInterval(() => legAdmission.sample(), 5000);

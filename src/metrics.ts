@@ -13,6 +13,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly activeLegs = new Gauge({
+    name: 'sgw_active_legs',
+    help: 'Call legs with media (RTP or streamed audio) currently active; transcripts-only calls have none',
+    registers: [this.registry],
+  });
+
   readonly callsStarted = new Counter({
     name: 'sgw_calls_started_total',
     help: 'Calls started',
@@ -125,6 +131,24 @@ export class GatewayMetrics {
   readonly asrWorkerRestarts = new Counter({
     name: 'sgw_asr_worker_restarts_total',
     help: 'ASR workers (processes or threads) that exited unexpectedly or hung and were replaced',
+    registers: [this.registry],
+  });
+
+  readonly asrBacklogMaxSeconds = new Gauge({
+    name: 'sgw_asr_backlog_max_seconds',
+    help: 'Largest backlog of one leg\'s audio waiting for its local recogniser, seconds, sampled every 5 s; at the per-leg bound (5 s) newer audio is dropped (sgw_asr_audio_dropped_seconds_total)',
+    registers: [this.registry],
+  });
+
+  readonly asrLoadCores = new Gauge({
+    name: 'sgw_asr_load_cores',
+    help: 'Recognition load admission control predicts for the open legs (open streams x measured cores per leg), sampled every 5 s',
+    registers: [this.registry],
+  });
+
+  readonly asrCapacityCores = new Gauge({
+    name: 'sgw_asr_capacity_cores',
+    help: 'Recognition load admission control admits up to (ASR_CAPACITY, or 0.85 x the service\'s capacity); a call that would pass it is refused with RESOURCE_EXHAUSTED',
     registers: [this.registry],
   });
 

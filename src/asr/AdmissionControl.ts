@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
 import type { SpeechService } from './SpeechService.js';
 
 export interface AdmissionControlOptions {
@@ -20,6 +21,8 @@ export interface AdmissionControlOptions {
   readonly smoothing?: number;
   /** Audio a measurement must cover to count, seconds. */
   readonly minAudioSeconds?: number;
+  /** Where load and capacity are reported at each sample, so operators see how near the limit an instance runs. */
+  readonly metrics?: Pick<GatewayMetrics, 'asrLoadCores' | 'asrCapacityCores'>;
 }
 
 /**
@@ -45,6 +48,7 @@ export class AdmissionControl {
     this.smoothing = options.smoothing ?? 0.2;
     this.minAudioSeconds = options.minAudioSeconds ?? 5;
     this.headroom = options.headroom ?? 0.85;
+    this.report();
   }
 
   /** Read on each decision: a service's capacity may change (e.g. servers of a farm going down). */
@@ -59,6 +63,7 @@ export class AdmissionControl {
 
   /** Folds the service's accounting since the last sample into the estimate; call periodically. */
   sample(): void {
+    this.report();
     const { audioSeconds, processingSeconds } = this.options.speech.usage();
     if (this.last === undefined) {
       this.last = { audio: audioSeconds, processing: processingSeconds };
@@ -74,6 +79,11 @@ export class AdmissionControl {
   /** Predicted cores in use by the open streams. */
   get load(): number {
     return this.openStreams() * this.costPerLeg;
+  }
+
+  private report(): void {
+    this.options.metrics?.asrLoadCores.set(this.load);
+    this.options.metrics?.asrCapacityCores.set(this.capacity);
   }
 
   private openStreams(): number {

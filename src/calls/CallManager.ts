@@ -295,10 +295,12 @@ export class CallManager {
     }
     call.once('ended', (reason) => {
       this.releaseCredential(credential);
+      options.metrics.activeLegs.dec(legs.length);
       this.onEnded(call, reason);
     });
     this.active.set(call.callId, call);
     options.metrics.activeCalls.set(this.active.size);
+    options.metrics.activeLegs.inc(legs.length);
     options.metrics.callsStarted.inc({ language: params.language });
 
     const snapshot = call.snapshot;

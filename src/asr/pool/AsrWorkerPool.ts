@@ -614,6 +614,10 @@ export class AsrWorkerPool implements SpeechService {
     }
     this.windowAudioSeconds = 0;
     this.windowProcessingSeconds = 0;
+    // The largest, not the sum: the bound is per leg, and one leg near it is about to lose audio.
+    let backlogMs = 0;
+    for (const entry of this.streams.values()) backlogMs = Math.max(backlogMs, entry.controller.stream.bufferedAudioMs);
+    this.metrics.asrBacklogMaxSeconds.set(backlogMs / 1000);
   }
 }
 

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { AdmissionControl } from '../../../src/asr/AdmissionControl.js';
 import type { SpeechServiceUsage } from '../../../src/asr/SpeechService.js';
 import { GatewayError } from '../../../src/errors.js';
+import { GatewayMetrics } from '../../../src/metrics.js';
 
 describe('admission control', () => {
   test('the cost per leg follows the measured real-time factor', () => {
@@ -34,5 +35,25 @@ describe('admission control', () => {
     following.admit(8);
     stats.capacity = 1;
     assert.throws(() => following.admit(3), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_ASR_OVERLOADED');
+  });
+
+  test('load and capacity are reported to the metrics at start and at each sample', async () => {
+    const stats: { -readonly [K in keyof SpeechServiceUsage]: SpeechServiceUsage[K] } = { openStreams: 0, audioSeconds: 0, processingSeconds: 0, capacity: 2 };
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const gauge = async (name: 'asrLoadCores' | 'asrCapacityCores'): Promise<number> => (await metrics[name].get()).values[0]?.value ?? NaN;
+    const admission = new AdmissionControl({ speech: { usage: () => stats }, priorLegCost: 0.25, smoothing: 1, metrics });
+    assert.equal(await gauge('asrLoadCores'), 0);
+    assert.ok(Math.abs((await gauge('asrCapacityCores')) - 1.7) < 1e-9);
+    stats.openStreams = 6;
+    stats.capacity = 1;
+    admission.sample();
+    assert.ok(Math.abs((await gauge('asrLoadCores')) - 1.5) < 1e-9, 'six legs at the prior 0.25');
+    assert.ok(Math.abs((await gauge('asrCapacityCores')) - 0.85) < 1e-9, 'the capacity as admission reads it now');
+    // A measured cost moves the reported load at the next sample.
+    stats.audioSeconds = 100;
+    stats.processingSeconds = 5;
+    admission.sample();
+    admission.sample();
+    assert.ok(Math.abs((await gauge('asrLoadCores')) - 0.3) < 1e-9, 'six legs at the measured 0.05');
   });
 });

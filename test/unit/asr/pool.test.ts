@@ -228,6 +228,34 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     }
   });
 
+  test('sgw_asr_backlog_max_seconds reports the largest backlog of one stream, and falls back to 0 once the worker caught up', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const pool = await AsrWorkerPool.create(poolOptions(metrics, { workers: 1, metricsIntervalMs: 50 }));
+    const backlog = async (): Promise<number> => (await metrics.asrBacklogMaxSeconds.get()).values[0]?.value ?? NaN;
+    try {
+      const streams = await Promise.all([0, 1].map(() => pool.openStream({ language: 'en-US', inputSampleRate: 16000, vad: false })));
+      const readers = streams.map(collect);
+      // Four seconds on each stream at once: the worker takes them in turn, so each waits.
+      const audio = concat(cancel16, silence(4000 - (cancel16.length * 1000) / 16000, 16000));
+      for (const stream of streams) for (const chunk of chunks(audio, 16000, 20)) stream.write(chunk);
+      let peak = 0;
+      const deadline = Date.now() + 10_000;
+      while (peak < 2 && Date.now() < deadline) {
+        peak = Math.max(peak, await backlog());
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(peak >= 2 && peak <= 4, `peak ${peak} s: one stream's backlog (at most its 4 s), not the sum of both`);
+      await until(() => streams.every((s) => s.bufferedAudioMs === 0));
+      const caughtUp = Date.now() + 5000;
+      while ((await backlog()) !== 0 && Date.now() < caughtUp) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(await backlog(), 0);
+      await Promise.all(streams.map((s) => s.end()));
+      await Promise.all(readers.map((r) => r.done));
+    } finally {
+      await pool.close();
+    }
+  });
+
   for (const kind of ['terminated from outside', 'exits abruptly', 'crashes in native code (SIGABRT)', 'stops answering heartbeats'] as const) {
     test(`a worker that ${kind} is replaced and the stream keeps producing results`, async () => {
       const metrics = new GatewayMetrics({ defaultMetrics: false });
