@@ -108,6 +108,7 @@ async function main(argv: readonly string[]): Promise<number> {
         if (!intentsOk || !escalationOk) {
           console.log(`       transcript: ${r.transcript}`);
           if (r.escalationReasons.length > 0) console.log(`       escalation reasons: ${r.escalationReasons.join('; ')}`);
+          for (const [intent, c] of Object.entries(r.classified)) console.log(`       classifier: ${intent} ${c.probability.toFixed(2)} on "${c.text}"`);
         }
       }
       console.log('  intent              tp  fp  fn  precision  recall');
@@ -119,6 +120,13 @@ async function main(argv: readonly string[]): Promise<number> {
       console.log('  confusion (rows expected, columns got):');
       console.log(formatConfusion(confusion));
       console.log(`audio ${codec}: precision ${score.precision.toFixed(3)}, recall ${score.recall.toFixed(3)} (targets ${TARGETS[codec].precision}/${TARGETS[codec].recall}); escalation right on ${score.escalationCorrect}/${score.calls} calls; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      // The classifier raises only what no phrase raised first, so the run without its intents is the run without it (up to a spotter hit it pre-empted).
+      const byClassifier = (r: (typeof results)[number], i: string): boolean => r.evidence[i] === 'transcript/classifier';
+      const withoutClassifier = scoreAudio(results.map((r) => ({ ...r, intents: r.intents.filter((i) => !byClassifier(r, i)) })));
+      const classified = results.flatMap((r) => r.intents.filter((i) => byClassifier(r, i)).map((i) => r.call.intents.includes(i)));
+      console.log(
+        `  first found by the classifier: ${classified.length} (right ${classified.filter(Boolean).length}, wrong ${classified.filter((ok) => !ok).length}); without those: precision ${withoutClassifier.precision.toFixed(3)}, recall ${withoutClassifier.recall.toFixed(3)}`,
+      );
       check(`audio ${codec}`, score.precision, score.recall, TARGETS[codec]);
       if (score.escalationCorrect !== score.calls) missed.push(`audio ${codec}: escalation wrong on ${score.calls - score.escalationCorrect} calls`);
       const escalationFloor = floors?.[`audio ${codec}`]?.escalationCorrect;

@@ -79,6 +79,8 @@ export interface AudioCallResult {
   readonly transcript: string;
   /** How each customer intent was first found: `source/evidence` (spotter/exact, transcript/phonetic, …). */
   readonly evidence: Readonly<Record<string, string>>;
+  /** Intents first found by the classifier: its probability and the utterance it read. */
+  readonly classified: Readonly<Record<string, { readonly probability: number; readonly text: string }>>;
 }
 
 /** How the calls reach the gateway and what recognition runs. */
@@ -163,10 +165,16 @@ export async function runAudioEval(calls: readonly LabelledCall[], concurrency =
           .filter((line) => line !== undefined)
           .join(' | ');
         const evidence: Record<string, string> = {};
-        for (const e of events.forCall(callId)) if (e.type === 'intent' && e.leg === 'customer') evidence[e.intent] ??= `${e.source}/${e.evidence}`;
+        const classified: Record<string, { probability: number; text: string }> = {};
+        for (const e of events.forCall(callId)) {
+          if (e.type !== 'intent' || e.leg !== 'customer' || evidence[e.intent] !== undefined) continue;
+          evidence[e.intent] = `${e.source}/${e.evidence}`;
+          if (e.evidence === 'classifier') classified[e.intent] = { probability: e.confidence, text: e.text };
+        }
         results[i] = {
           call,
           evidence,
+          classified,
           intents: [...new Set(summary.intents.filter((x) => x.leg === 'customer').map((x) => x.intent))],
           peakLevel: summary.escalation.peakLevel,
           escalationReasons: summary.escalation.reasons.map((r) => r.detail),
