@@ -108,7 +108,9 @@ async function main(argv: readonly string[]): Promise<number> {
         if (!intentsOk || !escalationOk) {
           console.log(`       transcript: ${r.transcript}`);
           if (r.escalationReasons.length > 0) console.log(`       escalation reasons: ${r.escalationReasons.join('; ')}`);
-          for (const [intent, c] of Object.entries(r.classified)) console.log(`       classifier: ${intent} ${c.probability.toFixed(2)} on "${c.text}"`);
+        }
+        for (const [intent, c] of Object.entries(r.classified)) {
+          console.log(`       classifier: ${r.call.intents.includes(intent) ? 'right' : 'wrong'} ${intent} ${c.probability.toFixed(2)} on "${c.text}"`);
         }
       }
       console.log('  intent              tp  fp  fn  precision  recall');
