@@ -77,8 +77,8 @@ export class Gateway {
     metrics: GatewayMetrics,
   ) {
     this.metrics = metrics;
-    this.hub = new EventHub(metrics);
     this.logLimiter = new LogLimiter({ metrics });
+    this.hub = new EventHub(metrics, undefined, undefined, { logger: logger.child({ component: 'events' }), logLimiter: this.logLimiter });
   }
 
   static async start(config: GatewayConfig, logger: Logger, metrics = new GatewayMetrics()): Promise<{ gateway: Gateway; addresses: GatewayAddresses }> {

@@ -20,7 +20,9 @@ export type RepeatedLogReason =
   | 'ingest-socket-error'
   /** An AudioHook client's own `error` message, and its `update` messages. */
   | 'audiohook-client-error'
-  | 'audiohook-update';
+  | 'audiohook-update'
+  /** A subscriber of the event bus threw (source: the listener's name). */
+  | 'event-listener-error';
 
 export type RepeatedLogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -220,6 +220,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly eventListenerErrors = new Counter({
+    name: 'sgw_event_listener_errors_total',
+    help: 'Events a subscriber of the event bus threw on (the event still reached every other subscriber), by listener: websocket-events, alert-store, call-board, stream-audio, audiosocket, call-registry',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
   readonly wsClients = new Gauge({
     name: 'sgw_ws_event_clients',
     help: 'Connected /v1/events WebSocket clients',

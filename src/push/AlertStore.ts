@@ -2,7 +2,7 @@ import type { Principal } from '../auth/Principal.js';
 import { canSee } from '../auth/scope.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { EventHub } from './EventHub.js';
+import type { EventBus } from '../calls/EventBus.js';
 import type { AlertEvent } from '../events.js';
 
 /** An alert as GET /v1/alerts returns it: the `alert` event plus its acknowledgement. */
@@ -24,13 +24,13 @@ export class AlertStore {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly hub: EventHub,
+    private readonly hub: EventBus,
     private readonly metrics: GatewayMetrics,
     readonly capacity = 1000,
   ) {
     this.unsubscribe = hub.subscribe((event) => {
       if (event.type === 'alert') this.add(event);
-    });
+    }, 'alert-store');
   }
 
   private add(alert: AlertEvent): void {

@@ -1,4 +1,4 @@
-import type { EventHub } from './EventHub.js';
+import type { EventFeed } from '../calls/EventBus.js';
 import type { EscalationEvent } from '../events.js';
 
 /** What a supervisor wall shows of an active call beyond its snapshot. */
@@ -24,7 +24,7 @@ export class CallBoard {
   private readonly calls = new Map<string, { contactReason: string | undefined; escalationLevel: EscalationEvent['level']; alerts: number }>();
   private readonly unsubscribe: () => void;
 
-  constructor(hub: EventHub) {
+  constructor(hub: EventFeed) {
     this.unsubscribe = hub.subscribe((event) => {
       switch (event.type) {
         case 'call.started':
@@ -51,7 +51,7 @@ export class CallBoard {
         default:
           return;
       }
-    });
+    }, 'call-board');
   }
 
   get(callId: string): CallLiveState | undefined {

@@ -13,7 +13,7 @@ import type { CallInfo } from './generated/speechgateway/v1/CallInfo.js';
 import type { CallControlHandlers } from './generated/speechgateway/v1/CallControl.js';
 import { parseStartCallRequest } from './startCallRequest.js';
 import { parseTranscriptPush } from '../transcripts/transcriptPush.js';
-import type { EventHub } from '../../push/EventHub.js';
+import type { EventFeed } from '../../calls/EventBus.js';
 import { createStreamAudioHandler } from './StreamAudioService.js';
 
 const GRPC_FIELDS: Readonly<Record<string, string>> = { callId: 'call_id', utteranceId: 'utterance_id', startMs: 'start_ms', endMs: 'end_ms' };
@@ -65,7 +65,7 @@ export function createCallControlHandlers(
   logger: Logger,
   access = new AccessControl(undefined, metrics),
   /** The event hub StreamAudio sends a call's events from; without it StreamAudio is UNIMPLEMENTED. */
-  hub?: EventHub,
+  hub?: EventFeed,
   /** Refusals are logged once per client address and error code a window, then summarised. */
   logLimiter = new LogLimiter({ metrics }),
 ): CallControlHandlers {
