@@ -30,8 +30,20 @@ import { LogLimiter } from './LogLimiter.js';
 import { GatewayMetrics } from './metrics.js';
 import { phoneticLexicons } from './analytics/phonetic/lexicons.js';
 import { DEBIAN_MODEL } from './asr/engines/pocketsphinx/paths.js';
+import type { EventBus, EventBusHealth } from './calls/EventBus.js';
+import { RedisEventBus } from './cluster/RedisEventBus.js';
 import { EventHub } from './push/EventHub.js';
+import type { EventSource } from './push/EventSource.js';
 import { EVENTS_PATH, WebSocketEventServer } from './push/WebSocketEventServer.js';
+
+/** The bus a gateway's events travel on: in memory when it runs alone, the Redis stream in a cluster (REDIS_URL). */
+export type GatewayEventBus = EventBus &
+  EventSource & {
+    health(): EventBusHealth;
+    /** Resolves once the events published so far have reached the bus's subscribers, or at `deadline`. */
+    drain(deadline: number): Promise<void>;
+    close(): Promise<void>;
+  };
 
 export interface GatewayAddresses {
   readonly http: AddressInfo;
@@ -51,7 +63,7 @@ export interface GatewayAddresses {
  */
 export class Gateway {
   readonly metrics: GatewayMetrics;
-  readonly hub: EventHub;
+  readonly hub: GatewayEventBus;
   /** One per gateway: lines a client can repeat at will are written once per source and reason a minute. */
   private readonly logLimiter: LogLimiter;
   private calls: CallManager | undefined;
@@ -78,7 +90,20 @@ export class Gateway {
   ) {
     this.metrics = metrics;
     this.logLimiter = new LogLimiter({ metrics });
-    this.hub = new EventHub(metrics, undefined, undefined, { logger: logger.child({ component: 'events' }), logLimiter: this.logLimiter });
+    const busLogger = logger.child({ component: 'events' });
+    this.hub =
+      config.redisUrl === undefined
+        ? new EventHub(metrics, undefined, undefined, { logger: busLogger, logLimiter: this.logLimiter })
+        : new RedisEventBus({
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            instanceId: config.instanceId,
+            maxLen: config.redisStreamMaxLen,
+            bufferSize: config.redisBufferEvents,
+            metrics,
+            logger: busLogger,
+            logLimiter: this.logLimiter,
+          });
   }
 
   static async start(config: GatewayConfig, logger: Logger, metrics = new GatewayMetrics()): Promise<{ gateway: Gateway; addresses: GatewayAddresses }> {
@@ -99,6 +124,14 @@ export class Gateway {
 
   get engine(): string {
     return this.asr?.engine ?? 'none';
+  }
+
+  /**
+   * The event bus's health for /readyz: connected (always, in memory), events
+   * waiting in its outgoing buffer, the last Redis error while disconnected.
+   */
+  eventBusHealth(): EventBusHealth {
+    return this.hub.health();
   }
 
   /** Whether requests need a token (a JWT key is configured). */
@@ -304,10 +337,13 @@ export class Gateway {
       await callsEnded;
       await this.records?.close();
       this.grammars?.close();
+      // In a cluster the calls' last events reach this instance's clients back through Redis.
+      await this.hub.drain(Math.max(deadline, Date.now() + 2000));
       this.events?.close();
       this.alertStore?.close();
       this.board?.close();
       await this.http?.close();
+      await this.hub.close();
       await this.asr?.close();
       // Repeats suppressed since their last line are reported before the log ends.
       this.logLimiter.close();

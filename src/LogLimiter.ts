@@ -22,7 +22,11 @@ export type RepeatedLogReason =
   | 'audiohook-client-error'
   | 'audiohook-update'
   /** A subscriber of the event bus threw (source: the listener's name). */
-  | 'event-listener-error';
+  | 'event-listener-error'
+  /** The cluster's Redis: a connection or command error (source: the connection), an unreadable stream entry. */
+  | 'event-bus-error'
+  /** The outgoing event buffer overflowed while Redis was unreachable (source: the bus). */
+  | 'event-bus-dropped';
 
 export type RepeatedLogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -40,3 +40,13 @@ export interface EventFeed {
 
 /** Both sides, for the services that publish and follow. */
 export type EventBus = EventPublisher & EventFeed;
+
+/** What /readyz and the metrics say of the bus. */
+export interface EventBusHealth {
+  /** The in-memory bus always; the Redis bus while both its connections are ready. */
+  readonly connected: boolean;
+  /** Events waiting in the outgoing buffer. */
+  readonly buffered: number;
+  /** The last connection or command error, until the bus is connected again. */
+  readonly lastError: string | undefined;
+}

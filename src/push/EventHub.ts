@@ -1,5 +1,5 @@
 import type { CallOwner } from '../auth/Principal.js';
-import type { EventBus, EventListener, PublishOptions } from '../calls/EventBus.js';
+import type { EventBus, EventBusHealth, EventListener, PublishOptions } from '../calls/EventBus.js';
 import { createLogger, type Logger } from '../logger.js';
 import { LogLimiter } from '../LogLimiter.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -57,6 +57,21 @@ export class EventHub implements EventBus, EventSource {
     this.history = new Array<Retained | undefined>(historySize);
     this.epoch = epoch;
     this.subscribers = new Subscribers({ metrics, ...isolation });
+    metrics.eventBusConnected.set(1);
+  }
+
+  /** In memory: always connected, nothing buffered. */
+  health(): EventBusHealth {
+    return { connected: true, buffered: 0, lastError: undefined };
+  }
+
+  /** Nothing to wait for: publication is delivery. */
+  drain(_deadline: number): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   publish(unpublished: UnpublishedEvent, options: PublishOptions = {}): GatewayEvent {

@@ -7,6 +7,7 @@ import { canReadEvents, canSee } from '../auth/scope.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { compareEventIds } from './EventCursor.js';
 import type { EventSource, HistoryEntry } from './EventSource.js';
 import { isEventType, type GatewayEvent } from '../events.js';
 import { closeReason } from '../websocketCloseReason.js';
@@ -190,9 +191,11 @@ export class WebSocketEventServer {
   private async resume(ws: WebSocket, state: ClientState, since: string): Promise<void> {
     const replay = await this.options.hub.since(since);
     if (ws.readyState !== WebSocket.OPEN || !this.clients.has(ws)) return;
-    if (replay.entries.length > 0 && state.pending !== undefined && state.pending.length > 0) {
+    if (state.pending !== undefined && state.pending.length > 0) {
       const replayed = new Map(replay.entries.map((e) => [e.event.eventId, e.event.ts]));
-      state.pending = state.pending.filter((e) => replayed.get(e.event.eventId) !== e.event.ts);
+      // A complete replay: what is before the client's cursor it has (a cursor of an instance whose reader was ahead of this one's).
+      const before = replay.gap === undefined ? since : undefined;
+      state.pending = state.pending.filter((e) => replayed.get(e.event.eventId) !== e.event.ts && (before === undefined || compareEventIds(e.event.eventId, before) >= 0));
     }
     if (replay.gap === undefined) {
       this.options.metrics.eventResumes.inc({ outcome: 'complete' });

@@ -1,0 +1,124 @@
+/**
+ * Two gateway processes and a real redis-server: one cluster. A call streamed
+ * to instance B (gRPC StreamAudio, flite speech with an intent and a legal
+ * threat) gives its transcript, intent and alert to a supervisor connected to
+ * instance A, scoped to the supervisor's queue; a client that resumes on A
+ * with a cursor it got from B misses nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { GatewayProcess } from '../../loadtest/GatewayProcess.js';
+import { encodeL16 } from '../../src/audio/codecs/index.js';
+import { CallControl } from '../../src/ingest/grpc/client.js';
+import type { StreamAudioResponse__Output } from '../../src/ingest/grpc/generated/speechgateway/v1/StreamAudioResponse.js';
+import { TEST_SECRET, hsToken } from '../helpers/auth.js';
+import { EventRecorder } from '../helpers/gateway.js';
+import { RedisServer } from '../helpers/redis.js';
+import { chunks, concat, silence, synthesize } from '../helpers/speech.js';
+
+let dir: string;
+let redis: RedisServer;
+let a: GatewayProcess;
+let b: GatewayProcess;
+const tokens: Record<string, string> = {};
+
+function clusterEnv(instance: string, extra: Record<string, string>): Record<string, string> {
+  return {
+    JWT_SECRET: TEST_SECRET,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'cluster-test:',
+    INSTANCE_ID: instance,
+    CLUSTER_HEARTBEAT_MS: '300',
+    CLUSTER_INSTANCE_TTL_MS: '1500',
+    CALL_RECORDS_FILE: path.join(dir, `${instance}.jsonl`),
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'sgw-cluster-'));
+  redis = await RedisServer.start();
+  // A serves clients only; B recognises the call.
+  a = await GatewayProcess.start({ env: clusterEnv('gw-a', { ASR: 'none' }), rtpPortMin: 46700, rtpPortMax: 46709, logFile: path.join(dir, 'gw-a.log') });
+  b = await GatewayProcess.start({ env: clusterEnv('gw-b', { ASR: 'pocketsphinx', ASR_WORKERS: '1', ASR_MODE: 'transcribe' }), rtpPortMin: 46710, rtpPortMax: 46719, logFile: path.join(dir, 'gw-b.log') });
+  tokens['admin'] = await hsToken({ role: 'admin', subject: 'ops' });
+  tokens['orders'] = await hsToken({ role: 'supervisor', subject: 'sam', queues: ['orders'] });
+  tokens['delivery'] = await hsToken({ role: 'supervisor', subject: 'dee', queues: ['delivery'] });
+});
+
+after(async () => {
+  await a.stop();
+  await b.stop();
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Streams `pcm` (16 kHz) in real time as the customer leg of a StreamAudio call, then ends the stream. */
+async function streamCall(control: CallControl, callId: string, pcm: Int16Array): Promise<{ status: grpc.StatusObject; events: NonNullable<StreamAudioResponse__Output['event']>[] }> {
+  const rate = 16000;
+  const stream = control.streamAudio();
+  const responses: StreamAudioResponse__Output[] = [];
+  stream.on('data', (r: StreamAudioResponse__Output) => responses.push(r));
+  stream.on('error', () => undefined);
+  const status = new Promise<grpc.StatusObject>((resolve) => stream.on('status', resolve));
+  stream.write({ start: { call_id: callId, agent_id: 'agent-7', queue: 'orders', language: 'en-US', legs: [{ role: 'LEG_ROLE_CUSTOMER', codec: 'CODEC_L16', clock_rate: rate }] } });
+  const t0 = Date.now();
+  let sent = 0;
+  for (const chunk of chunks(pcm, rate)) {
+    stream.write({ audio: { role: 'LEG_ROLE_CUSTOMER', payload: Buffer.from(encodeL16(chunk)) } });
+    sent += chunk.length;
+    const due = t0 + (sent / rate) * 1000 - Date.now();
+    if (due > 0) await sleep(due);
+  }
+  stream.end();
+  const final = await status;
+  return { status: final, events: responses.filter((r) => r.event != null).map((r) => r.event as NonNullable<StreamAudioResponse__Output['event']>) };
+}
+
+describe('two gateways on one Redis stream', { timeout: 120_000 }, () => {
+  test('a call on B: transcript, intent and alert reach a supervisor on A (scoped); a client resuming on A with a cursor from B misses nothing', async () => {
+    const rate = 16000;
+    const speech = concat(silence(300, rate), await synthesize('I would like to cancel my order. If this is not fixed today I will contact my lawyer.', { rate }), silence(1500, rate));
+    const ordersOnA = await EventRecorder.connect(a.httpPort, `?access_token=${tokens['orders']}`);
+    const deliveryOnA = await EventRecorder.connect(a.httpPort, `?access_token=${tokens['delivery']}`);
+    const adminOnB = await EventRecorder.connect(b.httpPort, `?access_token=${tokens['admin']}`);
+    const control = new CallControl(`127.0.0.1:${b.grpcPort}`, undefined, { token: tokens['admin'] });
+    const callId = 'cluster-1';
+    try {
+      const call = await streamCall(control, callId, speech);
+      assert.equal(call.status.code, grpc.status.OK, call.status.details);
+      await adminOnB.waitFor((e) => e.event.callId === callId && e.event.type === 'call.summary', 10_000, 'call.summary on B');
+      await ordersOnA.waitFor((e) => e.event.callId === callId && e.event.type === 'call.summary', 10_000, 'call.summary on A');
+
+      const onA = ordersOnA.forCall(callId);
+      const onB = adminOnB.forCall(callId);
+      assert.ok(onA.some((e) => e.type === 'transcript' && e.final && /cancel/.test(e.text)), `a final transcript on A (got ${onA.map((e) => e.type).join(', ')})`);
+      assert.ok(onA.some((e) => e.type === 'intent' && e.intent === 'cancel_order'), 'the cancel_order intent on A');
+      assert.ok(onA.some((e) => e.type === 'alert' && e.severity === 'critical' && e.queue === 'orders'), 'the legal-threat alert on A');
+      assert.deepEqual(onA.map((e) => e.eventId), onB.map((e) => e.eventId), "A's supervisor got every event of the call B's admin got, in the same order, with the same ids");
+      assert.deepEqual(call.events.map((e) => e.event_cursor), onB.map((e) => e.eventId), 'the StreamAudio client on B too');
+      assert.ok(onA.every((e) => /^\d+-\d+$/.test(e.eventId)), 'eventIds are stream ids');
+      assert.deepEqual(deliveryOnA.forCall(callId), [], 'a supervisor of another queue sees nothing of it');
+
+      // The cursor B's client had after call.started; the rest of the call is replayed on A.
+      const cursor = onB[0]?.eventId ?? '';
+      const resumed = await EventRecorder.connect(a.httpPort, `?since=${cursor}&access_token=${tokens['orders']}`);
+      const lastId = onB.at(-1)?.eventId ?? '';
+      await resumed.waitFor((e) => e.event.eventId === lastId, 10_000, 'the replay up to call.summary');
+      assert.ok(!resumed.events.some((e) => (e.event.type as string) === 'resume.gap'), 'no gap');
+      assert.deepEqual(resumed.forCall(callId).map((e) => e.eventId), onB.slice(1).map((e) => e.eventId), 'the replay on A holds everything after the cursor from B');
+      resumed.close();
+    } finally {
+      control.close();
+      ordersOnA.close();
+      deliveryOnA.close();
+      adminOnB.close();
+    }
+  });
+});
