@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { CallOwner } from '../auth/Principal.js';
@@ -54,6 +55,8 @@ interface InTransit {
 const BATCH = 100;
 /** Entries per XREAD. */
 const READ_COUNT = 500;
+/** Publishers (gateway runs) whose last publication count a reader remembers. */
+const MAX_PUBLISHERS = 1000;
 
 /**
  * The cluster's event bus: every gateway publishes its calls' events to ONE
@@ -101,12 +104,17 @@ export class RedisEventBus implements EventBus, EventSource {
   private lastError: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly noteError: (err: unknown) => void;
+  /** `<instance>/<run>` in the entries this bus writes. */
+  private readonly publisher: string;
+  /** The newest publication count read per publisher: an entry at or below it was written twice. Bounded. */
+  private readonly lastSeqOf = new Map<string, number>();
   private readonly reading: Promise<void>;
 
   constructor(private readonly options: RedisEventBusOptions) {
     const { metrics, logger, logLimiter } = options;
     this.subscribers = new Subscribers({ metrics, logger, logLimiter });
     this.key = `${options.keyPrefix}events`;
+    this.publisher = `${options.instanceId}/${randomBytes(4).toString('hex')}`;
     this.replayMax = options.replayMax ?? 10_000;
     const blockMs = options.blockMs ?? 1000;
     const onError = (message: string): void => {
@@ -263,7 +271,12 @@ export class RedisEventBus implements EventBus, EventSource {
       this.options.logLimiter.log(this.options.logger, 'warn', 'event-bus-error', 'stream-entry', { id, problem: entry }, 'unreadable entry in the Redis event stream: skipped');
       return;
     }
-    if (entry.instance === this.options.instanceId) {
+    const last = this.lastSeqOf.get(entry.instance) ?? 0;
+    if (entry.seq <= last) return;
+    this.lastSeqOf.delete(entry.instance);
+    this.lastSeqOf.set(entry.instance, entry.seq);
+    if (this.lastSeqOf.size > MAX_PUBLISHERS) this.lastSeqOf.delete(this.lastSeqOf.keys().next().value ?? '');
+    if (entry.instance === this.publisher) {
       while (this.inTransit[0] !== undefined && this.inTransit[0].seq <= entry.seq) this.inTransit.shift();
       // Delivered while the stream could not be read, or written twice by a retried batch.
       if (entry.seq <= this.deliveredUpTo) return;
@@ -280,7 +293,7 @@ export class RedisEventBus implements EventBus, EventSource {
       while (this.outgoing.length > 0 && this.command.status === 'ready' && !this.closed) {
         const batch = this.outgoing.slice(0, BATCH);
         const results = await Promise.allSettled(
-          batch.map((item) => this.command.call('XADD', this.key, 'MAXLEN', '~', String(this.options.maxLen), '*', ...entryFields(this.options.instanceId, item.seq, item.event, item.owner))),
+          batch.map((item) => this.command.call('XADD', this.key, 'MAXLEN', '~', String(this.options.maxLen), '*', ...entryFields(this.publisher, item.seq, item.event, item.owner))),
         );
         let written: Outgoing | undefined;
         let failure: unknown;

@@ -2,9 +2,10 @@ import type { CallOwner } from '../auth/Principal.js';
 import { isEventType, type GatewayEvent } from '../events.js';
 
 /**
- * One event in the cluster's Redis stream. Fields: `i` the instance that
- * published it, `n` that instance's publication count (so an instance knows
- * its own events when it reads them back), `o` the owner of the call (agent
+ * One event in the cluster's Redis stream. Fields: `i` who published it
+ * (`<instance id>/<run>`: one run of one gateway), `n` its publication count
+ * (so a gateway knows its own events when it reads them back, and an event
+ * written twice by a retried batch is read once), `o` the owner of the call (agent
  * and queue, JSON; empty when unknown) that decides who may see it, `e` the
  * event as JSON without `eventId`: the stream id is the eventId.
  */

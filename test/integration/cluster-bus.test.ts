@@ -177,4 +177,29 @@ describe('RedisEventBus', { timeout: 60_000 }, () => {
       await b.bus.close();
     }
   });
+
+  test('Redis frozen (SIGSTOP) then thawed: the hung connections are dropped, own events still reach own subscribers, each event reaches the other gateway once', async () => {
+    const a = instance('gw-a', 't4:');
+    const b = instance('gw-b', 't4:');
+    try {
+      await until('both connected', () => a.bus.health().connected && b.bus.health().connected);
+      a.bus.publish(started('c4'));
+      await until('call.started on B', () => b.seen.length === 1);
+      redis.signal('SIGSTOP');
+      a.bus.publish(dtmf('c4', 0));
+      await until('A takes the hung Redis for lost', () => !a.bus.health().connected, 15_000);
+      for (let i = 1; i < 20; i++) a.bus.publish(dtmf('c4', i));
+      assert.deepEqual(a.seen.filter((s) => s.event.type === 'dtmf').map((s) => (s.event.type === 'dtmf' ? s.event.atMs : -1)), Array.from({ length: 20 }, (_, i) => i), 'own subscribers got every event, in order');
+      redis.signal('SIGCONT');
+      await until('A reconnected and flushed', () => a.bus.health().connected && a.bus.health().buffered === 0, 15_000);
+      await until('B got the 20 events', () => b.seen.length >= 21, 15_000);
+      await sleep(500);
+      assert.deepEqual(b.seen.slice(1).map((s) => (s.event.type === 'dtmf' ? s.event.atMs : -1)), Array.from({ length: 20 }, (_, i) => i), 'B: each event once, in order');
+      assert.equal(a.seen.length, 21, 'A: no duplicate');
+    } finally {
+      redis.signal('SIGCONT');
+      await a.bus.close();
+      await b.bus.close();
+    }
+  });
 });
