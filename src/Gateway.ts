@@ -31,6 +31,10 @@ import { GatewayMetrics } from './metrics.js';
 import { phoneticLexicons } from './analytics/phonetic/lexicons.js';
 import { DEBIAN_MODEL } from './asr/engines/pocketsphinx/paths.js';
 import type { EventBus, EventBusHealth } from './calls/EventBus.js';
+import { LocalCallDirectory, type CallDirectory } from './calls/CallDirectory.js';
+import { CallRegistry } from './cluster/CallRegistry.js';
+import { ClusterCallDirectory } from './cluster/ClusterCallDirectory.js';
+import { InstanceCommands } from './cluster/InstanceCommands.js';
 import { RedisEventBus } from './cluster/RedisEventBus.js';
 import { EventHub } from './push/EventHub.js';
 import type { EventSource } from './push/EventSource.js';
@@ -82,6 +86,9 @@ export class Gateway {
   private alertStore: AlertStore | undefined;
   private board: CallBoard | undefined;
   private accessControl: AccessControl | undefined;
+  /** In a cluster: this gateway's calls in Redis, and requests forwarded to the other gateways. */
+  private registry: CallRegistry | undefined;
+  private commands: InstanceCommands | undefined;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -209,6 +216,15 @@ export class Gateway {
       maxCallsPerCredential: config.maxCallsPerCredential,
     });
 
+    let directory: CallDirectory = new LocalCallDirectory(this.calls);
+    if (config.redisUrl !== undefined) {
+      const cluster = { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, instanceId: config.instanceId, calls: this.calls, logger: logger.child({ component: 'cluster' }), logLimiter };
+      this.registry = new CallRegistry({ ...cluster, heartbeatMs: config.clusterHeartbeatMs, instanceTtlMs: config.clusterInstanceTtlMs, bus: hub });
+      this.commands = new InstanceCommands(cluster);
+      directory = new ClusterCallDirectory(this.calls, this.registry, this.commands, config.instanceId);
+      logger.info({ instanceId: config.instanceId, keyPrefix: config.redisKeyPrefix }, 'cluster: events, calls and alerts shared through Redis');
+    }
+
     this.events = new WebSocketEventServer({ hub, metrics, access, logger: logger.child({ component: 'events' }) });
     const calls = this.calls;
     this.transcripts = new TranscriptIngestServer(this.calls, metrics, logger.child({ component: 'transcripts' }));
@@ -261,9 +277,8 @@ export class Gateway {
         [AUDIOHOOK_PATH, (req, socket, head) => audioHook.handleUpgrade(req, socket, head)],
         [TWILIO_PATH, (req, socket, head, url) => twilio.handleUpgrade(req, socket, head, url)],
       ]),
-      listCalls: (principal) =>
-        calls
-          .list()
+      listCalls: async (principal) =>
+        (await directory.list())
           .filter((call) => canSeeCallMetadata(principal, call))
           .map((call) => ({ ...call, ...(board.get(call.callId) ?? { contactReason: undefined, escalationLevel: 'calm', alerts: 0 }) })),
     });
@@ -271,7 +286,7 @@ export class Gateway {
 
     const proto = loadGatewayProto();
     this.grpcServer = new grpc.Server();
-    this.grpcServer.addService(proto.speechgateway.v1.CallControl.service, createCallControlHandlers(this.calls, metrics, logger.child({ component: 'grpc' }), access, hub, logLimiter));
+    this.grpcServer.addService(proto.speechgateway.v1.CallControl.service, createCallControlHandlers(this.calls, metrics, logger.child({ component: 'grpc' }), access, hub, logLimiter, directory));
     const grpcServer = this.grpcServer;
     const credentials =
       tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
@@ -339,6 +354,9 @@ export class Gateway {
       this.grammars?.close();
       // In a cluster the calls' last events reach this instance's clients back through Redis.
       await this.hub.drain(Math.max(deadline, Date.now() + 2000));
+      // Its calls are over: it leaves the registry cleanly instead of being taken for lost.
+      await this.registry?.close();
+      this.commands?.close();
       this.events?.close();
       this.alertStore?.close();
       this.board?.close();

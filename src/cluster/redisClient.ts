@@ -10,8 +10,8 @@ export interface RedisClientOptions {
   readonly name: string;
   readonly logger: Logger;
   readonly logLimiter: LogLimiter;
-  /** A reply not begun within this long means a hung server: the socket is dropped and reconnected. */
-  readonly socketTimeoutMs: number;
+  /** A reply not begun within this long means a hung server: the socket is dropped and reconnected. Undefined: none (a subscriber). */
+  readonly socketTimeoutMs: number | undefined;
   /** Called with every connection or command error (the bus keeps the last one for /readyz). */
   readonly onError?: (message: string) => void;
 }
@@ -30,7 +30,7 @@ export function createRedisClient(options: RedisClientOptions): Redis {
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 2000,
-    socketTimeout: options.socketTimeoutMs,
+    ...(options.socketTimeoutMs === undefined ? {} : { socketTimeout: options.socketTimeoutMs }),
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     // The stream ids and replies are read as RESP2 shapes (streamReplies.ts).
     protocol: 2,

@@ -32,7 +32,7 @@ export interface HttpServerOptions {
    * refuse before upgrading, answered like a token refusal.
    */
   readonly selfAuthenticatedUpgrades?: ReadonlyMap<string, SelfAuthenticatedUpgradeHandler>;
-  /** JSON snapshot of the active calls `principal` may see, for GET /v1/calls. */
+  /** JSON snapshot of the active calls `principal` may see, for GET /v1/calls (in a cluster: of every gateway). */
   readonly listCalls: (principal: Principal) => unknown;
   /** Authentication; default off (every request acts as an admin). */
   readonly access?: AccessControl;
@@ -167,8 +167,9 @@ export class HttpServer {
         return;
       case '/v1/calls': {
         const principal = await this.principal(req);
+        // The cursor before the snapshot: events after it are replayed, none missed.
         const cursor = this.options.eventCursor?.();
-        this.sendJson(res, 200, this.options.listCalls(principal), cursorHeader(cursor));
+        this.sendJson(res, 200, await this.options.listCalls(principal), cursorHeader(cursor));
         return;
       }
       case '/v1/alerts': {

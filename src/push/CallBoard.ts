@@ -18,7 +18,8 @@ export interface CallLiveState {
  * Follows the event stream and keeps, per active call, what analytics has
  * said so far (contact reason, escalation level), so GET /v1/calls can show a
  * wall opened mid-call the same thing as one that watched from the start.
- * Entries are dropped at the call's `call.summary`.
+ * Entries are dropped at the call's `call.summary` (or its `call.ended` when
+ * it ended with the gateway that had it: `instance-lost`, no summary).
  */
 export class CallBoard {
   private readonly calls = new Map<string, { contactReason: string | undefined; escalationLevel: EscalationEvent['level']; alerts: number }>();
@@ -47,6 +48,10 @@ export class CallBoard {
         }
         case 'call.summary':
           this.calls.delete(event.callId);
+          return;
+        case 'call.ended':
+          // A call of a lost gateway ends without a summary.
+          if (event.reason === 'instance-lost') this.calls.delete(event.callId);
           return;
         default:
           return;

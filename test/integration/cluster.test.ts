@@ -3,7 +3,9 @@
  * to instance B (gRPC StreamAudio, flite speech with an intent and a legal
  * threat) gives its transcript, intent and alert to a supervisor connected to
  * instance A, scoped to the supervisor's queue; a client that resumes on A
- * with a cursor it got from B misses nothing.
+ * with a cursor it got from B misses nothing. A lists, gets and ends B's calls
+ * (EndCall forwarded to B); `kill -9` of B ends B's calls on A's screens with
+ * reason `instance-lost` and an alert.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -54,7 +56,7 @@ before(async () => {
 
 after(async () => {
   await a.stop();
-  await b.stop();
+  await b.kill();
   await redis.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -119,6 +121,62 @@ describe('two gateways on one Redis stream', { timeout: 120_000 }, () => {
       ordersOnA.close();
       deliveryOnA.close();
       adminOnB.close();
+    }
+  });
+
+  test('A lists, gets and ends the calls of B; kill -9 of B: its call ends on A with reason instance-lost and an alert, scoped', async () => {
+    const controlA = new CallControl(`127.0.0.1:${a.grpcPort}`, undefined, { token: tokens['admin'] });
+    const controlB = new CallControl(`127.0.0.1:${b.grpcPort}`, undefined, { token: tokens['admin'] });
+    const ordersOnA = await EventRecorder.connect(a.httpPort, `?access_token=${tokens['orders']}`);
+    const deliveryOnA = await EventRecorder.connect(a.httpPort, `?access_token=${tokens['delivery']}`);
+    try {
+      const start = (callId: string, queue: string) =>
+        controlB.startCall({ call_id: callId, agent_id: 'agent-7', queue, language: 'en-US', transcripts_only: true, legs: [{ role: 'LEG_ROLE_CUSTOMER' }, { role: 'LEG_ROLE_AGENT' }] });
+      await start('on-b-orders', 'orders');
+      await start('on-b-delivery', 'delivery');
+      await start('on-b-ended-by-a', 'orders');
+      await ordersOnA.waitFor((e) => e.event.callId === 'on-b-ended-by-a' && e.event.type === 'call.started', 5000, 'call.started on A');
+
+      // The registry: A answers for B's calls, with the same scope.
+      const listed = (await controlA.listCalls()).calls.map((c) => c.call_id).sort();
+      assert.deepEqual(listed, ['on-b-delivery', 'on-b-ended-by-a', 'on-b-orders']);
+      const res = await fetch(`http://127.0.0.1:${a.httpPort}/v1/calls`, { headers: { authorization: `Bearer ${tokens['orders']}` } });
+      assert.equal(res.status, 200);
+      assert.deepEqual(((await res.json()) as { callId: string }[]).map((c) => c.callId).sort(), ['on-b-ended-by-a', 'on-b-orders'], 'GET /v1/calls on A: B\'s calls in the supervisor\'s queue');
+      const got = await controlA.getCall('on-b-orders');
+      assert.equal(got.state, 'active');
+      assert.equal(got.queue, 'orders');
+      const supervisorA = new CallControl(`127.0.0.1:${a.grpcPort}`, undefined, { token: tokens['delivery'] });
+      await assert.rejects(supervisorA.getCall('on-b-orders'), (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND, 'out of scope reads as unknown');
+      supervisorA.close();
+
+      // EndCall on A of a call B has: forwarded, answered once B ended it.
+      const ended = await controlA.endCall('on-b-ended-by-a');
+      assert.equal(ended?.state, 'ended');
+      assert.equal(ended?.end_reason, 'ended-by-request');
+      await ordersOnA.waitFor((e) => e.event.callId === 'on-b-ended-by-a' && e.event.type === 'call.summary', 5000, 'the forwarded end, on A');
+      await assert.rejects(controlA.endCall('nowhere'), (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND);
+
+      // B dies without a word.
+      await b.kill();
+      const lost = await ordersOnA.waitFor((e) => e.event.callId === 'on-b-orders' && e.event.type === 'call.ended', 15_000, 'call.ended of the lost call on A');
+      assert.ok(lost.event.type === 'call.ended' && lost.event.reason === 'instance-lost', JSON.stringify(lost.event));
+      const alert = await ordersOnA.waitFor((e) => e.event.callId === 'on-b-orders' && e.event.type === 'alert', 5000, 'the alert of the lost call');
+      assert.ok(alert.event.type === 'alert' && alert.event.source === 'instance-lost' && alert.event.severity === 'critical' && /gw-b/.test(alert.event.message), JSON.stringify(alert.event));
+      await deliveryOnA.waitFor((e) => e.event.callId === 'on-b-delivery' && e.event.type === 'call.ended', 5000, 'the delivery call ends for its supervisor');
+      assert.deepEqual(ordersOnA.forCall('on-b-delivery'), [], 'scoped: the orders supervisor sees nothing of the delivery call');
+      await sleep(1000);
+      const endings = ordersOnA.events.filter((e) => e.event.callId === 'on-b-orders' && e.event.type === 'call.ended');
+      assert.equal(endings.length, 1, 'ended once, by one survivor');
+      const afterLoss = await controlA.getCall('on-b-orders');
+      assert.equal(afterLoss.state, 'ended');
+      assert.equal(afterLoss.end_reason, 'instance-lost');
+      assert.deepEqual((await controlA.listCalls()).calls, [], 'no call of B is listed any more');
+    } finally {
+      controlA.close();
+      controlB.close();
+      ordersOnA.close();
+      deliveryOnA.close();
     }
   });
 });

@@ -3,6 +3,7 @@ import { AccessControl, bearerToken } from '../../auth/AccessControl.js';
 import type { Principal } from '../../auth/Principal.js';
 import { principalCredential } from '../../auth/credential.js';
 import { canControlCalls, canSeeCallMetadata } from '../../auth/scope.js';
+import { LocalCallDirectory, type CallDirectory } from '../../calls/CallDirectory.js';
 import type { CallManager } from '../../calls/CallManager.js';
 import type { CallSnapshot } from '../../calls/types.js';
 import { GatewayError, invalidArgument } from '../../errors.js';
@@ -68,6 +69,8 @@ export function createCallControlHandlers(
   hub?: EventFeed,
   /** Refusals are logged once per client address and error code a window, then summarised. */
   logLimiter = new LogLimiter({ metrics }),
+  /** Where GetCall, ListCalls and EndCall find calls: this gateway's (default) or the cluster's. */
+  directory: CallDirectory = new LocalCallDirectory(calls),
 ): CallControlHandlers {
   type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 
@@ -113,11 +116,11 @@ export function createCallControlHandlers(
     EndCall: (call, callback) =>
       respond('EndCall', call, callback, async (principal) => {
         requireControl(principal, 'EndCall');
-        return { call: toCallInfo(await calls.end(requireCallId(call.request.call_id), 'ended-by-request')) };
+        return { call: toCallInfo(await directory.end(requireCallId(call.request.call_id), 'ended-by-request')) };
       }),
     GetCall: (call, callback) =>
-      respond('GetCall', call, callback, (principal) => toCallInfo(calls.get(requireCallId(call.request.call_id), (snapshot) => canSeeCallMetadata(principal, snapshot)))),
-    ListCalls: (call, callback) => respond('ListCalls', call, callback, (principal) => ({ calls: calls.list().filter((c) => canSeeCallMetadata(principal, c)).map(toCallInfo) })),
+      respond('GetCall', call, callback, async (principal) => toCallInfo(await directory.get(requireCallId(call.request.call_id), (snapshot) => canSeeCallMetadata(principal, snapshot)))),
+    ListCalls: (call, callback) => respond('ListCalls', call, callback, async (principal) => ({ calls: (await directory.list()).filter((c) => canSeeCallMetadata(principal, c)).map(toCallInfo) })),
     PushTranscript: (call, callback) =>
       respond('PushTranscript', call, callback, (principal) => {
         requireControl(principal, 'PushTranscript');
