@@ -7,7 +7,7 @@ import { canControlCalls, canSeeCallMetadata } from './auth/scope.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
 import { GatewayError } from './errors.js';
 import { StaticFiles } from './http/StaticFiles.js';
-import { AlertStore } from './push/AlertStore.js';
+import { AlertStore, type Alerts } from './push/AlertStore.js';
 import { CallBoard } from './push/CallBoard.js';
 import { GrammarStore } from './analytics/grammar/GrammarStore.js';
 import { CallRecordWriter } from './analytics/summary/CallRecordWriter.js';
@@ -35,6 +35,7 @@ import { LocalCallDirectory, type CallDirectory } from './calls/CallDirectory.js
 import { CallRegistry } from './cluster/CallRegistry.js';
 import { ClusterCallDirectory } from './cluster/ClusterCallDirectory.js';
 import { InstanceCommands } from './cluster/InstanceCommands.js';
+import { RedisAlertStore } from './cluster/RedisAlertStore.js';
 import { RedisEventBus } from './cluster/RedisEventBus.js';
 import { EventHub } from './push/EventHub.js';
 import type { EventSource } from './push/EventSource.js';
@@ -83,7 +84,7 @@ export class Gateway {
   private records: CallRecordWriter | undefined;
   private closing: Promise<void> | undefined;
   private admissionTimer: NodeJS.Timeout | undefined;
-  private alertStore: AlertStore | undefined;
+  private alertStore: Alerts | undefined;
   private board: CallBoard | undefined;
   private accessControl: AccessControl | undefined;
   /** In a cluster: this gateway's calls in Redis, and requests forwarded to the other gateways. */
@@ -160,7 +161,19 @@ export class Gateway {
       logger.info({ algorithms: verifier.algorithms, issuer: config.jwtIssuer, audience: config.jwtAudience }, 'authentication on: bearer tokens required');
     }
     const tls = readTls(config);
-    this.alertStore = new AlertStore(hub, metrics, config.alertsKept);
+    this.alertStore =
+      config.redisUrl === undefined
+        ? new AlertStore(hub, metrics, config.alertsKept)
+        : new RedisAlertStore({
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            instanceId: config.instanceId,
+            bus: hub,
+            metrics,
+            logger: logger.child({ component: 'alerts' }),
+            logLimiter,
+            capacity: config.alertsKept,
+          });
     this.board = new CallBoard(hub);
     const board = this.board;
     this.grammars = await GrammarStore.open(config.grammarsDir, {

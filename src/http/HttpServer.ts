@@ -9,7 +9,7 @@ import { AuthError } from '../auth/TokenVerifier.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { AlertStore } from '../push/AlertStore.js';
+import type { Alerts } from '../push/AlertStore.js';
 import { CONTENT_SECURITY_POLICY, type StaticFiles } from './StaticFiles.js';
 
 /** Takes over an HTTP upgrade for one path, for an authenticated principal; may throw a GatewayError to refuse it before upgrading. */
@@ -37,7 +37,7 @@ export interface HttpServerOptions {
   /** Authentication; default off (every request acts as an admin). */
   readonly access?: AccessControl;
   /** Recent alerts for GET /v1/alerts and POST /v1/alerts/{id}/ack; absent: 404. */
-  readonly alerts?: AlertStore;
+  readonly alerts?: Alerts;
   /** The event hub's cursor, returned with snapshots so a client can resume /v1/events after them. */
   readonly eventCursor?: () => string;
   /** The agent and supervisor pages; absent: 404. */
@@ -178,7 +178,7 @@ export class HttpServer {
         const principal = await this.principal(req);
         const cursor = this.options.eventCursor?.();
         const unackedOnly = url.searchParams.get('unacked') === '1' || url.searchParams.get('unacked') === 'true';
-        this.sendJson(res, 200, { cursor: cursor ?? null, alerts: alerts.list(principal, { unackedOnly }) }, cursorHeader(cursor));
+        this.sendJson(res, 200, { cursor: cursor ?? null, alerts: await alerts.list(principal, { unackedOnly }) }, cursorHeader(cursor));
         return;
       }
       default: {
@@ -214,9 +214,9 @@ export class HttpServer {
     req.resume();
     const principal = await this.principal(req);
     // An alert it cannot see is not found; one it sees but may not acknowledge (an agent's own call) is forbidden.
-    const alert = alerts.get(alertId, principal);
+    const alert = await alerts.get(alertId, principal);
     if (!canAcknowledge(principal, alert.queue)) throw this.access.forbidden('http', `alert ${alertId} is not in a queue this token supervises`);
-    this.sendJson(res, 200, alerts.acknowledge(alertId, principal));
+    this.sendJson(res, 200, await alerts.acknowledge(alertId, principal));
   }
 
   private methodNotAllowed(res: ServerResponse, allow: string): void {

@@ -19,6 +19,7 @@ import { encodeL16 } from '../../src/audio/codecs/index.js';
 import { CallControl } from '../../src/ingest/grpc/client.js';
 import type { StreamAudioResponse__Output } from '../../src/ingest/grpc/generated/speechgateway/v1/StreamAudioResponse.js';
 import { TEST_SECRET, hsToken } from '../helpers/auth.js';
+import type { StoredAlert } from '../../src/push/AlertStore.js';
 import { EventRecorder } from '../helpers/gateway.js';
 import { RedisServer } from '../helpers/redis.js';
 import { chunks, concat, silence, synthesize } from '../helpers/speech.js';
@@ -121,6 +122,47 @@ describe('two gateways on one Redis stream', { timeout: 120_000 }, () => {
       ordersOnA.close();
       deliveryOnA.close();
       adminOnB.close();
+    }
+  });
+
+  test('alerts in Redis: the alert raised on B, acknowledged through A, is acknowledged on A, on B and on a gateway started afterwards', async () => {
+    const adminOnB = await EventRecorder.connect(b.httpPort, `?types=alert.ack&access_token=${tokens['admin']}`);
+    const alerts = async (port: number, token: string): Promise<StoredAlert[]> => {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/alerts`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { alerts: StoredAlert[] }).alerts;
+    };
+    const ack = (port: number, alertId: string, token: string): Promise<Response> => fetch(`http://127.0.0.1:${port}/v1/alerts/${alertId}/ack`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    let c: GatewayProcess | undefined;
+    try {
+      const raised = (await alerts(b.httpPort, tokens['orders'] ?? '')).filter((x) => x.callId === 'cluster-1');
+      assert.ok(raised.length > 0, 'the alert of the call on B is listed on B');
+      const alertId = raised[0]?.alertId ?? '';
+      assert.deepEqual((await alerts(a.httpPort, tokens['orders'] ?? '')).map((x) => x.alertId), (await alerts(b.httpPort, tokens['orders'] ?? '')).map((x) => x.alertId), 'A lists the same alerts');
+      assert.deepEqual(await alerts(a.httpPort, tokens['delivery'] ?? ''), [], 'scoped');
+
+      const acked = await ack(a.httpPort, alertId, tokens['orders'] ?? '');
+      assert.equal(acked.status, 200);
+      assert.equal(((await acked.json()) as StoredAlert).ackedBy, 'sam');
+      await adminOnB.waitFor((e) => e.event.type === 'alert.ack' && e.event.alertId === alertId, 5000, 'alert.ack on B');
+      for (const port of [a.httpPort, b.httpPort]) {
+        const shown = (await alerts(port, tokens['admin'] ?? '')).find((x) => x.alertId === alertId);
+        assert.equal(shown?.ackedBy, 'sam', `acknowledged on ${port === a.httpPort ? 'A' : 'B'}`);
+      }
+      // The first acknowledgement in the cluster stands: a second one on B returns it, and publishes nothing.
+      const again = await ack(b.httpPort, alertId, tokens['admin'] ?? '');
+      assert.equal(((await again.json()) as StoredAlert).ackedBy, 'sam');
+      await sleep(300);
+      assert.equal(adminOnB.events.filter((e) => e.event.type === 'alert.ack').length, 1);
+
+      // A gateway that joins afterwards saw none of it happen, and lists it acknowledged.
+      c = await GatewayProcess.start({ env: clusterEnv('gw-c', { ASR: 'none' }), rtpPortMin: 46730, rtpPortMax: 46739, logFile: path.join(dir, 'gw-c.log') });
+      const onC = (await alerts(c.httpPort, tokens['orders'] ?? '')).find((x) => x.alertId === alertId);
+      assert.equal(onC?.ackedBy, 'sam', 'acknowledged on a gateway started afterwards');
+      assert.deepEqual((await alerts(c.httpPort, tokens['orders'] ?? '')).map((x) => x.alertId), (await alerts(a.httpPort, tokens['orders'] ?? '')).map((x) => x.alertId));
+    } finally {
+      adminOnB.close();
+      if (c !== undefined) assert.equal(await c.stop(), 0);
     }
   });
 
