@@ -274,6 +274,7 @@ export class Gateway {
       access,
       alerts: this.alertStore,
       eventCursor: () => hub.cursor,
+      eventOrigin: () => hub.origin,
       pages: new StaticFiles(),
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       upgrades: new Map([

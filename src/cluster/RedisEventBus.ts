@@ -167,6 +167,11 @@ export class RedisEventBus implements EventBus, EventSource {
     return this.lastId ?? '0-0';
   }
 
+  /** `0-0`: before the stream's first entry. */
+  get origin(): string {
+    return '0-0';
+  }
+
   health(): EventBusHealth {
     return { connected: this.live, buffered: this.outgoing.length, lastError: this.live ? undefined : this.lastError };
   }

@@ -40,6 +40,8 @@ export interface HttpServerOptions {
   readonly alerts?: Alerts;
   /** The event hub's cursor, returned with snapshots so a client can resume /v1/events after them. */
   readonly eventCursor?: () => string;
+  /** A cursor before every event the hub can replay (EventSource.origin), returned with snapshots. */
+  readonly eventOrigin?: () => string;
   /** The agent and supervisor pages; absent: 404. */
   readonly pages?: StaticFiles;
   /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
@@ -48,10 +50,8 @@ export interface HttpServerOptions {
 
 /** Header carrying the hub's eventId at the time of a snapshot: resume /v1/events with `since=` it. */
 export const EVENT_CURSOR_HEADER = 'x-sgw-event-cursor';
-
-function cursorHeader(cursor: string | undefined): Record<string, string> {
-  return cursor === undefined ? {} : { [EVENT_CURSOR_HEADER]: cursor };
-}
+/** Header carrying a cursor before every event the hub can replay: `since=` it replays all it retains. */
+export const EVENT_ORIGIN_HEADER = 'x-sgw-event-origin';
 
 const ACK_PATH = /^\/v1\/alerts\/([A-Za-z0-9-]{1,64})\/ack$/;
 
@@ -169,7 +169,7 @@ export class HttpServer {
         const principal = await this.principal(req);
         // The cursor before the snapshot: events after it are replayed, none missed.
         const cursor = this.options.eventCursor?.();
-        this.sendJson(res, 200, await this.options.listCalls(principal), cursorHeader(cursor));
+        this.sendJson(res, 200, await this.options.listCalls(principal), this.cursorHeaders(cursor));
         return;
       }
       case '/v1/alerts': {
@@ -178,7 +178,7 @@ export class HttpServer {
         const principal = await this.principal(req);
         const cursor = this.options.eventCursor?.();
         const unackedOnly = url.searchParams.get('unacked') === '1' || url.searchParams.get('unacked') === 'true';
-        this.sendJson(res, 200, { cursor: cursor ?? null, alerts: await alerts.list(principal, { unackedOnly }) }, cursorHeader(cursor));
+        this.sendJson(res, 200, { cursor: cursor ?? null, alerts: await alerts.list(principal, { unackedOnly }) }, this.cursorHeaders(cursor));
         return;
       }
       default: {
@@ -217,6 +217,11 @@ export class HttpServer {
     const alert = await alerts.get(alertId, principal);
     if (!canAcknowledge(principal, alert.queue)) throw this.access.forbidden('http', `alert ${alertId} is not in a queue this token supervises`);
     this.sendJson(res, 200, await alerts.acknowledge(alertId, principal));
+  }
+
+  private cursorHeaders(cursor: string | undefined): Record<string, string> {
+    const origin = this.options.eventOrigin?.();
+    return { ...(cursor === undefined ? {} : { [EVENT_CURSOR_HEADER]: cursor }), ...(origin === undefined ? {} : { [EVENT_ORIGIN_HEADER]: origin }) };
   }
 
   private methodNotAllowed(res: ServerResponse, allow: string): void {

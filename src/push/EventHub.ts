@@ -102,6 +102,11 @@ export class EventHub implements EventBus, EventSource {
     return this.owners.get(callId);
   }
 
+  /** `<epoch>-0`: before the first event of this run. */
+  get origin(): string {
+    return formatCursor({ epoch: this.epoch, seq: 0 });
+  }
+
   /** eventId of the newest event (`<epoch>-0` before the first): a cursor for "everything after now". */
   get cursor(): string {
     return formatCursor({ epoch: this.epoch, seq: this.lastSeq });

@@ -39,4 +39,9 @@ export interface EventSource extends EventFeed {
   since(since: string): Replay | Promise<Replay>;
   /** eventId of the newest event delivered: resume after it with `since=`. */
   readonly cursor: string;
+  /**
+   * A cursor before every event the bus can replay: `since=` it replays all
+   * that is retained (`<epoch>-0` of the hub's run; `0-0` for the cluster's stream).
+   */
+  readonly origin: string;
 }

@@ -184,6 +184,7 @@ describe('two gateways on one Redis stream', { timeout: 120_000 }, () => {
       assert.deepEqual(listed, ['on-b-delivery', 'on-b-ended-by-a', 'on-b-orders']);
       const res = await fetch(`http://127.0.0.1:${a.httpPort}/v1/calls`, { headers: { authorization: `Bearer ${tokens['orders']}` } });
       assert.equal(res.status, 200);
+      assert.equal(res.headers.get('x-sgw-event-origin'), '0-0', 'the origin of the stream, for pages that replay all of it');
       assert.deepEqual(((await res.json()) as { callId: string }[]).map((c) => c.callId).sort(), ['on-b-ended-by-a', 'on-b-orders'], 'GET /v1/calls on A: B\'s calls in the supervisor\'s queue');
       const got = await controlA.getCall('on-b-orders');
       assert.equal(got.state, 'active');
