@@ -245,6 +245,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly eventBusDelivery = new Histogram({
+    name: 'sgw_event_bus_delivery_seconds',
+    help: 'With REDIS_URL: from an event\'s publication (its ts, on the gateway that has the call) to its delivery here after the Redis stream, by origin: local (this gateway\'s) or remote (includes the clock offset between gateways)',
+    labelNames: ['origin'] as const,
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
+
   readonly eventBusReconnects = new Counter({
     name: 'sgw_event_bus_reconnects_total',
     help: 'Times the event bus got its Redis connection back after losing it',

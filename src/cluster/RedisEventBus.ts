@@ -281,12 +281,14 @@ export class RedisEventBus implements EventBus, EventSource {
     this.lastSeqOf.delete(entry.instance);
     this.lastSeqOf.set(entry.instance, entry.seq);
     if (this.lastSeqOf.size > MAX_PUBLISHERS) this.lastSeqOf.delete(this.lastSeqOf.keys().next().value ?? '');
-    if (entry.instance === this.publisher) {
+    const own = entry.instance === this.publisher;
+    if (own) {
       while (this.inTransit[0] !== undefined && this.inTransit[0].seq <= entry.seq) this.inTransit.shift();
       // Delivered while the stream could not be read, or written twice by a retried batch.
       if (entry.seq <= this.deliveredUpTo) return;
       this.deliveredUpTo = entry.seq;
     }
+    this.options.metrics.eventBusDelivery.observe({ origin: own ? 'local' : 'remote' }, Math.max(0, Date.now() - entry.event.ts) / 1000);
     this.subscribers.deliver(entry.event, entry.owner);
   }
 
