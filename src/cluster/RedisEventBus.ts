@@ -100,6 +100,8 @@ export class RedisEventBus implements EventBus, EventSource {
   private live = false;
   private everLive = false;
   private flushing = false;
+  /** The batch being written holds the events up to this count (0: none). */
+  private writingUpTo = 0;
   private closed = false;
   private lastError: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -299,6 +301,7 @@ export class RedisEventBus implements EventBus, EventSource {
     try {
       while (this.outgoing.length > 0 && this.command.status === 'ready' && !this.closed) {
         const batch = this.outgoing.slice(0, BATCH);
+        this.writingUpTo = batch.at(-1)?.seq ?? 0;
         const results = await Promise.allSettled(
           batch.map((item) => this.command.call('XADD', this.key, 'MAXLEN', '~', String(this.options.maxLen), '*', ...entryFields(this.publisher, item.seq, item.event, item.owner))),
         );
@@ -334,6 +337,7 @@ export class RedisEventBus implements EventBus, EventSource {
       }
     } finally {
       this.flushing = false;
+      this.writingUpTo = 0;
     }
   }
 
@@ -353,6 +357,11 @@ export class RedisEventBus implements EventBus, EventSource {
     }
     if (this.closed) return;
     this.options.logger.warn({ err: this.lastError, buffered: this.outgoing.length }, 'event bus lost Redis: own events go to own clients directly and wait in the buffer');
+    this.deliverUnread();
+  }
+
+  /** Own events not read back yet (written, then still waiting), in order, to own subscribers now. */
+  private deliverUnread(): void {
     const notRead = this.inTransit;
     this.inTransit = [];
     for (const item of notRead) this.deliverLocally(item);
@@ -366,11 +375,14 @@ export class RedisEventBus implements EventBus, EventSource {
     this.subscribers.deliver({ ...item.event, eventId: this.cursor }, item.owner);
   }
 
+  /** Drops the oldest event not being written right now (one being written may yet reach the stream: the bound is exceeded by at most a batch). */
   private dropOldest(): void {
-    const dropped = this.outgoing.shift();
-    if (dropped === undefined) return;
-    // Never in the stream, but this instance's own clients still get it.
-    if (!dropped.delivered) this.deliverLocally(dropped);
+    const index = this.outgoing.findIndex((item) => item.seq > this.writingUpTo);
+    const oldest = this.outgoing[index];
+    if (oldest === undefined) return;
+    // Never in the stream, but this instance's own clients still get it, after what is on its way before it.
+    if (!oldest.delivered) this.deliverUnread();
+    const [dropped = oldest] = this.outgoing.splice(index, 1);
     this.options.metrics.eventBusDropped.inc();
     this.options.logLimiter.log(
       this.options.logger,

@@ -130,6 +130,21 @@ describe('RedisEventBus', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a burst past the buffer while connected: the oldest are dropped from the stream and counted, own subscribers still get every event once, in order', async () => {
+    const a = instance('gw-a', 't5:', { bufferSize: 100 });
+    try {
+      await until('connected', () => a.bus.health().connected);
+      for (let i = 0; i < 500; i++) a.bus.publish(dtmf('c5', i));
+      await until('the buffer written', () => a.bus.health().buffered === 0);
+      await sleep(300);
+      assert.deepEqual(a.seen.map((s) => (s.event.type === 'dtmf' ? s.event.atMs : -1)), Array.from({ length: 500 }, (_, i) => i));
+      assert.equal(await metricValue(a.metrics, 'sgw_event_bus_dropped_events_total'), 400);
+      assert.equal((await streamEntries('t5:')).length, 100, 'the newest 100 are in the stream');
+    } finally {
+      await a.bus.close();
+    }
+  });
+
   test('Redis killed and restarted: publish never throws, own events reach own subscribers at once, none of the buffer is lost, the oldest past the bound is dropped and counted', async () => {
     const a = instance('gw-a', 't3:', { bufferSize: 100 });
     const b = instance('gw-b', 't3:');
