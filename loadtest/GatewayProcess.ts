@@ -159,6 +159,13 @@ export class GatewayProcess {
     return this.#exited;
   }
 
+  /** SIGKILL at once (a crashed or killed instance): nothing of the gateway runs after it. Resolves once it is gone. */
+  async kill(): Promise<void> {
+    clearInterval(this.#sampler);
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+    await this.#exited;
+  }
+
   /** SIGTERM (graceful: calls end, logs flush; no drain unless DRAIN_TIMEOUT_MS is set), SIGKILL after 15 s. Resolves with the exit code. */
   async stop(): Promise<number | null> {
     clearInterval(this.#sampler);

@@ -7,7 +7,7 @@ import { canControlCalls, canSeeCallMetadata } from './auth/scope.js';
 import { TokenVerifier } from './auth/TokenVerifier.js';
 import { GatewayError } from './errors.js';
 import { StaticFiles } from './http/StaticFiles.js';
-import { AlertStore } from './push/AlertStore.js';
+import { AlertStore, type Alerts } from './push/AlertStore.js';
 import { CallBoard } from './push/CallBoard.js';
 import { GrammarStore } from './analytics/grammar/GrammarStore.js';
 import { CallRecordWriter } from './analytics/summary/CallRecordWriter.js';
@@ -32,8 +32,25 @@ import { Readiness } from './Readiness.js';
 import { GatewayMetrics } from './metrics.js';
 import { phoneticLexicons } from './analytics/phonetic/lexicons.js';
 import { DEBIAN_MODEL } from './asr/engines/pocketsphinx/paths.js';
+import type { EventBus, EventBusHealth } from './calls/EventBus.js';
+import { LocalCallDirectory, type CallDirectory } from './calls/CallDirectory.js';
+import { CallRegistry } from './cluster/CallRegistry.js';
+import { ClusterCallDirectory } from './cluster/ClusterCallDirectory.js';
+import { InstanceCommands } from './cluster/InstanceCommands.js';
+import { RedisAlertStore } from './cluster/RedisAlertStore.js';
+import { RedisEventBus } from './cluster/RedisEventBus.js';
 import { EventHub } from './push/EventHub.js';
+import type { EventSource } from './push/EventSource.js';
 import { EVENTS_PATH, WebSocketEventServer } from './push/WebSocketEventServer.js';
+
+/** The bus a gateway's events travel on: in memory when it runs alone, the Redis stream in a cluster (REDIS_URL). */
+export type GatewayEventBus = EventBus &
+  EventSource & {
+    health(): EventBusHealth;
+    /** Resolves once the events published so far have reached the bus's subscribers, or at `deadline`. */
+    drain(deadline: number): Promise<void>;
+    close(): Promise<void>;
+  };
 
 export interface GatewayAddresses {
   readonly http: AddressInfo;
@@ -55,7 +72,7 @@ export interface GatewayAddresses {
  */
 export class Gateway {
   readonly metrics: GatewayMetrics;
-  readonly hub: EventHub;
+  readonly hub: GatewayEventBus;
   /** The checks of GET /readyz; a part of the gateway adds its own (`readiness.add(name, check)`). */
   readonly readiness = new Readiness();
   private readonly drainer: Drain;
@@ -74,9 +91,12 @@ export class Gateway {
   private records: CallRecordWriter | undefined;
   private closing: Promise<void> | undefined;
   private admissionTimer: NodeJS.Timeout | undefined;
-  private alertStore: AlertStore | undefined;
+  private alertStore: Alerts | undefined;
   private board: CallBoard | undefined;
   private accessControl: AccessControl | undefined;
+  /** In a cluster: this gateway's calls in Redis, and requests forwarded to the other gateways. */
+  private registry: CallRegistry | undefined;
+  private commands: InstanceCommands | undefined;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -84,8 +104,21 @@ export class Gateway {
     metrics: GatewayMetrics,
   ) {
     this.metrics = metrics;
-    this.hub = new EventHub(metrics);
     this.logLimiter = new LogLimiter({ metrics });
+    const busLogger = logger.child({ component: 'events' });
+    this.hub =
+      config.redisUrl === undefined
+        ? new EventHub(metrics, undefined, undefined, { logger: busLogger, logLimiter: this.logLimiter })
+        : new RedisEventBus({
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            instanceId: config.instanceId,
+            maxLen: config.redisStreamMaxLen,
+            bufferSize: config.redisBufferEvents,
+            metrics,
+            logger: busLogger,
+            logLimiter: this.logLimiter,
+          });
     // The call manager comes at start: the drain asks for it each time it counts.
     const calls = (): CallManager | undefined => this.calls;
     this.drainer = new Drain({
@@ -100,6 +133,12 @@ export class Gateway {
       logger,
     });
     this.readiness.add('draining', () => this.drainer.readiness());
+    // Reported, not failed: a Redis outage hits every instance at once, and a balancer with no ready
+    // instance sends calls nowhere, while each instance still serves its own calls and clients.
+    this.readiness.add('event-bus', () => {
+      const { connected, buffered, lastError } = this.hub.health();
+      return { ok: true, connected, buffered, ...(lastError === undefined ? {} : { lastError }) };
+    });
   }
 
   static async start(config: GatewayConfig, logger: Logger, metrics = new GatewayMetrics()): Promise<{ gateway: Gateway; addresses: GatewayAddresses }> {
@@ -122,6 +161,14 @@ export class Gateway {
     return this.asr?.engine ?? 'none';
   }
 
+  /**
+   * The event bus's health for /readyz: connected (always, in memory), events
+   * waiting in its outgoing buffer, the last Redis error while disconnected.
+   */
+  eventBusHealth(): EventBusHealth {
+    return this.hub.health();
+  }
+
   /** Whether requests need a token (a JWT key is configured). */
   get authEnabled(): boolean {
     return this.accessControl?.enabled ?? false;
@@ -141,7 +188,19 @@ export class Gateway {
       logger.info({ algorithms: verifier.algorithms, issuer: config.jwtIssuer, audience: config.jwtAudience }, 'authentication on: bearer tokens required');
     }
     const tls = readTls(config);
-    this.alertStore = new AlertStore(hub, metrics, config.alertsKept);
+    this.alertStore =
+      config.redisUrl === undefined
+        ? new AlertStore(hub, metrics, config.alertsKept)
+        : new RedisAlertStore({
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            instanceId: config.instanceId,
+            bus: hub,
+            metrics,
+            logger: logger.child({ component: 'alerts' }),
+            logLimiter,
+            capacity: config.alertsKept,
+          });
     this.board = new CallBoard(hub);
     const board = this.board;
     this.grammars = await GrammarStore.open(config.grammarsDir, {
@@ -200,6 +259,15 @@ export class Gateway {
       admit: (protocol) => this.drainer.admit(protocol),
     });
 
+    let directory: CallDirectory = new LocalCallDirectory(this.calls);
+    if (config.redisUrl !== undefined) {
+      const cluster = { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, instanceId: config.instanceId, calls: this.calls, logger: logger.child({ component: 'cluster' }), logLimiter };
+      this.registry = new CallRegistry({ ...cluster, heartbeatMs: config.clusterHeartbeatMs, instanceTtlMs: config.clusterInstanceTtlMs, bus: hub });
+      this.commands = new InstanceCommands(cluster);
+      directory = new ClusterCallDirectory(this.calls, this.registry, this.commands, config.instanceId);
+      logger.info({ instanceId: config.instanceId, keyPrefix: config.redisKeyPrefix }, 'cluster: events, calls and alerts shared through Redis');
+    }
+
     this.events = new WebSocketEventServer({ hub, metrics, access, logger: logger.child({ component: 'events' }) });
     const calls = this.calls;
     this.transcripts = new TranscriptIngestServer(this.calls, metrics, logger.child({ component: 'transcripts' }));
@@ -238,6 +306,7 @@ export class Gateway {
       readiness: this.readiness,
       drain: this.drainer,
       eventCursor: () => hub.cursor,
+      eventOrigin: () => hub.origin,
       pages: new StaticFiles(),
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       upgrades: new Map([
@@ -254,9 +323,8 @@ export class Gateway {
         [AUDIOHOOK_PATH, (req, socket, head) => audioHook.handleUpgrade(req, socket, head)],
         [TWILIO_PATH, (req, socket, head, url) => twilio.handleUpgrade(req, socket, head, url)],
       ]),
-      listCalls: (principal) =>
-        calls
-          .list()
+      listCalls: async (principal) =>
+        (await directory.list())
           .filter((call) => canSeeCallMetadata(principal, call))
           .map((call) => ({ ...call, ...(board.get(call.callId) ?? { contactReason: undefined, escalationLevel: 'calm', alerts: 0 }) })),
     });
@@ -264,7 +332,7 @@ export class Gateway {
 
     const proto = loadGatewayProto();
     this.grpcServer = new grpc.Server();
-    this.grpcServer.addService(proto.speechgateway.v1.CallControl.service, createCallControlHandlers(this.calls, metrics, logger.child({ component: 'grpc' }), access, hub, logLimiter));
+    this.grpcServer.addService(proto.speechgateway.v1.CallControl.service, createCallControlHandlers(this.calls, metrics, logger.child({ component: 'grpc' }), access, hub, logLimiter, directory));
     const grpcServer = this.grpcServer;
     const credentials =
       tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
@@ -356,10 +424,16 @@ export class Gateway {
       await callsEnded;
       await this.records?.close();
       this.grammars?.close();
+      // In a cluster the calls' last events reach this instance's clients back through Redis.
+      await this.hub.drain(Math.max(deadline, Date.now() + 2000));
+      // Its calls are over: it leaves the registry cleanly instead of being taken for lost.
+      await this.registry?.close();
+      this.commands?.close();
       this.events?.close();
       this.alertStore?.close();
       this.board?.close();
       await this.http?.close();
+      await this.hub.close();
       await this.asr?.close();
       // Repeats suppressed since their last line are reported before the log ends.
       this.logLimiter.close();

@@ -20,7 +20,13 @@ export type RepeatedLogReason =
   | 'ingest-socket-error'
   /** An AudioHook client's own `error` message, and its `update` messages. */
   | 'audiohook-client-error'
-  | 'audiohook-update';
+  | 'audiohook-update'
+  /** A subscriber of the event bus threw (source: the listener's name). */
+  | 'event-listener-error'
+  /** The cluster's Redis: a connection or command error (source: the connection), an unreadable stream entry. */
+  | 'event-bus-error'
+  /** The outgoing event buffer overflowed while Redis was unreachable (source: the bus). */
+  | 'event-bus-dropped';
 
 export type RepeatedLogLevel = 'debug' | 'info' | 'warn' | 'error';
 

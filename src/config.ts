@@ -1,4 +1,5 @@
 import { parseSecurePauseSequences, type SecurePauseSequences } from './calls/SecurePausePolicy.js';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,6 +126,20 @@ export interface GatewayConfig {
   readonly twilioAuthToken: string | undefined;
   /** Public base URL Twilio connects to (wss://host), for the signature; default wss://<Host header>. */
   readonly twilioPublicUrl: string | undefined;
+  /** Redis of the cluster (events, call registry, alerts); undefined: this gateway runs alone on its in-memory bus. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key of the cluster (one Redis can hold several clusters). */
+  readonly redisKeyPrefix: string;
+  /** Entries the event stream keeps (XADD MAXLEN ~). */
+  readonly redisStreamMaxLen: number;
+  /** Outgoing events held while Redis is unreachable; past it the oldest is dropped. */
+  readonly redisBufferEvents: number;
+  /** This gateway's name in the cluster; default: host name and a random suffix, new at every start. */
+  readonly instanceId: string;
+  /** How often an instance refreshes its heartbeat and its calls' snapshots in Redis. */
+  readonly clusterHeartbeatMs: number;
+  /** An instance whose heartbeat is this old is lost: its calls are ended with reason instance-lost. */
+  readonly clusterInstanceTtlMs: number;
 }
 
 interface OptionSpec {
@@ -195,6 +210,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'twilioStreamTokens', flag: '--twilio-stream-tokens', env: 'TWILIO_STREAM_TOKENS', default: '', description: 'Twilio Media Streams: comma list of shared secrets accepted as wss://host/v1/twilio/<token>; none and no TWILIO_AUTH_TOKEN: refused (401) unless authentication is off' },
   { key: 'twilioAuthToken', flag: '--twilio-auth-token', env: 'TWILIO_AUTH_TOKEN', default: '', description: 'Twilio account auth token: a stream whose X-Twilio-Signature verifies with it is accepted (prefer the environment variable)' },
   { key: 'twilioPublicUrl', flag: '--twilio-public-url', env: 'TWILIO_PUBLIC_URL', default: '', description: 'Base URL Twilio connects to, e.g. wss://gw.example.com, for X-Twilio-Signature behind a proxy (default: wss://<Host header>)' },
+  { key: 'redisUrl', flag: '--redis-url', env: 'REDIS_URL', default: '', description: 'Redis of the cluster, redis://[user:pass@]host:port[/db] (rediss:// for TLS): events on one Redis stream, the call registry and alerts shared by every gateway (README.md#cluster); unset: this gateway runs alone on its in-memory bus' },
+  { key: 'redisKeyPrefix', flag: '--redis-key-prefix', env: 'REDIS_KEY_PREFIX', default: 'sgw:', description: 'Prefix of every Redis key of the cluster (the event stream is <prefix>events)' },
+  { key: 'redisStreamMaxLen', flag: '--redis-stream-maxlen', env: 'REDIS_STREAM_MAXLEN', default: '200000', description: 'Entries the event stream keeps (XADD MAXLEN ~): the history every since= cursor resumes from; 200 000 is about 3 minutes of 20 transcribing gateways at 10 calls each (docs/performance.md), ~80 MB of Redis' },
+  { key: 'redisBufferEvents', flag: '--redis-buffer-events', env: 'REDIS_BUFFER_EVENTS', default: '10000', description: 'Outgoing events held while Redis is unreachable (about 3 minutes of one gateway at 10 calls); full: the oldest is dropped (sgw_event_bus_dropped_events_total)' },
+  { key: 'instanceId', flag: '--instance-id', env: 'INSTANCE_ID', default: '', description: 'This gateway in the cluster (call registry, heartbeat, Redis client names); default: the host name and a random suffix, new at every start' },
+  { key: 'clusterHeartbeatMs', flag: '--cluster-heartbeat-ms', env: 'CLUSTER_HEARTBEAT_MS', default: '2000', description: 'With REDIS_URL: how often an instance refreshes its heartbeat key and its calls in the registry, and looks for lost instances' },
+  { key: 'clusterInstanceTtlMs', flag: '--cluster-instance-ttl-ms', env: 'CLUSTER_INSTANCE_TTL_MS', default: '10000', description: 'With REDIS_URL: TTL of an instance heartbeat; an instance silent this long is lost and one survivor ends its calls with reason instance-lost and alerts supervisors' },
 ];
 
 /**
@@ -327,8 +349,19 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     audioSocketQueue: label('audioSocketQueue'),
     audioSocketLanguage: language('audioSocketLanguage'),
     audioSocketLegs,
+    // Not echoed in the error: the URL may hold a password.
+    redisUrl: redisUrl(optional('redisUrl'), () => new GatewayError('SGW_CONFIG', '--redis-url / REDIS_URL must be a redis:// or rediss:// URL')),
+    redisKeyPrefix: label('redisKeyPrefix'),
+    redisStreamMaxLen: int('redisStreamMaxLen', 1000, 100_000_000),
+    redisBufferEvents: int('redisBufferEvents', 100, 10_000_000),
+    instanceId: instanceId(str('instanceId'), () => invalid('instanceId', '1-64 characters of A-Z a-z 0-9 . _ -')),
+    clusterHeartbeatMs: int('clusterHeartbeatMs', 100, 60_000),
+    clusterInstanceTtlMs: int('clusterInstanceTtlMs', 300, 600_000),
     ...overrides,
   };
+  if (config.clusterInstanceTtlMs < 2 * config.clusterHeartbeatMs) {
+    throw new GatewayError('SGW_CONFIG', '--cluster-instance-ttl-ms / CLUSTER_INSTANCE_TTL_MS must be at least twice --cluster-heartbeat-ms / CLUSTER_HEARTBEAT_MS, or a live instance is taken for lost between two heartbeats');
+  }
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new GatewayError('SGW_CONFIG', '--tls-cert / TLS_CERT_FILE and --tls-key / TLS_KEY_FILE go together: set both or neither');
   }
@@ -367,6 +400,19 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], invalid: 
   const found = allowed.find((a) => a === value);
   if (found === undefined) throw invalid();
   return found;
+}
+
+function redisUrl(value: string | undefined, invalid: () => GatewayError): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^rediss?:\/\/./.test(value)) throw invalid();
+  return value;
+}
+
+/** INSTANCE_ID, or the host name and a random suffix: a restarted gateway is a new instance (its old calls are ended as lost). */
+function instanceId(value: string, invalid: () => GatewayError): string {
+  const id = value === '' ? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 48)}-${randomBytes(4).toString('hex')}` : value;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw invalid();
+  return id;
 }
 
 function recognitionMode(value: string, invalid: () => GatewayError): RecognitionMode {

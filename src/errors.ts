@@ -28,6 +28,8 @@ export const ErrorCodes = {
   SGW_ALERT_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND },
   /** A frame or message over the protocol's size limit (StreamAudio chunk > 64 KiB). */
   SGW_PAYLOAD_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  /** A request for a call another gateway of the cluster has (EndCall) could not reach that gateway, or it did not answer. */
+  SGW_CLUSTER_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -175,8 +175,11 @@ export interface AlertEvent extends EventBase {
   readonly severity: 'warning' | 'critical';
   readonly agentId: string;
   readonly queue: string;
-  /** `escalation` (level rose) or `intent` (a critical cue such as a legal threat). */
-  readonly source: 'escalation' | 'intent';
+  /**
+   * `escalation` (level rose), `intent` (a critical cue such as a legal threat) or
+   * `instance-lost` (the gateway that had the call was lost: the call is no longer analysed).
+   */
+  readonly source: 'escalation' | 'intent' | 'instance-lost';
   readonly message: string;
   readonly reasons: readonly EscalationReason[];
   readonly atMs: number;
@@ -233,8 +236,12 @@ export interface CallEndedEvent extends EventBase {
   readonly durationMs: number;
 }
 
-/** `stream-closed`: the client of a streamed call (AudioHook, Twilio, AudioSocket, gRPC) ended its stream. */
-export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'stream-closed' | 'shutdown';
+/**
+ * `stream-closed`: the client of a streamed call (AudioHook, Twilio, AudioSocket, gRPC) ended its stream.
+ * `instance-lost`: the cluster lost the gateway that had the call (its heartbeat expired); another
+ * gateway ended it for it, without a `call.summary` (its analytics went with that gateway).
+ */
+export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'stream-closed' | 'shutdown' | 'instance-lost';
 
 export type GatewayEvent =
   | CallStartedEvent

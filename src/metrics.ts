@@ -244,6 +244,45 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly eventListenerErrors = new Counter({
+    name: 'sgw_event_listener_errors_total',
+    help: 'Events a subscriber of the event bus threw on (the event still reached every other subscriber), by listener: websocket-events, alert-store, call-board, stream-audio, audiosocket, call-registry',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventBusConnected = new Gauge({
+    name: 'sgw_event_bus_connected',
+    help: 'Whether the event bus is connected: 1 (the in-memory bus of a gateway alone always is; with REDIS_URL, both Redis connections are ready), 0 while events wait in the outgoing buffer',
+    registers: [this.registry],
+  });
+
+  readonly eventBusBuffered = new Gauge({
+    name: 'sgw_event_bus_buffered_events',
+    help: 'Events of this instance waiting in the outgoing buffer for the Redis stream (bounded by REDIS_BUFFER_EVENTS)',
+    registers: [this.registry],
+  });
+
+  readonly eventBusDropped = new Counter({
+    name: 'sgw_event_bus_dropped_events_total',
+    help: 'Events dropped from a full outgoing buffer (the oldest first) while Redis was unreachable: never in the stream, though delivered to this instance\'s own clients',
+    registers: [this.registry],
+  });
+
+  readonly eventBusDelivery = new Histogram({
+    name: 'sgw_event_bus_delivery_seconds',
+    help: 'With REDIS_URL: from an event\'s publication (its ts, on the gateway that has the call) to its delivery here after the Redis stream, by origin: local (this gateway\'s) or remote (includes the clock offset between gateways)',
+    labelNames: ['origin'] as const,
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
+
+  readonly eventBusReconnects = new Counter({
+    name: 'sgw_event_bus_reconnects_total',
+    help: 'Times the event bus got its Redis connection back after losing it',
+    registers: [this.registry],
+  });
+
   readonly wsClients = new Gauge({
     name: 'sgw_ws_event_clients',
     help: 'Connected /v1/events WebSocket clients',

@@ -3,7 +3,7 @@ import type { RecognitionResult, SpotHit } from '../asr/types.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { EventHub } from '../push/EventHub.js';
+import type { EventPublisher } from '../calls/EventBus.js';
 import type { CallSummary, EntityValue, EscalationReason, LegRole, TranscriptGapEvent } from '../events.js';
 import { VoiceActivity } from './conversation/VoiceActivity.js';
 import { extractEntities } from './entities/extract.js';
@@ -24,7 +24,7 @@ export interface CallAnalyticsOptions {
   /** The matcher, or a getter of the current one so that grammar reloads reach running calls. */
   readonly matcher: IntentMatcher | (() => IntentMatcher);
   readonly redact: ReadonlySet<PiiType>;
-  readonly hub: EventHub;
+  readonly hub: EventPublisher;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /**

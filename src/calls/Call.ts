@@ -5,7 +5,7 @@ import type { RecognitionResult } from '../asr/types.js';
 import { GatewayError } from '../errors.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
-import type { EventHub } from '../push/EventHub.js';
+import type { EventPublisher } from './EventBus.js';
 import type { CallEndReason, LegRole, PauseReason } from '../events.js';
 import type { Leg } from './Leg.js';
 import type { CallSnapshot } from './types.js';
@@ -29,7 +29,7 @@ export interface CallOptions {
   readonly records: CallRecordWriter;
   /** The call ends after this long without RTP (or pushed transcripts). */
   readonly inactivityTimeoutMs: number;
-  readonly hub: EventHub;
+  readonly hub: EventPublisher;
   readonly logger: Logger;
 }
 

@@ -16,9 +16,9 @@ import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { LogLimiter } from '../LogLimiter.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { EventHub } from '../push/EventHub.js';
 import type { CallEndReason, LegRole, PauseReason } from '../events.js';
 import { Call } from './Call.js';
+import type { EventPublisher } from './EventBus.js';
 import { Leg } from './Leg.js';
 import { SecurePausePolicy, type SecurePauseSequences } from './SecurePausePolicy.js';
 import type { LegMedia } from './media/LegMedia.js';
@@ -45,7 +45,7 @@ export interface CallManagerOptions {
   readonly spotPhrases?: (language: Language, speaker?: LegRole) => readonly SpotPhrase[];
   readonly redact: ReadonlySet<PiiType>;
   readonly records: CallRecordWriter;
-  readonly hub: EventHub;
+  readonly hub: EventPublisher;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /** For lines a call's remote party can repeat (a new RTP SSRC per packet). */

@@ -9,7 +9,7 @@ import { AuthError } from '../auth/TokenVerifier.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { AlertStore } from '../push/AlertStore.js';
+import type { Alerts } from '../push/AlertStore.js';
 import type { Drain } from '../Drain.js';
 import type { Readiness } from '../Readiness.js';
 import { CONTENT_SECURITY_POLICY, type StaticFiles } from './StaticFiles.js';
@@ -34,18 +34,20 @@ export interface HttpServerOptions {
    * refuse before upgrading, answered like a token refusal.
    */
   readonly selfAuthenticatedUpgrades?: ReadonlyMap<string, SelfAuthenticatedUpgradeHandler>;
-  /** JSON snapshot of the active calls `principal` may see, for GET /v1/calls. */
+  /** JSON snapshot of the active calls `principal` may see, for GET /v1/calls (in a cluster: of every gateway). */
   readonly listCalls: (principal: Principal) => unknown;
   /** Authentication; default off (every request acts as an admin). */
   readonly access?: AccessControl;
   /** Recent alerts for GET /v1/alerts and POST /v1/alerts/{id}/ack; absent: 404. */
-  readonly alerts?: AlertStore;
+  readonly alerts?: Alerts;
   /** The checks of GET /readyz; absent: always ready (no checks). */
   readonly readiness?: Readiness;
   /** The drain of POST/GET /v1/admin/drain (admin role); absent: 404. */
   readonly drain?: Pick<Drain, 'start' | 'status'>;
   /** The event hub's cursor, returned with snapshots so a client can resume /v1/events after them. */
   readonly eventCursor?: () => string;
+  /** A cursor before every event the hub can replay (EventSource.origin), returned with snapshots. */
+  readonly eventOrigin?: () => string;
   /** The agent and supervisor pages; absent: 404. */
   readonly pages?: StaticFiles;
   /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
@@ -54,10 +56,8 @@ export interface HttpServerOptions {
 
 /** Header carrying the hub's eventId at the time of a snapshot: resume /v1/events with `since=` it. */
 export const EVENT_CURSOR_HEADER = 'x-sgw-event-cursor';
-
-function cursorHeader(cursor: string | undefined): Record<string, string> {
-  return cursor === undefined ? {} : { [EVENT_CURSOR_HEADER]: cursor };
-}
+/** Header carrying a cursor before every event the hub can replay: `since=` it replays all it retains. */
+export const EVENT_ORIGIN_HEADER = 'x-sgw-event-origin';
 
 const ACK_PATH = /^\/v1\/alerts\/([A-Za-z0-9-]{1,64})\/ack$/;
 
@@ -187,8 +187,9 @@ export class HttpServer {
       }
       case '/v1/calls': {
         const principal = await this.principal(req);
+        // The cursor before the snapshot: events after it are replayed, none missed.
         const cursor = this.options.eventCursor?.();
-        this.sendJson(res, 200, this.options.listCalls(principal), cursorHeader(cursor));
+        this.sendJson(res, 200, await this.options.listCalls(principal), this.cursorHeaders(cursor));
         return;
       }
       case '/v1/alerts': {
@@ -197,7 +198,7 @@ export class HttpServer {
         const principal = await this.principal(req);
         const cursor = this.options.eventCursor?.();
         const unackedOnly = url.searchParams.get('unacked') === '1' || url.searchParams.get('unacked') === 'true';
-        this.sendJson(res, 200, { cursor: cursor ?? null, alerts: alerts.list(principal, { unackedOnly }) }, cursorHeader(cursor));
+        this.sendJson(res, 200, { cursor: cursor ?? null, alerts: await alerts.list(principal, { unackedOnly }) }, this.cursorHeaders(cursor));
         return;
       }
       default: {
@@ -233,9 +234,14 @@ export class HttpServer {
     req.resume();
     const principal = await this.principal(req);
     // An alert it cannot see is not found; one it sees but may not acknowledge (an agent's own call) is forbidden.
-    const alert = alerts.get(alertId, principal);
+    const alert = await alerts.get(alertId, principal);
     if (!canAcknowledge(principal, alert.queue)) throw this.access.forbidden('http', `alert ${alertId} is not in a queue this token supervises`);
-    this.sendJson(res, 200, alerts.acknowledge(alertId, principal));
+    this.sendJson(res, 200, await alerts.acknowledge(alertId, principal));
+  }
+
+  private cursorHeaders(cursor: string | undefined): Record<string, string> {
+    const origin = this.options.eventOrigin?.();
+    return { ...(cursor === undefined ? {} : { [EVENT_CURSOR_HEADER]: cursor }), ...(origin === undefined ? {} : { [EVENT_ORIGIN_HEADER]: origin }) };
   }
 
   private async drain(req: IncomingMessage, res: ServerResponse, drain: Pick<Drain, 'start' | 'status'>): Promise<void> {

@@ -2,7 +2,7 @@ import type { Principal } from '../auth/Principal.js';
 import { canSee } from '../auth/scope.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { EventHub } from './EventHub.js';
+import type { EventBus } from '../calls/EventBus.js';
 import type { AlertEvent } from '../events.js';
 
 /** An alert as GET /v1/alerts returns it: the `alert` event plus its acknowledgement. */
@@ -14,23 +14,40 @@ export interface StoredAlert extends AlertEvent {
 }
 
 /**
+ * What GET /v1/alerts and POST /v1/alerts/{id}/ack use: this gateway's
+ * AlertStore, or in a cluster the alerts of every gateway in Redis
+ * (cluster/RedisAlertStore).
+ */
+export interface Alerts {
+  /** Alerts `principal` may see, oldest first. */
+  list(principal: Principal, options?: { unackedOnly?: boolean }): StoredAlert[] | Promise<StoredAlert[]>;
+  /** @throws GatewayError SGW_ALERT_NOT_FOUND (also for one out of scope). */
+  get(alertId: string, principal?: Principal): StoredAlert | Promise<StoredAlert>;
+  /** Idempotent: the first acknowledgement stands; only it publishes `alert.ack`. */
+  acknowledge(alertId: string, by: Principal): StoredAlert | Promise<StoredAlert>;
+  close(): void;
+}
+
+/**
  * The recent supervisor alerts, so that a wall opened (or reconnected) after
  * an alert was raised still shows it, and acknowledgements. Bounded: past
  * `capacity` the oldest alert is dropped (`sgw_alerts_evicted_total`), acked
  * or not. Acknowledging publishes `alert.ack` so every open screen updates.
  */
-export class AlertStore {
+export class AlertStore implements Alerts {
   private readonly alerts = new Map<string, StoredAlert>();
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly hub: EventHub,
+    private readonly hub: EventBus,
     private readonly metrics: GatewayMetrics,
     readonly capacity = 1000,
   ) {
     this.unsubscribe = hub.subscribe((event) => {
       if (event.type === 'alert') this.add(event);
-    });
+      // An acknowledgement made elsewhere (another gateway of the cluster) marks the alert here too.
+      if (event.type === 'alert.ack') this.markAcked(event.alertId, event.ackedBy, event.ackedAt);
+    }, 'alert-store');
   }
 
   private add(alert: AlertEvent): void {
@@ -41,6 +58,12 @@ export class AlertStore {
       this.metrics.alertsEvicted.inc({ acked: stored.ackedAt === undefined ? 'false' : 'true' });
     }
     this.metrics.alertsStored.set(this.alerts.size);
+  }
+
+  private markAcked(alertId: string, ackedBy: string, ackedAt: number): void {
+    const alert = this.alerts.get(alertId);
+    if (alert === undefined || alert.ackedAt !== undefined) return;
+    this.alerts.set(alertId, { ...alert, ackedBy, ackedAt });
   }
 
   /** Alerts `principal` may see (agent: own calls; supervisor: its queues; admin: all), oldest first. */

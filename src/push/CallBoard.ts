@@ -1,4 +1,4 @@
-import type { EventHub } from './EventHub.js';
+import type { EventFeed } from '../calls/EventBus.js';
 import type { EscalationEvent } from '../events.js';
 
 /** What a supervisor wall shows of an active call beyond its snapshot. */
@@ -18,13 +18,14 @@ export interface CallLiveState {
  * Follows the event stream and keeps, per active call, what analytics has
  * said so far (contact reason, escalation level), so GET /v1/calls can show a
  * wall opened mid-call the same thing as one that watched from the start.
- * Entries are dropped at the call's `call.summary`.
+ * Entries are dropped at the call's `call.summary` (or its `call.ended` when
+ * it ended with the gateway that had it: `instance-lost`, no summary).
  */
 export class CallBoard {
   private readonly calls = new Map<string, { contactReason: string | undefined; escalationLevel: EscalationEvent['level']; alerts: number }>();
   private readonly unsubscribe: () => void;
 
-  constructor(hub: EventHub) {
+  constructor(hub: EventFeed) {
     this.unsubscribe = hub.subscribe((event) => {
       switch (event.type) {
         case 'call.started':
@@ -48,10 +49,14 @@ export class CallBoard {
         case 'call.summary':
           this.calls.delete(event.callId);
           return;
+        case 'call.ended':
+          // A call of a lost gateway ends without a summary.
+          if (event.reason === 'instance-lost') this.calls.delete(event.callId);
+          return;
         default:
           return;
       }
-    });
+    }, 'call-board');
   }
 
   get(callId: string): CallLiveState | undefined {

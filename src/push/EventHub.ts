@@ -1,43 +1,20 @@
 import type { CallOwner } from '../auth/Principal.js';
+import type { EventBus, EventBusHealth, EventListener, PublishOptions } from '../calls/EventBus.js';
+import { createLogger, type Logger } from '../logger.js';
+import { LogLimiter } from '../LogLimiter.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { formatCursor, newEpoch, parseCursor } from './EventCursor.js';
+import type { EventSource, HistoryEntry, Replay, ResumeGapReason } from './EventSource.js';
+import { Subscribers } from './Subscribers.js';
 import type { GatewayEvent, UnpublishedEvent } from '../events.js';
 
-/** Delivered to listeners with the owner of the event's call (undefined when the hub never saw its call.started). */
-export type EventListener = (event: GatewayEvent, owner: CallOwner | undefined) => void;
+export type { EventListener, PublishOptions } from '../calls/EventBus.js';
+export type { HistoryEntry, Replay, ResumeGapReason } from './EventSource.js';
 
-export interface PublishOptions {
-  /**
-   * Wall-clock ms at which the audio this event describes ended; feeds the
-   * event-latency histogram.
-   */
-  readonly audioEndedAt?: number;
-  /** Scope of the event when its call is no longer tracked (e.g. an alert acknowledged after the call ended). */
-  readonly owner?: CallOwner;
-}
-
-export interface HistoryEntry {
-  readonly event: GatewayEvent;
-  readonly owner: CallOwner | undefined;
-}
-
-/**
- * Why a replay may lack events after the cursor: `other-run` (the cursor is
- * from another run of the gateway, e.g. before a restart, or a bare integer id
- * from before run epochs), `expired` (events after it are no longer retained),
- * `malformed` (not a cursor), `unknown` (this run never published it).
- */
-export type ResumeGapReason = 'other-run' | 'expired' | 'malformed' | 'unknown';
-
-/** Events after a cursor, and whether some of them may be missing. */
-export interface Replay {
-  readonly entries: readonly HistoryEntry[];
-  /** Set when events after the cursor may be missing from `entries`: the client must reload its state. */
-  readonly gap: ResumeGapReason | undefined;
-  /** eventId of the oldest retained event (null when none). */
-  readonly oldestEventId: string | null;
-  /** The hub's cursor: eventId of the newest event published (`<epoch>-0` before the first). */
-  readonly latestEventId: string;
+/** Where a throwing listener is logged; default: a silent logger and a limiter of the hub's own. */
+export interface EventHubIsolation {
+  readonly logger: Logger;
+  readonly logLimiter: LogLimiter;
 }
 
 /** A history entry with its sequence number in this run. */
@@ -46,9 +23,11 @@ interface Retained extends HistoryEntry {
 }
 
 /**
- * In-process fan-out of gateway events to push channels (WebSocket, later gRPC
- * watch). Listeners are called synchronously and must not block; each push
- * channel bounds its own per-client buffer.
+ * In-process fan-out of gateway events to push channels: the event bus of a
+ * gateway that runs alone (no REDIS_URL). Listeners are called synchronously
+ * and must not block; each push channel bounds its own per-client buffer. A
+ * listener that throws is isolated (Subscribers): counted, logged, and the
+ * publisher and the other listeners go on.
  *
  * Every event gets a gateway-wide `eventId`, `<epoch>-<seq>` (EventCursor.ts):
  * the cursor clients resume from, naming the run so that a cursor from before
@@ -60,8 +39,8 @@ interface Retained extends HistoryEntry {
  * A bounded history ring keeps the last `historySize` events for clients that
  * connect late or resume; when it is full the oldest event is overwritten.
  */
-export class EventHub {
-  private readonly listeners = new Set<EventListener>();
+export class EventHub implements EventBus, EventSource {
+  private readonly subscribers: Subscribers;
   private readonly history: (Retained | undefined)[];
   private readonly owners = new Map<string, CallOwner>();
   private historyNext = 0;
@@ -73,9 +52,26 @@ export class EventHub {
     private readonly metrics: GatewayMetrics,
     readonly historySize = 10_000,
     epoch = newEpoch(),
+    isolation: EventHubIsolation = { logger: createLogger('silent'), logLimiter: new LogLimiter({ metrics }) },
   ) {
     this.history = new Array<Retained | undefined>(historySize);
     this.epoch = epoch;
+    this.subscribers = new Subscribers({ metrics, ...isolation });
+    metrics.eventBusConnected.set(1);
+  }
+
+  /** In memory: always connected, nothing buffered. */
+  health(): EventBusHealth {
+    return { connected: true, buffered: 0, lastError: undefined };
+  }
+
+  /** Nothing to wait for: publication is delivery. */
+  drain(_deadline: number): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   publish(unpublished: UnpublishedEvent, options: PublishOptions = {}): GatewayEvent {
@@ -92,19 +88,23 @@ export class EventHub {
     if (options.audioEndedAt !== undefined) {
       this.metrics.eventLatency.observe({ type: event.type }, Math.max(0, now - options.audioEndedAt) / 1000);
     }
-    for (const listener of this.listeners) listener(event, owner);
+    this.subscribers.deliver(event, owner);
     return event;
   }
 
-  /** Returns an unsubscribe function. */
-  subscribe(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Returns an unsubscribe function; `name` labels the listener's errors (sgw_event_listener_errors_total). */
+  subscribe(listener: EventListener, name = 'unnamed'): () => void {
+    return this.subscribers.add(listener, name);
   }
 
   /** The owner of an active call, if the hub saw it start. */
   ownerOf(callId: string): CallOwner | undefined {
     return this.owners.get(callId);
+  }
+
+  /** `<epoch>-0`: before the first event of this run. */
+  get origin(): string {
+    return formatCursor({ epoch: this.epoch, seq: 0 });
   }
 
   /** eventId of the newest event (`<epoch>-0` before the first): a cursor for "everything after now". */

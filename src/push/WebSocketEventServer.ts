@@ -7,7 +7,8 @@ import { canReadEvents, canSee } from '../auth/scope.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { EventHub, HistoryEntry } from './EventHub.js';
+import { compareEventIds } from './EventCursor.js';
+import type { EventSource, HistoryEntry } from './EventSource.js';
 import { isEventType, type GatewayEvent } from '../events.js';
 import { closeReason } from '../websocketCloseReason.js';
 
@@ -32,7 +33,7 @@ export const CloseCodes = {
 } as const;
 
 export interface WebSocketEventServerOptions {
-  readonly hub: EventHub;
+  readonly hub: EventSource;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /** Refusals before the upgrade (403) are counted through it; default: authentication off. */
@@ -109,7 +110,7 @@ export class WebSocketEventServer {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
     this.access = options.access ?? new AccessControl(undefined, options.metrics);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: false });
-    this.unsubscribe = options.hub.subscribe((event, owner) => this.broadcast(event, owner));
+    this.unsubscribe = options.hub.subscribe((event, owner) => this.broadcast(event, owner), 'websocket-events');
     this.heartbeat = setInterval(() => this.checkHeartbeats(), options.heartbeatIntervalMs ?? 30_000);
     this.heartbeat.unref();
   }
@@ -175,18 +176,34 @@ export class WebSocketEventServer {
       state.heartbeat.unref();
     }
     if (subscription.since !== undefined) {
-      // Taken synchronously: every later event reaches this client through `pending`, none twice.
-      const replay = this.options.hub.since(subscription.since);
+      // Live events are held from now on: every later event reaches this client through `pending`, none twice.
       state.pending = [];
-      if (replay.gap === undefined) {
-        this.options.metrics.eventResumes.inc({ outcome: 'complete' });
-      } else {
-        this.options.metrics.eventResumes.inc({ outcome: 'gap', reason: replay.gap });
-        const since = subscription.since.slice(0, MAX_SINCE_ECHO);
-        ws.send(JSON.stringify({ type: 'resume.gap', reason: replay.gap, since, oldestEventId: replay.oldestEventId, latestEventId: replay.latestEventId }));
-      }
-      this.replay(ws, state, replay.entries).catch((err: unknown) => this.options.logger.warn({ err }, 'event replay failed'));
+      this.resume(ws, state, subscription.since).catch((err: unknown) => this.options.logger.warn({ err }, 'event replay failed'));
     }
+  }
+
+  /**
+   * Replays the events after `since`, then what arrived meanwhile. The
+   * in-memory hub answers at once; the cluster's stream answers later, so a
+   * live event held meanwhile that the replay also holds (the same eventId
+   * and `ts`) is sent once, from the replay.
+   */
+  private async resume(ws: WebSocket, state: ClientState, since: string): Promise<void> {
+    const replay = await this.options.hub.since(since);
+    if (ws.readyState !== WebSocket.OPEN || !this.clients.has(ws)) return;
+    if (state.pending !== undefined && state.pending.length > 0) {
+      const replayed = new Map(replay.entries.map((e) => [e.event.eventId, e.event.ts]));
+      // A complete replay: what is before the client's cursor it has (a cursor of an instance whose reader was ahead of this one's).
+      const before = replay.gap === undefined ? since : undefined;
+      state.pending = state.pending.filter((e) => replayed.get(e.event.eventId) !== e.event.ts && (before === undefined || compareEventIds(e.event.eventId, before) >= 0));
+    }
+    if (replay.gap === undefined) {
+      this.options.metrics.eventResumes.inc({ outcome: 'complete' });
+    } else {
+      this.options.metrics.eventResumes.inc({ outcome: 'gap', reason: replay.gap });
+      ws.send(JSON.stringify({ type: 'resume.gap', reason: replay.gap, since: since.slice(0, MAX_SINCE_ECHO), oldestEventId: replay.oldestEventId, latestEventId: replay.latestEventId }));
+    }
+    await this.replay(ws, state, replay.entries);
   }
 
   /**

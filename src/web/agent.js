@@ -139,11 +139,13 @@ function onEvent(event) {
 
 async function start() {
   let cursor;
+  let origin;
   try {
     // The snapshot says which calls are active (also those older than the event history) and checks the token.
     const reply = await api(token, '/v1/calls');
     const body = reply.body;
     cursor = reply.cursor;
+    origin = reply.origin;
     for (const snapshot of body) {
       if (agentId && snapshot.agentId !== agentId) continue;
       const call = callState(snapshot.callId);
@@ -162,8 +164,8 @@ async function start() {
     onStatus: (status) => showStatus($('status'), status),
     onGap: () => {},
   });
-  // Everything the gateway's run still holds of this agent's calls, then live.
-  stream.start(cursor === undefined ? undefined : runStart(cursor));
+  // Everything the gateway (or the cluster's stream) still holds of this agent's calls, then live.
+  stream.start(origin ?? (cursor === undefined ? undefined : runStart(cursor)));
 }
 
 setInterval(() => current && !current.ended && renderMeta(), 1000);

@@ -40,7 +40,7 @@ export async function api(token, path, options = {}) {
   const res = await fetch(path, { ...options, headers, cache: 'no-store' });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, (body.error && body.error.message) || `HTTP ${res.status}`);
-  return { body, cursor: res.headers.get('x-sgw-event-cursor') || undefined };
+  return { body, cursor: res.headers.get('x-sgw-event-cursor') || undefined, origin: res.headers.get('x-sgw-event-origin') || undefined };
 }
 
 /**
@@ -53,7 +53,7 @@ export function compareEventIds(a, b) {
   return ea - eb || sa - sb;
 }
 
-/** The cursor before the first event of `cursor`'s run: `since=` it replays everything the run still holds. */
+/** The cursor before the first event of `cursor`'s run: `since=` it replays everything the run still holds (a gateway without the `x-sgw-event-origin` header). */
 export function runStart(cursor) {
   return String(cursor).replace(/-\d+$/, '-0');
 }

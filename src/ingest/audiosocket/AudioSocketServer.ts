@@ -3,7 +3,7 @@ import type { CallManager } from '../../calls/CallManager.js';
 import type { Logger } from '../../logger.js';
 import type { LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
-import type { EventHub } from '../../push/EventHub.js';
+import type { EventFeed } from '../../calls/EventBus.js';
 import { AudioSocketCalls, type AudioSocketCallDefaults, type AudioSocketLegMode } from './AudioSocketCalls.js';
 import { AudioSocketConnection } from './AudioSocketConnection.js';
 
@@ -12,7 +12,7 @@ export interface AudioSocketServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly calls: CallManager;
-  readonly hub: EventHub;
+  readonly hub: EventFeed;
   readonly defaults: AudioSocketCallDefaults;
   /** How UUIDs map to legs (AUDIOSOCKET_LEGS); default `customer`. */
   readonly legMode?: AudioSocketLegMode;
@@ -49,7 +49,7 @@ export class AudioSocketServer {
       if (event.type !== 'call.ended') return;
       this.calls.forget(event.callId);
       for (const connection of this.connections) if (connection.callId === event.callId) connection.callEnded();
-    });
+    }, 'audiosocket');
   }
 
   listen(): Promise<net.AddressInfo> {

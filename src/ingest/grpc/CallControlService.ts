@@ -3,6 +3,7 @@ import { AccessControl, bearerToken } from '../../auth/AccessControl.js';
 import type { Principal } from '../../auth/Principal.js';
 import { principalCredential } from '../../auth/credential.js';
 import { canControlCalls, canSeeCallMetadata } from '../../auth/scope.js';
+import { LocalCallDirectory, type CallDirectory } from '../../calls/CallDirectory.js';
 import type { CallManager } from '../../calls/CallManager.js';
 import type { CallSnapshot } from '../../calls/types.js';
 import { GatewayError, invalidArgument } from '../../errors.js';
@@ -13,7 +14,7 @@ import type { CallInfo } from './generated/speechgateway/v1/CallInfo.js';
 import type { CallControlHandlers } from './generated/speechgateway/v1/CallControl.js';
 import { parseStartCallRequest } from './startCallRequest.js';
 import { parseTranscriptPush } from '../transcripts/transcriptPush.js';
-import type { EventHub } from '../../push/EventHub.js';
+import type { EventFeed } from '../../calls/EventBus.js';
 import { createStreamAudioHandler } from './StreamAudioService.js';
 
 const GRPC_FIELDS: Readonly<Record<string, string>> = { callId: 'call_id', utteranceId: 'utterance_id', startMs: 'start_ms', endMs: 'end_ms' };
@@ -65,9 +66,11 @@ export function createCallControlHandlers(
   logger: Logger,
   access = new AccessControl(undefined, metrics),
   /** The event hub StreamAudio sends a call's events from; without it StreamAudio is UNIMPLEMENTED. */
-  hub?: EventHub,
+  hub?: EventFeed,
   /** Refusals are logged once per client address and error code a window, then summarised. */
   logLimiter = new LogLimiter({ metrics }),
+  /** Where GetCall, ListCalls and EndCall find calls: this gateway's (default) or the cluster's. */
+  directory: CallDirectory = new LocalCallDirectory(calls),
 ): CallControlHandlers {
   type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 
@@ -113,11 +116,11 @@ export function createCallControlHandlers(
     EndCall: (call, callback) =>
       respond('EndCall', call, callback, async (principal) => {
         requireControl(principal, 'EndCall');
-        return { call: toCallInfo(await calls.end(requireCallId(call.request.call_id), 'ended-by-request')) };
+        return { call: toCallInfo(await directory.end(requireCallId(call.request.call_id), 'ended-by-request')) };
       }),
     GetCall: (call, callback) =>
-      respond('GetCall', call, callback, (principal) => toCallInfo(calls.get(requireCallId(call.request.call_id), (snapshot) => canSeeCallMetadata(principal, snapshot)))),
-    ListCalls: (call, callback) => respond('ListCalls', call, callback, (principal) => ({ calls: calls.list().filter((c) => canSeeCallMetadata(principal, c)).map(toCallInfo) })),
+      respond('GetCall', call, callback, async (principal) => toCallInfo(await directory.get(requireCallId(call.request.call_id), (snapshot) => canSeeCallMetadata(principal, snapshot)))),
+    ListCalls: (call, callback) => respond('ListCalls', call, callback, async (principal) => ({ calls: (await directory.list()).filter((c) => canSeeCallMetadata(principal, c)).map(toCallInfo) })),
     PushTranscript: (call, callback) =>
       respond('PushTranscript', call, callback, (principal) => {
         requireControl(principal, 'PushTranscript');

@@ -9,7 +9,7 @@ import { GatewayError, errorMessage, invalidArgument } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { peerAddress, type LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
-import type { EventHub } from '../../push/EventHub.js';
+import type { EventFeed } from '../../calls/EventBus.js';
 import type { GatewayEvent, LegRole } from '../../events.js';
 import { toCallEvent } from './callEvent.js';
 import type { AudioChunk__Output } from './generated/speechgateway/v1/AudioChunk.js';
@@ -42,7 +42,7 @@ interface StreamLeg {
 
 export interface StreamAudioDeps {
   readonly calls: CallManager;
-  readonly hub: EventHub;
+  readonly hub: EventFeed;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly access: AccessControl;
@@ -180,7 +180,7 @@ class StreamAudioSession {
     this.early = [];
     this.unsubscribe = deps.hub.subscribe((event) => {
       if (event.callId === callId) this.onEvent(event);
-    });
+    }, 'stream-audio');
     deps.calls.startStreamed(params, 'stream-audio', call.getPeer(), this.credential as Credential).then(
       ({ media }) => {
         const legs = new Map<LegRole, StreamLeg>();

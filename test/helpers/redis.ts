@@ -1,0 +1,2 @@
+/** A real redis-server per test (the load test's own helper). */
+export { RedisServer } from '../../loadtest/RedisProcess.js';
