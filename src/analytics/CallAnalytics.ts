@@ -154,7 +154,9 @@ export class CallAnalytics {
     }
     state.lastResult = result;
     // The tracker still records them as fired, so the utterance's later partials and final stay quiet too.
-    const matches = state.intents.onResult(result, { callTimeMs: result.endMs }).filter((m) => !this.heardBefore(state, m, 'spotter'));
+    // Audio results carry the wall-clock end of their audio; pushed transcripts do not.
+    const recognised = audioEndedAt !== undefined;
+    const matches = state.intents.onResult(result, { callTimeMs: result.endMs, recognised }).filter((m) => !this.heardBefore(state, m, 'spotter'));
     if (matches.length > 0 || (result.final && state.prompts.size > 0)) {
       const entities = this.entities(result.text);
       for (const match of matches) {

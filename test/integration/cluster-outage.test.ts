@@ -98,6 +98,12 @@ describe('Redis stopped mid-call', { timeout: 90_000 }, () => {
       const buffered = await metric('sgw_event_bus_buffered_events');
       assert.equal(buffered, duringOutage.length, 'the buffer holds what the gateway published meanwhile');
       assert.equal((await fetch(`http://127.0.0.1:${gateway.httpPort}/healthz`)).status, 200, 'alive');
+      // Readiness reports the outage and the buffer but stays ready: every instance loses Redis at once.
+      const ready = await fetch(`http://127.0.0.1:${gateway.httpPort}/readyz`);
+      const report = (await ready.json()) as { ready: boolean; checks: Record<string, { ok: boolean; connected?: boolean; buffered?: number; lastError?: string }> };
+      assert.equal(ready.status, 200);
+      assert.deepEqual([report.checks['event-bus']?.ok, report.checks['event-bus']?.connected, report.checks['event-bus']?.buffered], [true, false, buffered]);
+      assert.equal(typeof report.checks['event-bus']?.lastError, 'string');
 
       await redis.restart();
       await until('reconnected and flushed', async () => (await metric('sgw_event_bus_connected')) === 1 && (await metric('sgw_event_bus_buffered_events')) === 0);

@@ -8,7 +8,7 @@ import { UtteranceContext, isClauseBoundary } from './negation.js';
 import { compileSpotPhrases } from '../grammar/spotPhrases.js';
 import { PhoneticMatcher } from '../phonetic/PhoneticMatcher.js';
 import type { PhoneticLexicon } from '../phonetic/PhoneticLexicon.js';
-import type { IntentClassifier } from '../classifier/IntentClassifier.js';
+import { RECOGNISED_SPEECH_THRESHOLD, type IntentClassifier } from '../classifier/IntentClassifier.js';
 
 export type Speaker = 'customer' | 'agent';
 
@@ -90,6 +90,8 @@ export interface MatchOptions {
   readonly callTimeOffsetMs?: number;
   /** Whether a final is also matched by sound (when the matcher has a lexicon); default true. */
   readonly phonetic?: boolean;
+  /** Whether the words come from a recogniser (not a pushed transcript): the classifier then asks for {@link RECOGNISED_SPEECH_THRESHOLD}. */
+  readonly recognised?: boolean;
 }
 
 /** At most this many approximate words per match: two misheard words are a different sentence. */
@@ -301,7 +303,8 @@ export class IntentMatcher {
     const text = tokens.map((t) => t.text).join(' ');
     const at = (options.callTimeOffsetMs ?? 0) + first.startMs;
     const matches: IntentMatch[] = [];
-    for (const { intent: id, probability } of this.classifier.classify(text)) {
+    const threshold = options.recognised === true ? Math.max(RECOGNISED_SPEECH_THRESHOLD, this.classifier.threshold) : this.classifier.threshold;
+    for (const { intent: id, probability } of this.classifier.classify(text, threshold)) {
       const intent = this.byId.get(id);
       if (intent === undefined || intent.speaker === 'agent') continue;
       if (intent.window !== undefined && (at < intent.window.afterMs || at >= intent.window.beforeMs)) continue;
@@ -601,6 +604,8 @@ export interface ResultContext {
    * without it the result's own times are taken as call time.
    */
   readonly callTimeMs?: number;
+  /** The result comes from a recogniser, not a pushed transcript (see `MatchOptions.recognised`). */
+  readonly recognised?: boolean;
 }
 
 /**
@@ -632,6 +637,7 @@ export class UtteranceIntentTracker {
     const options: MatchOptions = {
       final: result.final,
       callTimeOffsetMs: context.callTimeMs === undefined ? 0 : context.callTimeMs - result.endMs,
+      ...(context.recognised === undefined ? {} : { recognised: context.recognised }),
     };
     const matcher = this.matcher();
     const best = matcher.match(timedTokens(result), this.speaker, options);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_FEATURE_OPTIONS, features } from '../../../src/analytics/classifier/features.js';
-import { ClassifierModelError, IntentClassifier } from '../../../src/analytics/classifier/IntentClassifier.js';
+import { ClassifierModelError, IntentClassifier, RECOGNISED_SPEECH_THRESHOLD } from '../../../src/analytics/classifier/IntentClassifier.js';
 import { trainClassifier, type TrainingExample } from '../../../src/analytics/classifier/train.js';
 import { GrammarSet } from '../../../src/analytics/grammar/GrammarSet.js';
 import { IntentMatcher, UtteranceIntentTracker } from '../../../src/analytics/intents/IntentMatcher.js';
@@ -82,6 +82,18 @@ describe('intent classifier', () => {
     assert.deepEqual(phrase.map((m) => [m.intent.id, m.evidence]), [['order_status', 'exact']]);
     const agent = new UtteranceIntentTracker(matcher, 'agent');
     assert.deepEqual(agent.onResult(result(1, 'my parcel never arrived', true)), []);
+  });
+
+  test('recognised speech needs the higher threshold, pushed transcripts the model\'s', () => {
+    const candidates = ['the parcel', 'my subscription', 'parcel late', 'end it', 'still waiting', 'no sign of it', 'stop the plan today'];
+    const between = candidates.flatMap((text) => classifier.probabilities(text).filter((c) => c.probability >= classifier.threshold && c.probability < RECOGNISED_SPEECH_THRESHOLD).map((c) => ({ text, intent: c.intent })));
+    assert.ok(between.length > 0, 'a wording read between the two thresholds');
+    for (const { text, intent } of between) {
+      const pushed = new UtteranceIntentTracker(matcher, 'customer').onResult(result(1, text, true));
+      const heard = new UtteranceIntentTracker(matcher, 'customer').onResult(result(1, text, true), { recognised: true });
+      assert.ok(pushed.some((m) => m.intent.id === intent), `${intent} on pushed "${text}"`);
+      assert.ok(!heard.some((m) => m.intent.id === intent), `no ${intent} on recognised "${text}"`);
+    }
   });
 
   test("an intent's window applies to the classifier too", () => {
