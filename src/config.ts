@@ -125,6 +125,8 @@ export interface GatewayConfig {
   readonly twilioAuthToken: string | undefined;
   /** Public base URL Twilio connects to (wss://host), for the signature; default wss://<Host header>. */
   readonly twilioPublicUrl: string | undefined;
+  /** Shared secrets of audio forks (`/v1/fork/...`): path segment, ?token=, Basic password, Bearer or X-API-KEY; empty: refused, unless authentication is off altogether. */
+  readonly forkTokens: readonly string[];
 }
 
 interface OptionSpec {
@@ -194,6 +196,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'audiohookApiKeys', flag: '--audiohook-api-keys', env: 'AUDIOHOOK_API_KEYS', default: '', description: 'Genesys AudioHook: comma list of accepted X-API-KEY values for /v1/audiohook; empty: every AudioHook connection is refused (401) unless authentication is off (no JWT key)' },
   { key: 'twilioStreamTokens', flag: '--twilio-stream-tokens', env: 'TWILIO_STREAM_TOKENS', default: '', description: 'Twilio Media Streams: comma list of shared secrets accepted as wss://host/v1/twilio/<token>; none and no TWILIO_AUTH_TOKEN: refused (401) unless authentication is off' },
   { key: 'twilioAuthToken', flag: '--twilio-auth-token', env: 'TWILIO_AUTH_TOKEN', default: '', description: 'Twilio account auth token: a stream whose X-Twilio-Signature verifies with it is accepted (prefer the environment variable)' },
+  { key: 'forkTokens', flag: '--fork-tokens', env: 'FORK_TOKENS', default: '', description: 'Audio forks over WebSocket (/v1/fork: FreeSWITCH mod_audio_fork and mod_audio_stream, jambonz listen, Asterisk chan_websocket): comma list of secrets accepted in the path, as ?token=, as the HTTP Basic password, a Bearer token or X-API-KEY; none: refused (401) unless authentication is off' },
   { key: 'twilioPublicUrl', flag: '--twilio-public-url', env: 'TWILIO_PUBLIC_URL', default: '', description: 'Base URL Twilio connects to, e.g. wss://gw.example.com, for X-Twilio-Signature behind a proxy (default: wss://<Host header>)' },
 ];
 
@@ -322,6 +325,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     twilioStreamTokens: list(str('twilioStreamTokens')),
     twilioAuthToken: optional('twilioAuthToken'),
     twilioPublicUrl: optional('twilioPublicUrl'),
+    forkTokens: list(str('forkTokens')),
     audioSocketPort: str('audioSocketPort') === 'off' ? undefined : int('audioSocketPort', 0, 65535),
     audioSocketAgentId: label('audioSocketAgentId'),
     audioSocketQueue: label('audioSocketQueue'),
