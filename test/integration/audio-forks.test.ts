@@ -147,4 +147,23 @@ describe('audio forks over WebSocket', () => {
     assert.ok(started.event.type === 'call.started' && started.event.legs.length === 1);
     await quiet.hangUp();
   });
+
+  // Last: the gateway stays draining.
+  test('while the gateway drains a new fork is closed with 1013 SGW_DRAINING and counted; a running one goes on', async () => {
+    const running = await ForkClient.connect(port, { path: `/v1/fork/audio-fork/${TOKEN}` });
+    running.text(JSON.stringify({ callid: 'fork-before-drain' }));
+    await events.waitFor((e) => e.event.callId === 'fork-before-drain' && e.event.type === 'call.started', 5000, 'call.started before the drain');
+    const refusals = await metricValue(gw.metrics, 'sgw_drain_refusals_total', { protocol: 'audio-fork' });
+    gw.gateway.drain('admin', 'test');
+    const refused = await ForkClient.connect(port, { path: `/v1/fork/jambonz/${TOKEN}`, subprotocol: 'audio.jambonz.org' });
+    const closed = await refused.closed;
+    assert.equal(closed.code, 1013);
+    assert.match(closed.reason, /^SGW_DRAINING: /);
+    assert.equal(await metricValue(gw.metrics, 'sgw_drain_refusals_total', { protocol: 'audio-fork' }), refusals + 1);
+    running.binary(Buffer.alloc(320));
+    assert.equal(running.ws.readyState, running.ws.OPEN, 'the running fork is not cut');
+    await running.hangUp();
+    const ended = await events.waitFor((e) => e.event.callId === 'fork-before-drain' && e.event.type === 'call.ended', 10_000, 'call.ended of the running fork');
+    assert.equal(ended.event.type === 'call.ended' && ended.event.reason, 'stream-closed');
+  });
 });
