@@ -25,6 +25,7 @@ import { AudioSocketServer } from './ingest/audiosocket/AudioSocketServer.js';
 import { HttpServer } from './http/HttpServer.js';
 import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/AudioHookServer.js';
 import { TWILIO_PATH, TwilioStreamServer } from './ingest/websocket/twilio/TwilioStreamServer.js';
+import { AudioForkServer, FORK_PATH } from './ingest/websocket/fork/AudioForkServer.js';
 import type { Logger } from './logger.js';
 import { LogLimiter } from './LogLimiter.js';
 import { Drain, type DrainOrigin, type DrainOutcome, type DrainStatus } from './Drain.js';
@@ -87,6 +88,7 @@ export class Gateway {
   private audioSocket: AudioSocketServer | undefined;
   private audioHook: AudioHookServer | undefined;
   private twilio: TwilioStreamServer | undefined;
+  private forks: AudioForkServer | undefined;
   private grammars: GrammarStore | undefined;
   private records: CallRecordWriter | undefined;
   private closing: Promise<void> | undefined;
@@ -273,7 +275,7 @@ export class Gateway {
     this.transcripts = new TranscriptIngestServer(this.calls, metrics, logger.child({ component: 'transcripts' }));
     const events = this.events;
     const transcripts = this.transcripts;
-    // Genesys and Twilio cannot send a JWT: their endpoints check their own credentials (docs/integrations/).
+    // Genesys, Twilio and the audio forks cannot send a JWT: their endpoints check their own credentials (docs/integrations/).
     const audioHook = new AudioHookServer({
       calls,
       metrics,
@@ -296,6 +298,16 @@ export class Gateway {
       defaultLanguage: 'en-US',
     });
     this.twilio = twilio;
+    const forks = new AudioForkServer({
+      calls,
+      metrics,
+      logger: logger.child({ component: 'audio-fork' }),
+      logLimiter,
+      tokens: config.forkTokens,
+      allowUnauthenticated: config.forkTokens.length === 0 && !access.enabled,
+      defaultLanguage: 'en-US',
+    });
+    this.forks = forks;
     this.http = new HttpServer({
       host: config.httpHost,
       port: config.httpPort,
@@ -322,6 +334,7 @@ export class Gateway {
       selfAuthenticatedUpgrades: new Map([
         [AUDIOHOOK_PATH, (req, socket, head) => audioHook.handleUpgrade(req, socket, head)],
         [TWILIO_PATH, (req, socket, head, url) => twilio.handleUpgrade(req, socket, head, url)],
+        [FORK_PATH, (req, socket, head, url) => forks.handleUpgrade(req, socket, head, url)],
       ]),
       listCalls: async (principal) =>
         (await directory.list())
@@ -415,6 +428,7 @@ export class Gateway {
       this.transcripts?.close();
       this.audioHook?.close();
       this.twilio?.close();
+      this.forks?.close();
       await this.audioSocket?.close();
       if (grpcServer !== undefined && !(await settlesBefore(grpcDrained, deadline))) {
         logger.warn({ drainMs }, 'gRPC calls still open at the shutdown drain deadline: cancelled');

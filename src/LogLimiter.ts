@@ -13,9 +13,10 @@ export type RepeatedLogReason =
   | `grpc-refused:${ErrorCode}`
   /** An RTP stream switched to another SSRC. */
   | 'rtp-ssrc-change'
-  /** Bad input that ended an AudioHook, Twilio or AudioSocket session, or its socket. */
+  /** Bad input that ended an AudioHook, Twilio, audio fork or AudioSocket session, or its socket. */
   | 'audiohook-protocol-error'
   | 'twilio-protocol-error'
+  | 'audio-fork-protocol-error'
   | 'audiosocket-bad-input'
   | 'ingest-socket-error'
   /** An AudioHook client's own `error` message, and its `update` messages. */

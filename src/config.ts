@@ -140,6 +140,8 @@ export interface GatewayConfig {
   readonly clusterHeartbeatMs: number;
   /** An instance whose heartbeat is this old is lost: its calls are ended with reason instance-lost. */
   readonly clusterInstanceTtlMs: number;
+  /** Shared secrets of audio forks (`/v1/fork/...`): path segment, ?token=, Basic password, Bearer or X-API-KEY; empty: refused, unless authentication is off altogether. */
+  readonly forkTokens: readonly string[];
 }
 
 interface OptionSpec {
@@ -209,6 +211,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'audiohookApiKeys', flag: '--audiohook-api-keys', env: 'AUDIOHOOK_API_KEYS', default: '', description: 'Genesys AudioHook: comma list of accepted X-API-KEY values for /v1/audiohook; empty: every AudioHook connection is refused (401) unless authentication is off (no JWT key)' },
   { key: 'twilioStreamTokens', flag: '--twilio-stream-tokens', env: 'TWILIO_STREAM_TOKENS', default: '', description: 'Twilio Media Streams: comma list of shared secrets accepted as wss://host/v1/twilio/<token>; none and no TWILIO_AUTH_TOKEN: refused (401) unless authentication is off' },
   { key: 'twilioAuthToken', flag: '--twilio-auth-token', env: 'TWILIO_AUTH_TOKEN', default: '', description: 'Twilio account auth token: a stream whose X-Twilio-Signature verifies with it is accepted (prefer the environment variable)' },
+  { key: 'forkTokens', flag: '--fork-tokens', env: 'FORK_TOKENS', default: '', description: 'Audio forks over WebSocket (/v1/fork: FreeSWITCH mod_audio_fork and mod_audio_stream, jambonz listen, Asterisk chan_websocket): comma list of secrets accepted in the path, as ?token=, as the HTTP Basic password, a Bearer token or X-API-KEY; none: refused (401) unless authentication is off' },
   { key: 'twilioPublicUrl', flag: '--twilio-public-url', env: 'TWILIO_PUBLIC_URL', default: '', description: 'Base URL Twilio connects to, e.g. wss://gw.example.com, for X-Twilio-Signature behind a proxy (default: wss://<Host header>)' },
   { key: 'redisUrl', flag: '--redis-url', env: 'REDIS_URL', default: '', description: 'Redis of the cluster, redis://[user:pass@]host:port[/db] (rediss:// for TLS): events on one Redis stream, the call registry and alerts shared by every gateway (README.md#cluster); unset: this gateway runs alone on its in-memory bus' },
   { key: 'redisKeyPrefix', flag: '--redis-key-prefix', env: 'REDIS_KEY_PREFIX', default: 'sgw:', description: 'Prefix of every Redis key of the cluster (the event stream is <prefix>events)' },
@@ -344,6 +347,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     twilioStreamTokens: list(str('twilioStreamTokens')),
     twilioAuthToken: optional('twilioAuthToken'),
     twilioPublicUrl: optional('twilioPublicUrl'),
+    forkTokens: list(str('forkTokens')),
     audioSocketPort: str('audioSocketPort') === 'off' ? undefined : int('audioSocketPort', 0, 65535),
     audioSocketAgentId: label('audioSocketAgentId'),
     audioSocketQueue: label('audioSocketQueue'),

@@ -385,21 +385,21 @@ export class GatewayMetrics {
 
   readonly ingestProtocolErrors = new Counter({
     name: 'sgw_ingest_protocol_errors_total',
-    help: 'Bad input on a streaming ingest protocol (audiohook, twilio), by protocol and reason; answered with the protocol\'s own error',
+    help: 'Bad input on a streaming ingest protocol (audiohook, twilio, audio-fork), by protocol and reason; answered with the protocol\'s own error',
     labelNames: ['protocol', 'reason'] as const,
     registers: [this.registry],
   });
 
   readonly ingestSessions = new Counter({
     name: 'sgw_ingest_sessions_total',
-    help: 'Streaming ingest sessions (audiohook, twilio), by outcome (opened: a call started; probe: a connection probe; overloaded; refused)',
+    help: 'Streaming ingest sessions (audiohook, twilio, audio-fork), by outcome (opened: a call started; probe: a connection probe; overloaded; refused)',
     labelNames: ['protocol', 'outcome'] as const,
     registers: [this.registry],
   });
 
   readonly ingestMessages = new Counter({
     name: 'sgw_ingest_messages_total',
-    help: 'Well-formed messages received on a streaming ingest protocol (audiohook, twilio), by protocol and message type (audio frames as audio, empty AudioHook frames as empty-audio)',
+    help: 'Well-formed messages received on a streaming ingest protocol (audiohook, twilio, audio-fork), by protocol and message type (audio frames as audio, empty AudioHook frames as empty-audio)',
     labelNames: ['protocol', 'type'] as const,
     registers: [this.registry],
   });
@@ -439,7 +439,7 @@ export class GatewayMetrics {
 
   readonly drainRefusals = new Counter({
     name: 'sgw_drain_refusals_total',
-    help: 'New calls and connections refused because the gateway was draining (SGW_DRAINING), by ingest protocol (start-call, stream-audio, audiohook, twilio, audiosocket, transcripts)',
+    help: 'New calls and connections refused because the gateway was draining (SGW_DRAINING), by ingest protocol (start-call, stream-audio, audiohook, twilio, audio-fork, audiosocket, transcripts)',
     labelNames: ['protocol'] as const,
     registers: [this.registry],
   });

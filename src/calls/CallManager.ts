@@ -26,7 +26,7 @@ import { RtpLegMedia } from './media/RtpLegMedia.js';
 import { StreamedLegMedia } from './media/StreamedLegMedia.js';
 import type { CallSnapshot, IngestProtocol, StartCallParams, StreamedProtocol } from './types.js';
 
-const TRANSPORT_OF: Readonly<Record<StreamedProtocol, 'websocket' | 'tcp' | 'grpc'>> = { 'stream-audio': 'grpc', audiohook: 'websocket', twilio: 'websocket', audiosocket: 'tcp' };
+const TRANSPORT_OF: Readonly<Record<StreamedProtocol, 'websocket' | 'tcp' | 'grpc'>> = { 'stream-audio': 'grpc', audiohook: 'websocket', twilio: 'websocket', 'audio-fork': 'websocket', audiosocket: 'tcp' };
 
 export interface CallManagerOptions {
   readonly ports: PortAllocator;

@@ -14,13 +14,14 @@ export interface LegParams {
 /**
  * Where a new call comes in (the `protocol` label of refusals): gRPC
  * StartCall (RTP or transcripts only), gRPC StreamAudio, Genesys AudioHook,
- * Twilio Media Streams, Asterisk AudioSocket, `/v1/transcripts`.
+ * Twilio Media Streams, audio forks over WebSocket (`/v1/fork`), Asterisk
+ * AudioSocket, `/v1/transcripts`.
  */
-export const INGEST_PROTOCOLS = ['start-call', 'stream-audio', 'audiohook', 'twilio', 'audiosocket', 'transcripts'] as const;
+export const INGEST_PROTOCOLS = ['start-call', 'stream-audio', 'audiohook', 'twilio', 'audio-fork', 'audiosocket', 'transcripts'] as const;
 export type IngestProtocol = (typeof INGEST_PROTOCOLS)[number];
 
 /** Ingest protocols whose audio the client streams to the gateway (no RTP ports). */
-export type StreamedProtocol = Extract<IngestProtocol, 'stream-audio' | 'audiohook' | 'twilio' | 'audiosocket'>;
+export type StreamedProtocol = Extract<IngestProtocol, 'stream-audio' | 'audiohook' | 'twilio' | 'audio-fork' | 'audiosocket'>;
 
 /** A validated StartCall. */
 export interface StartCallParams {

@@ -14,7 +14,7 @@ export interface WebSocketSession {
 
 export interface SessionWebSocketServerOptions {
   /** The `protocol` label of `sgw_ingest_protocol_errors_total`. */
-  readonly protocol: 'audiohook' | 'twilio';
+  readonly protocol: 'audiohook' | 'twilio' | 'audio-fork';
   /** Largest frame; ws refuses a bigger one from its length field with close code 1009. */
   readonly maxPayload: number;
   readonly metrics: GatewayMetrics;
