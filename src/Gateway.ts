@@ -34,6 +34,9 @@ import { phoneticLexicons } from './analytics/phonetic/lexicons.js';
 import { DEBIAN_MODEL } from './asr/engines/pocketsphinx/paths.js';
 import { EventHub } from './push/EventHub.js';
 import { EVENTS_PATH, WebSocketEventServer } from './push/WebSocketEventServer.js';
+import { FileDeliveryStore } from './webhooks/FileDeliveryStore.js';
+import { loadSubscriptionFile } from './webhooks/Subscription.js';
+import { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
 
 export interface GatewayAddresses {
   readonly http: AddressInfo;
@@ -77,6 +80,7 @@ export class Gateway {
   private alertStore: AlertStore | undefined;
   private board: CallBoard | undefined;
   private accessControl: AccessControl | undefined;
+  private webhooks: WebhookDispatcher | undefined;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -153,6 +157,23 @@ export class Gateway {
     });
     const grammars = this.grammars;
     this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
+    // Before the first call: what a previous run left queued is sent again, before anything new of the same call.
+    const webhooks = await WebhookDispatcher.open({
+      store: new FileDeliveryStore(config.webhooksJournal, logger.child({ component: 'webhooks' })),
+      fileSubscriptions: config.webhooksFile === undefined ? [] : await loadSubscriptionFile(config.webhooksFile),
+      metrics,
+      logger: logger.child({ component: 'webhooks' }),
+      logLimiter,
+      maxAttempts: config.webhookMaxAttempts,
+      queueLimit: config.webhookQueueLimit,
+      deadLettersKept: config.webhookDeadLettersKept,
+      retryBaseMs: config.webhookRetryBaseMs,
+      retryMaxMs: config.webhookRetryMaxMs,
+      attemptTimeoutMs: config.webhookTimeoutMs,
+      concurrency: config.webhookConcurrency,
+    });
+    this.webhooks = webhooks;
+    hub.subscribe((event, owner) => webhooks.publish(event, owner));
     let admission: AdmissionControl | undefined;
     if (config.asr === 'none') {
       logger.warn('ASR=none: audio is received and metered but not recognised; transcripts come from PushTranscript or /v1/transcripts');
@@ -237,6 +258,7 @@ export class Gateway {
       alerts: this.alertStore,
       readiness: this.readiness,
       drain: this.drainer,
+      webhooks,
       eventCursor: () => hub.cursor,
       pages: new StaticFiles(),
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
@@ -355,6 +377,8 @@ export class Gateway {
       // Every call has ended and queued its record: write them before anything else stops.
       await callsEnded;
       await this.records?.close();
+      // After the last call.summary is queued: what is not delivered stays in the journal for the next start.
+      await this.webhooks?.close();
       this.grammars?.close();
       this.events?.close();
       this.alertStore?.close();

@@ -20,7 +20,10 @@ export type RepeatedLogReason =
   | 'ingest-socket-error'
   /** An AudioHook client's own `error` message, and its `update` messages. */
   | 'audiohook-client-error'
-  | 'audiohook-update';
+  | 'audiohook-update'
+  /** A webhook attempt that failed (per subscription), and a delivery dropped because the queue was full. */
+  | 'webhook-failed'
+  | 'webhook-dropped';
 
 export type RepeatedLogLevel = 'debug' | 'info' | 'warn' | 'error';
 

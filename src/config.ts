@@ -119,12 +119,25 @@ export interface GatewayConfig {
   readonly audioSocketLegs: 'customer' | 'paired';
   /** Accepted X-API-KEY values of Genesys AudioHook; empty: refused, unless authentication is off altogether. */
   readonly audiohookApiKeys: readonly string[];
+  /** AudioHook client secrets (base64-decoded) by API key: a key with one must come with a valid HTTP message signature. */
+  readonly audiohookClientSecrets: ReadonlyMap<string, Buffer>;
   /** Shared secrets of Twilio Media Streams (`/v1/twilio/<token>`); empty with no auth token: refused, unless authentication is off altogether. */
   readonly twilioStreamTokens: readonly string[];
   /** Twilio account auth token: X-Twilio-Signature on the stream's upgrade is verified with it. */
   readonly twilioAuthToken: string | undefined;
   /** Public base URL Twilio connects to (wss://host), for the signature; default wss://<Host header>. */
   readonly twilioPublicUrl: string | undefined;
+  /** Webhook subscriptions (YAML), docs/integrations/webhooks.md; undefined: none from a file. */
+  readonly webhooksFile: string | undefined;
+  /** The durable webhook queue (append-only journal) and the admin API's subscriptions. */
+  readonly webhooksJournal: string;
+  readonly webhookMaxAttempts: number;
+  readonly webhookQueueLimit: number;
+  readonly webhookDeadLettersKept: number;
+  readonly webhookRetryBaseMs: number;
+  readonly webhookRetryMaxMs: number;
+  readonly webhookTimeoutMs: number;
+  readonly webhookConcurrency: number;
 }
 
 interface OptionSpec {
@@ -195,6 +208,16 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'twilioStreamTokens', flag: '--twilio-stream-tokens', env: 'TWILIO_STREAM_TOKENS', default: '', description: 'Twilio Media Streams: comma list of shared secrets accepted as wss://host/v1/twilio/<token>; none and no TWILIO_AUTH_TOKEN: refused (401) unless authentication is off' },
   { key: 'twilioAuthToken', flag: '--twilio-auth-token', env: 'TWILIO_AUTH_TOKEN', default: '', description: 'Twilio account auth token: a stream whose X-Twilio-Signature verifies with it is accepted (prefer the environment variable)' },
   { key: 'twilioPublicUrl', flag: '--twilio-public-url', env: 'TWILIO_PUBLIC_URL', default: '', description: 'Base URL Twilio connects to, e.g. wss://gw.example.com, for X-Twilio-Signature behind a proxy (default: wss://<Host header>)' },
+  { key: 'audiohookClientSecrets', flag: '--audiohook-client-secrets', env: 'AUDIOHOOK_CLIENT_SECRETS', default: '', description: "Genesys AudioHook: comma list of <api key>:<client secret (base64)>; a connection with such a key must carry a valid RFC 9421 signature made with the secret, or is refused (401) (prefer the environment variable)" },
+  { key: 'webhooksFile', flag: '--webhooks-file', env: 'WEBHOOKS_FILE', default: '', description: 'YAML file of webhook subscriptions (id, url, whsec_ secret, event types, queues); more can be added with POST /v1/admin/webhooks' },
+  { key: 'webhooksJournal', flag: '--webhooks-journal', env: 'WEBHOOKS_JOURNAL', default: 'var/webhooks.journal', description: 'File of the durable webhook queue, its dead letters and the admin API subscriptions (append-only, compacted); written once there is a subscription' },
+  { key: 'webhookMaxAttempts', flag: '--webhook-max-attempts', env: 'WEBHOOK_MAX_ATTEMPTS', default: '10', description: 'Attempts of a webhook delivery before it becomes a dead letter' },
+  { key: 'webhookQueueLimit', flag: '--webhook-queue-limit', env: 'WEBHOOK_QUEUE_LIMIT', default: '100000', description: 'Undelivered webhook deliveries held over all subscriptions; beyond it new events are dropped for webhooks (sgw_webhook_dropped_total)' },
+  { key: 'webhookDeadLettersKept', flag: '--webhook-dead-letters', env: 'WEBHOOK_DEAD_LETTERS_KEPT', default: '10000', description: 'Dead letters kept per webhook subscription (oldest dropped first)' },
+  { key: 'webhookRetryBaseMs', flag: '--webhook-retry-base-ms', env: 'WEBHOOK_RETRY_BASE_MS', default: '1000', description: 'First webhook retry delay, doubled at each failed attempt (with jitter) up to WEBHOOK_RETRY_MAX_MS' },
+  { key: 'webhookRetryMaxMs', flag: '--webhook-retry-max-ms', env: 'WEBHOOK_RETRY_MAX_MS', default: '300000', description: 'Longest webhook retry delay' },
+  { key: 'webhookTimeoutMs', flag: '--webhook-timeout-ms', env: 'WEBHOOK_TIMEOUT_MS', default: '10000', description: 'A webhook attempt without an answer within this long fails (and is retried)' },
+  { key: 'webhookConcurrency', flag: '--webhook-concurrency', env: 'WEBHOOK_CONCURRENCY', default: '16', description: "Calls whose webhooks are sent at once per subscription (a call's events are always sent one after another)" },
 ];
 
 /**
@@ -322,6 +345,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     twilioStreamTokens: list(str('twilioStreamTokens')),
     twilioAuthToken: optional('twilioAuthToken'),
     twilioPublicUrl: optional('twilioPublicUrl'),
+    // Not echoed in the error: the value holds secrets.
+    audiohookClientSecrets: clientSecrets(str('audiohookClientSecrets'), (problem) => new GatewayError('SGW_CONFIG', `--audiohook-client-secrets / AUDIOHOOK_CLIENT_SECRETS must be ${problem}`)),
+    webhooksFile: optionalPath('webhooksFile'),
+    webhooksJournal: path.resolve(str('webhooksJournal')),
+    webhookMaxAttempts: int('webhookMaxAttempts', 1, 1000),
+    webhookQueueLimit: int('webhookQueueLimit', 1, 10_000_000),
+    webhookDeadLettersKept: int('webhookDeadLettersKept', 1, 1_000_000),
+    webhookRetryBaseMs: int('webhookRetryBaseMs', 1, 3_600_000),
+    webhookRetryMaxMs: int('webhookRetryMaxMs', 1, 86_400_000),
+    webhookTimeoutMs: int('webhookTimeoutMs', 100, 600_000),
+    webhookConcurrency: int('webhookConcurrency', 1, 1024),
     audioSocketPort: str('audioSocketPort') === 'off' ? undefined : int('audioSocketPort', 0, 65535),
     audioSocketAgentId: label('audioSocketAgentId'),
     audioSocketQueue: label('audioSocketQueue'),
@@ -339,6 +373,19 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new GatewayError('SGW_CONFIG', `RTP port range ${config.rtpPortMin}-${config.rtpPortMax} holds no RTP/RTCP pair`);
   }
   return config;
+}
+
+/** `key:secret,...` (the secret base64, as Genesys shows it, so the last `:` ends the key); a key may not hold `,`. */
+function clientSecrets(value: string, invalid: (problem: string) => GatewayError): ReadonlyMap<string, Buffer> {
+  const secrets = new Map<string, Buffer>();
+  for (const entry of list(value)) {
+    const at = entry.lastIndexOf(':');
+    const key = entry.slice(0, at);
+    const secret = entry.slice(at + 1);
+    if (at <= 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw invalid('a comma list of <api key>:<base64 client secret>');
+    secrets.set(key, Buffer.from(secret, 'base64'));
+  }
+  return secrets;
 }
 
 /** A comma list, blanks dropped. */
