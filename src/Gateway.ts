@@ -233,7 +233,8 @@ export class Gateway {
       logger: logger.child({ component: 'audiohook' }),
       logLimiter,
       apiKeys: config.audiohookApiKeys,
-      allowWithoutKey: config.audiohookApiKeys.length === 0 && !access.enabled,
+      clientSecrets: config.audiohookClientSecrets,
+      allowWithoutKey: config.audiohookApiKeys.length === 0 && config.audiohookClientSecrets.size === 0 && !access.enabled,
       defaultLanguage: 'en-US',
     });
     this.audioHook = audioHook;
