@@ -43,6 +43,9 @@ import { RedisEventBus } from './cluster/RedisEventBus.js';
 import { EventHub } from './push/EventHub.js';
 import type { EventSource } from './push/EventSource.js';
 import { EVENTS_PATH, WebSocketEventServer } from './push/WebSocketEventServer.js';
+import { FileDeliveryStore } from './webhooks/FileDeliveryStore.js';
+import { loadSubscriptionFile } from './webhooks/Subscription.js';
+import { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
 
 /** The bus a gateway's events travel on: in memory when it runs alone, the Redis stream in a cluster (REDIS_URL). */
 export type GatewayEventBus = EventBus &
@@ -99,6 +102,7 @@ export class Gateway {
   /** In a cluster: this gateway's calls in Redis, and requests forwarded to the other gateways. */
   private registry: CallRegistry | undefined;
   private commands: InstanceCommands | undefined;
+  private webhooks: WebhookDispatcher | undefined;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -214,6 +218,26 @@ export class Gateway {
     });
     const grammars = this.grammars;
     this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
+    // Before the first call: what a previous run left queued is sent again, before anything new of the same call.
+    const webhooks = await WebhookDispatcher.open({
+      store: new FileDeliveryStore(config.webhooksJournal, logger.child({ component: 'webhooks' })),
+      fileSubscriptions: config.webhooksFile === undefined ? [] : await loadSubscriptionFile(config.webhooksFile),
+      metrics,
+      logger: logger.child({ component: 'webhooks' }),
+      logLimiter,
+      maxAttempts: config.webhookMaxAttempts,
+      queueLimit: config.webhookQueueLimit,
+      deadLettersKept: config.webhookDeadLettersKept,
+      retryBaseMs: config.webhookRetryBaseMs,
+      retryMaxMs: config.webhookRetryMaxMs,
+      attemptTimeoutMs: config.webhookTimeoutMs,
+      concurrency: config.webhookConcurrency,
+    });
+    this.webhooks = webhooks;
+    // Once per event in the cluster: each gateway sends its own calls' events.
+    hub.subscribe((event, owner, local) => {
+      if (local) webhooks.publish(event, owner);
+    }, 'webhooks');
     let admission: AdmissionControl | undefined;
     if (config.asr === 'none') {
       logger.warn('ASR=none: audio is received and metered but not recognised; transcripts come from PushTranscript or /v1/transcripts');
@@ -282,7 +306,8 @@ export class Gateway {
       logger: logger.child({ component: 'audiohook' }),
       logLimiter,
       apiKeys: config.audiohookApiKeys,
-      allowWithoutKey: config.audiohookApiKeys.length === 0 && !access.enabled,
+      clientSecrets: config.audiohookClientSecrets,
+      allowWithoutKey: config.audiohookApiKeys.length === 0 && config.audiohookClientSecrets.size === 0 && !access.enabled,
       defaultLanguage: 'en-US',
     });
     this.audioHook = audioHook;
@@ -317,6 +342,7 @@ export class Gateway {
       alerts: this.alertStore,
       readiness: this.readiness,
       drain: this.drainer,
+      webhooks,
       eventCursor: () => hub.cursor,
       eventOrigin: () => hub.origin,
       pages: new StaticFiles(),
@@ -437,6 +463,8 @@ export class Gateway {
       // Every call has ended and queued its record: write them before anything else stops.
       await callsEnded;
       await this.records?.close();
+      // After the last call.summary is queued: what is not delivered stays in the journal for the next start.
+      await this.webhooks?.close();
       this.grammars?.close();
       // In a cluster the calls' last events reach this instance's clients back through Redis.
       await this.hub.drain(Math.max(deadline, Date.now() + 2000));

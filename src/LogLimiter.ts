@@ -27,7 +27,10 @@ export type RepeatedLogReason =
   /** The cluster's Redis: a connection or command error (source: the connection), an unreadable stream entry. */
   | 'event-bus-error'
   /** The outgoing event buffer overflowed while Redis was unreachable (source: the bus). */
-  | 'event-bus-dropped';
+  | 'event-bus-dropped'
+  /** A webhook attempt that failed (per subscription), and a delivery dropped because the queue was full. */
+  | 'webhook-failed'
+  | 'webhook-dropped';
 
 export type RepeatedLogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -120,6 +120,8 @@ export interface GatewayConfig {
   readonly audioSocketLegs: 'customer' | 'paired';
   /** Accepted X-API-KEY values of Genesys AudioHook; empty: refused, unless authentication is off altogether. */
   readonly audiohookApiKeys: readonly string[];
+  /** AudioHook client secrets (base64-decoded) by API key: a key with one must come with a valid HTTP message signature. */
+  readonly audiohookClientSecrets: ReadonlyMap<string, Buffer>;
   /** Shared secrets of Twilio Media Streams (`/v1/twilio/<token>`); empty with no auth token: refused, unless authentication is off altogether. */
   readonly twilioStreamTokens: readonly string[];
   /** Twilio account auth token: X-Twilio-Signature on the stream's upgrade is verified with it. */
@@ -142,6 +144,17 @@ export interface GatewayConfig {
   readonly clusterInstanceTtlMs: number;
   /** Shared secrets of audio forks (`/v1/fork/...`): path segment, ?token=, Basic password, Bearer or X-API-KEY; empty: refused, unless authentication is off altogether. */
   readonly forkTokens: readonly string[];
+  /** Webhook subscriptions (YAML), docs/integrations/webhooks.md; undefined: none from a file. */
+  readonly webhooksFile: string | undefined;
+  /** The durable webhook queue (append-only journal) and the admin API's subscriptions. */
+  readonly webhooksJournal: string;
+  readonly webhookMaxAttempts: number;
+  readonly webhookQueueLimit: number;
+  readonly webhookDeadLettersKept: number;
+  readonly webhookRetryBaseMs: number;
+  readonly webhookRetryMaxMs: number;
+  readonly webhookTimeoutMs: number;
+  readonly webhookConcurrency: number;
 }
 
 interface OptionSpec {
@@ -220,6 +233,16 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'instanceId', flag: '--instance-id', env: 'INSTANCE_ID', default: '', description: 'This gateway in the cluster (call registry, heartbeat, Redis client names); default: the host name and a random suffix, new at every start' },
   { key: 'clusterHeartbeatMs', flag: '--cluster-heartbeat-ms', env: 'CLUSTER_HEARTBEAT_MS', default: '2000', description: 'With REDIS_URL: how often an instance refreshes its heartbeat key and its calls in the registry, and looks for lost instances' },
   { key: 'clusterInstanceTtlMs', flag: '--cluster-instance-ttl-ms', env: 'CLUSTER_INSTANCE_TTL_MS', default: '10000', description: 'With REDIS_URL: TTL of an instance heartbeat; an instance silent this long is lost and one survivor ends its calls with reason instance-lost and alerts supervisors' },
+  { key: 'audiohookClientSecrets', flag: '--audiohook-client-secrets', env: 'AUDIOHOOK_CLIENT_SECRETS', default: '', description: "Genesys AudioHook: comma list of <api key>:<client secret (base64)>; a connection with such a key must carry a valid RFC 9421 signature made with the secret, or is refused (401) (prefer the environment variable)" },
+  { key: 'webhooksFile', flag: '--webhooks-file', env: 'WEBHOOKS_FILE', default: '', description: 'YAML file of webhook subscriptions (id, url, whsec_ secret, event types, queues); more can be added with POST /v1/admin/webhooks' },
+  { key: 'webhooksJournal', flag: '--webhooks-journal', env: 'WEBHOOKS_JOURNAL', default: 'var/webhooks.journal', description: 'File of the durable webhook queue, its dead letters and the admin API subscriptions (append-only, compacted); written once there is a subscription' },
+  { key: 'webhookMaxAttempts', flag: '--webhook-max-attempts', env: 'WEBHOOK_MAX_ATTEMPTS', default: '10', description: 'Attempts of a webhook delivery before it becomes a dead letter' },
+  { key: 'webhookQueueLimit', flag: '--webhook-queue-limit', env: 'WEBHOOK_QUEUE_LIMIT', default: '100000', description: 'Undelivered webhook deliveries held over all subscriptions; beyond it new events are dropped for webhooks (sgw_webhook_dropped_total)' },
+  { key: 'webhookDeadLettersKept', flag: '--webhook-dead-letters', env: 'WEBHOOK_DEAD_LETTERS_KEPT', default: '10000', description: 'Dead letters kept per webhook subscription (oldest dropped first)' },
+  { key: 'webhookRetryBaseMs', flag: '--webhook-retry-base-ms', env: 'WEBHOOK_RETRY_BASE_MS', default: '1000', description: 'First webhook retry delay, doubled at each failed attempt (with jitter) up to WEBHOOK_RETRY_MAX_MS' },
+  { key: 'webhookRetryMaxMs', flag: '--webhook-retry-max-ms', env: 'WEBHOOK_RETRY_MAX_MS', default: '300000', description: 'Longest webhook retry delay' },
+  { key: 'webhookTimeoutMs', flag: '--webhook-timeout-ms', env: 'WEBHOOK_TIMEOUT_MS', default: '10000', description: 'A webhook attempt without an answer within this long fails (and is retried)' },
+  { key: 'webhookConcurrency', flag: '--webhook-concurrency', env: 'WEBHOOK_CONCURRENCY', default: '16', description: "Calls whose webhooks are sent at once per subscription (a call's events are always sent one after another)" },
 ];
 
 /**
@@ -348,6 +371,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     twilioAuthToken: optional('twilioAuthToken'),
     twilioPublicUrl: optional('twilioPublicUrl'),
     forkTokens: list(str('forkTokens')),
+    // Not echoed in the error: the value holds secrets.
+    audiohookClientSecrets: clientSecrets(str('audiohookClientSecrets'), (problem) => new GatewayError('SGW_CONFIG', `--audiohook-client-secrets / AUDIOHOOK_CLIENT_SECRETS must be ${problem}`)),
+    webhooksFile: optionalPath('webhooksFile'),
+    webhooksJournal: path.resolve(str('webhooksJournal')),
+    webhookMaxAttempts: int('webhookMaxAttempts', 1, 1000),
+    webhookQueueLimit: int('webhookQueueLimit', 1, 10_000_000),
+    webhookDeadLettersKept: int('webhookDeadLettersKept', 1, 1_000_000),
+    webhookRetryBaseMs: int('webhookRetryBaseMs', 1, 3_600_000),
+    webhookRetryMaxMs: int('webhookRetryMaxMs', 1, 86_400_000),
+    webhookTimeoutMs: int('webhookTimeoutMs', 100, 600_000),
+    webhookConcurrency: int('webhookConcurrency', 1, 1024),
     audioSocketPort: str('audioSocketPort') === 'off' ? undefined : int('audioSocketPort', 0, 65535),
     audioSocketAgentId: label('audioSocketAgentId'),
     audioSocketQueue: label('audioSocketQueue'),
@@ -376,6 +410,19 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new GatewayError('SGW_CONFIG', `RTP port range ${config.rtpPortMin}-${config.rtpPortMax} holds no RTP/RTCP pair`);
   }
   return config;
+}
+
+/** `key:secret,...` (the secret base64, as Genesys shows it, so the last `:` ends the key); a key may not hold `,`. */
+function clientSecrets(value: string, invalid: (problem: string) => GatewayError): ReadonlyMap<string, Buffer> {
+  const secrets = new Map<string, Buffer>();
+  for (const entry of list(value)) {
+    const at = entry.lastIndexOf(':');
+    const key = entry.slice(0, at);
+    const secret = entry.slice(at + 1);
+    if (at <= 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw invalid('a comma list of <api key>:<base64 client secret>');
+    secrets.set(key, Buffer.from(secret, 'base64'));
+  }
+  return secrets;
 }
 
 /** A comma list, blanks dropped. */

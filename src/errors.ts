@@ -26,6 +26,10 @@ export const ErrorCodes = {
   /** A valid token whose role or scope does not cover the request. HTTP 403. */
   SGW_PERMISSION_DENIED: { grpc: GrpcStatus.PERMISSION_DENIED },
   SGW_ALERT_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND },
+  /** No webhook subscription (or dead letter) with that id. HTTP 404. */
+  SGW_WEBHOOK_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND },
+  /** A webhook subscription with that id exists already. HTTP 409. */
+  SGW_WEBHOOK_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS },
   /** A frame or message over the protocol's size limit (StreamAudio chunk > 64 KiB). */
   SGW_PAYLOAD_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   /** A request for a call another gateway of the cluster has (EndCall) could not reach that gateway, or it did not answer. */

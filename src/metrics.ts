@@ -444,6 +444,42 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'sgw_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by subscription and outcome: delivered (2xx), retried (failed, to be tried again after a backoff), dead_letter (failed WEBHOOK_MAX_ATTEMPTS times, moved to the dead letters)',
+    labelNames: ['subscription', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDropped = new Counter({
+    name: 'sgw_webhook_dropped_total',
+    help: 'Webhook deliveries never queued, by subscription and reason: queue_full (WEBHOOK_QUEUE_LIMIT undelivered events held), dead_letter_evicted (the oldest dead letter dropped past WEBHOOK_DEAD_LETTERS_KEPT)',
+    labelNames: ['subscription', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookAttemptSeconds = new Histogram({
+    name: 'sgw_webhook_attempt_seconds',
+    help: 'Duration of one webhook delivery attempt (request sent to answer or failure), by outcome: success or failure',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly webhookQueueDepth = new Gauge({
+    name: 'sgw_webhook_queue_depth',
+    help: 'Webhook deliveries queued and not yet delivered or given up, by subscription (kept in the durable queue across restarts)',
+    labelNames: ['subscription'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDeadLetters = new Gauge({
+    name: 'sgw_webhook_dead_letters',
+    help: 'Webhook deliveries given up after WEBHOOK_MAX_ATTEMPTS and kept for redelivery (GET /v1/admin/webhooks), by subscription',
+    labelNames: ['subscription'] as const,
+    registers: [this.registry],
+  });
+
   /** Label values of languageRefusals seen so far: they come from clients, so only the first few get a series. */
   private readonly refusedLanguages = new Set<string>();
 

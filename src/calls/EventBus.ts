@@ -3,9 +3,12 @@ import type { GatewayEvent, UnpublishedEvent } from '../events.js';
 
 /**
  * Delivered to subscribers with the owner of the event's call (the agent and
- * queue that decide who may see it; undefined when unknown).
+ * queue that decide who may see it; undefined when unknown) and whether this
+ * gateway published it (`local`: always on the in-memory bus; in a cluster,
+ * false for the events read from other gateways). A side effect that must
+ * happen once per event in the cluster (a webhook) acts on local events only.
  */
-export type EventListener = (event: GatewayEvent, owner: CallOwner | undefined) => void;
+export type EventListener = (event: GatewayEvent, owner: CallOwner | undefined, local: boolean) => void;
 
 export interface PublishOptions {
   /**

@@ -291,7 +291,7 @@ export class RedisEventBus implements EventBus, EventSource {
       this.deliveredUpTo = entry.seq;
     }
     this.options.metrics.eventBusDelivery.observe({ origin: own ? 'local' : 'remote' }, Math.max(0, Date.now() - entry.event.ts) / 1000);
-    this.subscribers.deliver(entry.event, entry.owner);
+    this.subscribers.deliver(entry.event, entry.owner, own);
   }
 
   /** Writes the buffer to the stream in order, a pipelined batch per round trip, while Redis answers. */
@@ -372,7 +372,7 @@ export class RedisEventBus implements EventBus, EventSource {
     if ('delivered' in item) item.delivered = true;
     if (item.seq <= this.deliveredUpTo) return;
     this.deliveredUpTo = item.seq;
-    this.subscribers.deliver({ ...item.event, eventId: this.cursor }, item.owner);
+    this.subscribers.deliver({ ...item.event, eventId: this.cursor }, item.owner, true);
   }
 
   /** Drops the oldest event not being written right now (one being written may yet reach the stream: the bound is exceeded by at most a batch). */

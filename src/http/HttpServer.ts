@@ -13,6 +13,8 @@ import type { Alerts } from '../push/AlertStore.js';
 import type { Drain } from '../Drain.js';
 import type { Readiness } from '../Readiness.js';
 import { CONTENT_SECURITY_POLICY, type StaticFiles } from './StaticFiles.js';
+import type { WebhookDispatcher } from '../webhooks/WebhookDispatcher.js';
+import { WEBHOOKS_PATH, webhookRoute } from './webhookRoutes.js';
 
 /** Takes over an HTTP upgrade for one path, for an authenticated principal; may throw a GatewayError to refuse it before upgrading. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, principal: Principal) => void;
@@ -44,6 +46,8 @@ export interface HttpServerOptions {
   readonly readiness?: Readiness;
   /** The drain of POST/GET /v1/admin/drain (admin role); absent: 404. */
   readonly drain?: Pick<Drain, 'start' | 'status'>;
+  /** Webhook subscriptions for /v1/admin/webhooks (admin role); absent: 404. */
+  readonly webhooks?: WebhookDispatcher;
   /** The event hub's cursor, returned with snapshots so a client can resume /v1/events after them. */
   readonly eventCursor?: () => string;
   /** A cursor before every event the hub can replay (EventSource.origin), returned with snapshots. */
@@ -170,6 +174,10 @@ export class HttpServer {
       await this.drain(req, res, this.options.drain);
       return;
     }
+    if ((url.pathname === WEBHOOKS_PATH || url.pathname.startsWith(`${WEBHOOKS_PATH}/`)) && this.options.webhooks !== undefined) {
+      await this.webhooks(req, res, url, this.options.webhooks);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.methodNotAllowed(res, 'GET, HEAD');
     switch (url.pathname) {
       case '/metrics': {
@@ -251,6 +259,22 @@ export class HttpServer {
     if (!canOperate(principal)) throw this.access.forbidden('http', `the drain needs role admin, not ${principal.role}`);
     if (req.method === 'POST') this.sendJson(res, 202, drain.start('admin', principal.subject));
     else this.sendJson(res, 200, drain.status());
+  }
+
+  private async webhooks(req: IncomingMessage, res: ServerResponse, url: URL, webhooks: WebhookDispatcher): Promise<void> {
+    const principal = await this.principal(req);
+    if (!canOperate(principal)) throw this.access.forbidden('http', `webhook administration needs role admin, not ${principal.role}`);
+    const answer = await webhookRoute(req, url, webhooks);
+    if (answer === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (answer.allow !== undefined) return this.methodNotAllowed(res, answer.allow);
+    if (answer.status === 204) {
+      res.writeHead(204, { 'cache-control': 'no-store' }).end();
+      return;
+    }
+    this.sendJson(res, answer.status, answer.body);
   }
 
   private methodNotAllowed(res: ServerResponse, allow: string): void {

@@ -88,7 +88,7 @@ export class EventHub implements EventBus, EventSource {
     if (options.audioEndedAt !== undefined) {
       this.metrics.eventLatency.observe({ type: event.type }, Math.max(0, now - options.audioEndedAt) / 1000);
     }
-    this.subscribers.deliver(event, owner);
+    this.subscribers.deliver(event, owner, true);
     return event;
   }
 

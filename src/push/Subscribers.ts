@@ -31,10 +31,10 @@ export class Subscribers {
     return () => this.listeners.delete(listener);
   }
 
-  deliver(event: GatewayEvent, owner: CallOwner | undefined): void {
+  deliver(event: GatewayEvent, owner: CallOwner | undefined, local: boolean): void {
     for (const [listener, name] of this.listeners) {
       try {
-        listener(event, owner);
+        listener(event, owner, local);
       } catch (err) {
         const { metrics, logger, logLimiter } = this.options;
         metrics.eventListenerErrors.inc({ listener: name });

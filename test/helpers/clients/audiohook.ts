@@ -6,7 +6,7 @@
  *
  * @see https://developer.genesys.cloud/devapps/audiohook/
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { encodeAudioFrame } from '../../../src/ingest/websocket/audiohook/audioFrame.js';
 import type { MediaParameter } from '../../../src/ingest/websocket/audiohook/protocol.js';
@@ -67,7 +67,18 @@ export class AudioHookClient {
   }
 
   /** Connects; rejects with the HTTP status when the upgrade is refused. */
-  static async connect(httpPort: number, options: { apiKey?: string; sessionId?: string; organizationId?: string } = {}): Promise<AudioHookClient> {
+  static async connect(
+    httpPort: number,
+    options: {
+      apiKey?: string;
+      sessionId?: string;
+      organizationId?: string;
+      /** Sign the request as Genesys does when the integration has a client secret (base64-decoded here). */
+      sign?: { readonly secret: Buffer; readonly created?: number };
+      /** Headers set after signing (to tamper with a signed one). */
+      afterSigning?: Record<string, string>;
+    } = {},
+  ): Promise<AudioHookClient> {
     const sessionId = options.sessionId ?? randomUUID();
     const headers: Record<string, string> = {
       'Audiohook-Organization-Id': options.organizationId ?? randomUUID(),
@@ -75,6 +86,8 @@ export class AudioHookClient {
       'Audiohook-Session-Id': sessionId,
     };
     if (options.apiKey !== undefined) headers['X-API-KEY'] = options.apiKey;
+    if (options.sign !== undefined) Object.assign(headers, genesysSignature(`127.0.0.1:${httpPort}`, '/v1/audiohook', headers, options.sign.secret, options.sign.created));
+    Object.assign(headers, options.afterSigning ?? {});
     const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/v1/audiohook`, { headers, perMessageDeflate: false });
     const client = new AudioHookClient(ws, sessionId);
     await new Promise<void>((resolve, reject) => {
@@ -186,4 +199,26 @@ export class AudioHookClient {
     this.ws.close(1000);
     return message;
   }
+}
+
+/**
+ * Signature and Signature-Input as Genesys Cloud puts them on the connection
+ * request (AudioHook protocol, "Authentication"; RFC 9421): label sig1,
+ * HMAC-SHA256 with the client secret, keyid the API key, a random nonce,
+ * created now and expires 60 s on, over @request-target, @authority and the
+ * four Audiohook/X-API-KEY headers. Written here from the specification,
+ * independently of the gateway's verifier.
+ */
+export function genesysSignature(authority: string, target: string, headers: Readonly<Record<string, string>>, secret: Buffer, created = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const value = (name: string): string => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+  const components = ['@request-target', '@authority', 'audiohook-organization-id', 'audiohook-session-id', 'audiohook-correlation-id', 'x-api-key'];
+  const params = `(${components.map((c) => `"${c}"`).join(' ')});keyid="${value('x-api-key')}";nonce="${randomBytes(24).toString('base64')}";alg="hmac-sha256";created=${created};expires=${created + 60}`;
+  const base = [
+    `"@request-target": ${target}`,
+    `"@authority": ${authority}`,
+    ...components.slice(2).map((c) => `"${c}": ${value(c)}`),
+    `"@signature-params": ${params}`,
+  ].join('\n');
+  const signature = createHmac('sha256', secret).update(base).digest('base64');
+  return { Signature: `sig1=:${signature}:`, 'Signature-Input': `sig1=${params}` };
 }

@@ -11,6 +11,7 @@ import { matchesSecret } from '../../../auth/secrets.js';
 import { AudioHookSession } from './AudioHookSession.js';
 import { SessionWebSocketServer, headerValue as header } from '../SessionWebSocketServer.js';
 import { isUuid } from './protocol.js';
+import { checkRequestSignature } from './requestSignature.js';
 
 export const AUDIOHOOK_PATH = '/v1/audiohook';
 
@@ -29,6 +30,12 @@ export interface AudioHookServerOptions {
   readonly logLimiter: LogLimiter;
   /** Accepted `X-API-KEY` values. Empty: every key is refused, unless `allowWithoutKey`. */
   readonly apiKeys: readonly string[];
+  /**
+   * Client secrets by API key: a connection with one of these keys must also
+   * carry Genesys' HTTP message signature made with it (requestSignature.ts).
+   * These keys are accepted keys too.
+   */
+  readonly clientSecrets?: ReadonlyMap<string, Buffer>;
   /** No keys configured and the gateway's own authentication is off: accept any client (development). */
   readonly allowWithoutKey: boolean;
   readonly defaultLanguage: Language;
@@ -40,14 +47,18 @@ export interface AudioHookServerOptions {
  * WebSocket. The upgrade request carries `Audiohook-Organization-Id`,
  * `Audiohook-Correlation-Id`, `Audiohook-Session-Id` and `X-API-KEY`; the
  * key is checked before upgrading (401, counted in
- * `sgw_auth_rejections_total{transport="websocket"}`).
+ * `sgw_auth_rejections_total{transport="websocket"}`), and so is the
+ * request's HTTP message signature when the key has a client secret.
  *
  * @see [AudioHook Protocol Specification](https://developer.genesys.cloud/devapps/audiohook/)
  */
 export class AudioHookServer {
   private readonly server: SessionWebSocketServer<AudioHookSession>;
 
+  private readonly acceptedKeys: readonly string[];
+
   constructor(private readonly options: AudioHookServerOptions) {
+    this.acceptedKeys = [...options.apiKeys, ...(options.clientSecrets?.keys() ?? [])];
     this.server = new SessionWebSocketServer({
       protocol: 'audiohook',
       maxPayload: MAX_AUDIOHOOK_FRAME_BYTES,
@@ -68,9 +79,18 @@ export class AudioHookServer {
         this.options.metrics.authRejections.inc({ transport: 'websocket', reason: 'missing' });
         throw new AuthError('missing', 'AudioHook: X-API-KEY header required');
       }
-      if (!matchesSecret(key, this.options.apiKeys)) {
+      if (!matchesSecret(key, this.acceptedKeys)) {
         this.options.metrics.authRejections.inc({ transport: 'websocket', reason: 'invalid' });
         throw new AuthError('invalid', 'AudioHook: X-API-KEY not accepted');
+      }
+    }
+    const secret = key === undefined ? undefined : this.options.clientSecrets?.get(key);
+    if (key !== undefined && secret !== undefined) {
+      // Genesys' protocol: a request whose signature fails is unauthorized (401), like a wrong key.
+      const failure = checkRequestSignature({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers }, key, secret);
+      if (failure !== undefined) {
+        this.options.metrics.authRejections.inc({ transport: 'websocket', reason: failure.reason });
+        throw new AuthError(failure.reason, `AudioHook: ${failure.message}`);
       }
     }
     // Without key checking any key is accepted, so none can stand for a credential: they share one.
