@@ -17,6 +17,8 @@ export type RepeatedLogReason =
   | 'audiohook-protocol-error'
   | 'twilio-protocol-error'
   | 'audiosocket-bad-input'
+  /** A SIPREC request answered with a 4xx/5xx (bad SIP, source not allowed, nothing to record, drain). */
+  | 'siprec-refused'
   | 'ingest-socket-error'
   /** An AudioHook client's own `error` message, and its `update` messages. */
   | 'audiohook-client-error'

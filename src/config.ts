@@ -12,6 +12,8 @@ import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHIN
 import type { RecognitionMode } from './asr/types.js';
 import { WORKER_ISOLATIONS, type WorkerIsolation } from './asr/pool/WorkerHost.js';
 import { RTP_SOURCE_POLICIES, type RtpSourcePolicy } from './ingest/rtp/SourceLatch.js';
+import { parseAllowList } from './ingest/siprec/allowList.js';
+import { parseLegRule, type LegRule } from './ingest/siprec/legRule.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -125,6 +127,17 @@ export interface GatewayConfig {
   readonly twilioAuthToken: string | undefined;
   /** Public base URL Twilio connects to (wss://host), for the signature; default wss://<Host header>. */
   readonly twilioPublicUrl: string | undefined;
+  /** SIPREC recording server: UDP and TCP port on `sipHost`; `undefined`: off. 0 picks a free one. */
+  readonly sipPort: number | undefined;
+  readonly sipHost: string;
+  /** Source addresses and CIDR prefixes of the SRCs that may record; empty: none, unless authentication is off altogether. */
+  readonly siprecAllow: readonly string[];
+  /** Which recorded stream is the customer's and which the agent's. */
+  readonly siprecLegs: LegRule;
+  /** Agent id of SIPREC calls; undefined: the user part of the agent participant's AoR. */
+  readonly siprecAgentId: string | undefined;
+  readonly siprecQueue: string;
+  readonly siprecLanguage: Language;
 }
 
 interface OptionSpec {
@@ -195,6 +208,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'twilioStreamTokens', flag: '--twilio-stream-tokens', env: 'TWILIO_STREAM_TOKENS', default: '', description: 'Twilio Media Streams: comma list of shared secrets accepted as wss://host/v1/twilio/<token>; none and no TWILIO_AUTH_TOKEN: refused (401) unless authentication is off' },
   { key: 'twilioAuthToken', flag: '--twilio-auth-token', env: 'TWILIO_AUTH_TOKEN', default: '', description: 'Twilio account auth token: a stream whose X-Twilio-Signature verifies with it is accepted (prefer the environment variable)' },
   { key: 'twilioPublicUrl', flag: '--twilio-public-url', env: 'TWILIO_PUBLIC_URL', default: '', description: 'Base URL Twilio connects to, e.g. wss://gw.example.com, for X-Twilio-Signature behind a proxy (default: wss://<Host header>)' },
+  { key: 'sipPort', flag: '--sip-port', env: 'SIP_PORT', default: 'off', description: 'SIPREC recording server (RFC 7866): SIP over UDP and TCP on this port (e.g. 5060); off: no listener; 0 picks a free one (docs/integrations/siprec.md)' },
+  { key: 'sipHost', flag: '--sip-host', env: 'SIP_HOST', default: '0.0.0.0', description: 'SIPREC: address the SIP listener binds to (the Contact and SDP answers carry RTP_HOST)' },
+  { key: 'siprecAllow', flag: '--siprec-allow', env: 'SIPREC_ALLOW', default: '', description: 'SIPREC: comma list of source addresses or CIDR prefixes of the SBCs/PBXs that may record (e.g. 10.1.2.3,192.168.0.0/24); others get 403; empty: every INVITE is refused unless authentication is off (no JWT key)' },
+  { key: 'siprecLegs', flag: '--siprec-legs', env: 'SIPREC_LEGS', default: 'direction:inbound', description: 'SIPREC: which stream is the customer leg: direction:inbound (the first m-line, the caller, is the customer), direction:outbound (the caller is the agent), aor:<regex> (the stream of a participant whose AoR matches is the agent\'s), label:<customer>,<agent> (by a=label)' },
+  { key: 'siprecAgentId', flag: '--siprec-agent', env: 'SIPREC_AGENT', default: '', description: 'SIPREC: agent id of recorded calls; empty: the user part of the agent participant\'s AoR (sip:agent-007@pbx gives agent-007), or unknown' },
+  { key: 'siprecQueue', flag: '--siprec-queue', env: 'SIPREC_QUEUE', default: 'siprec', description: 'SIPREC: queue of recorded calls (supervisors of it see them)' },
+  { key: 'siprecLanguage', flag: '--siprec-language', env: 'SIPREC_LANGUAGE', default: 'en-US', description: 'SIPREC: language of recorded calls: en-US or nl-NL' },
 ];
 
 /**
@@ -253,6 +273,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (typeof psNarrowbandArgs === 'string') throw invalid('pocketsphinxNarrowbandArgs', psNarrowbandArgs);
   const psSpotterArgs = parsePocketsphinxArgs(str('pocketsphinxSpotterArgs'));
   if (typeof psSpotterArgs === 'string') throw invalid('pocketsphinxSpotterArgs', psSpotterArgs);
+  const siprecLegs = parseLegRule(str('siprecLegs'));
+  if (typeof siprecLegs === 'string') throw invalid('siprecLegs', siprecLegs);
+  const siprecAllow = list(str('siprecAllow'));
+  const badAllow = parseAllowList(siprecAllow);
+  if (typeof badAllow === 'string') throw invalid('siprecAllow', `addresses or CIDR prefixes, and '${badAllow.slice(0, 60)}' is neither`);
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx' && asr !== 'vosk-server' && asr !== 'none') {
     throw invalid('asr', 'auto, vosk, pocketsphinx, vosk-server or none');
@@ -327,6 +352,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     audioSocketQueue: label('audioSocketQueue'),
     audioSocketLanguage: language('audioSocketLanguage'),
     audioSocketLegs,
+    sipPort: str('sipPort') === 'off' ? undefined : int('sipPort', 0, 65535),
+    sipHost: str('sipHost'),
+    siprecAllow,
+    siprecLegs,
+    siprecAgentId: optional('siprecAgentId') === undefined ? undefined : label('siprecAgentId'),
+    siprecQueue: label('siprecQueue'),
+    siprecLanguage: language('siprecLanguage'),
     ...overrides,
   };
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
