@@ -482,6 +482,7 @@ export class SiprecServer {
     });
     session.lastInviteAnswer = response;
     session.peer.send(response);
+    this.countResponse(request.method, 200);
     if (session.peer.transport !== 'udp') return;
     clearTimeout(session.retransmit);
     const started = Date.now();
