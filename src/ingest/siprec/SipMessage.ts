@@ -74,7 +74,7 @@ export function parseSipMessage(data: Buffer): { request: SipRequest } | { respo
   // Leading CRLFs before a message are allowed (§7.5); keep-alive CRLFs never reach here.
   const lines = head.replace(/^(\r?\n)+/, '').split(/\r?\n/);
   const startLine = lines.shift() ?? '';
-  const headers = parseHeaders(lines);
+  const { headers, problem } = parseHeaders(lines);
   const declared = headers.get('content-length')?.[0];
   let body = data.subarray(end.at + end.length);
   if (declared !== undefined) {
@@ -84,7 +84,10 @@ export function parseSipMessage(data: Buffer): { request: SipRequest } | { respo
     body = body.subarray(0, length);
   }
   const status = /^SIP\/2\.0 ([1-6]\d\d) /.exec(startLine + ' ');
-  if (status !== null) return { response: { status: Number(status[1]), headers } };
+  if (status !== null) {
+    if (problem !== undefined) throw new SipParseError(problem);
+    return { response: { status: Number(status[1]), headers } };
+  }
   const request = /^([A-Za-z0-9.!%*_+`'~-]+) (\S+) SIP\/2\.0$/.exec(startLine);
   if (request === null) throw new SipParseError(`bad start line '${startLine.slice(0, 60)}'`);
   const parsed: SipRequest = { method: request[1] as string, uri: request[2] as string, headers, body };
@@ -93,6 +96,8 @@ export function parseSipMessage(data: Buffer): { request: SipRequest } | { respo
   }
   const cseq = parseCSeq(parsed);
   if (cseq === undefined || cseq.method !== parsed.method) throw new SipParseError(`bad CSeq '${(headers.get('cseq')?.[0] ?? '').slice(0, 40)}'`, parsed);
+  // A bad line among good ones: the request can still be answered, with 400 (RFC 3261 §8.2).
+  if (problem !== undefined) throw new SipParseError(problem, parsed);
   return { request: parsed };
 }
 
@@ -105,7 +110,9 @@ export function headerEnd(data: Buffer): { at: number; length: number } | undefi
   return { at: lf, length: 2 };
 }
 
-function parseHeaders(lines: readonly string[]): Map<string, string[]> {
+/** The headers of the lines that parse, and the first problem of those that do not. */
+function parseHeaders(lines: readonly string[]): { headers: Map<string, string[]>; problem: string | undefined } {
+  let problem: string | undefined;
   const headers = new Map<string, string[]>();
   const unfolded: string[] = [];
   for (const line of lines) {
@@ -114,9 +121,11 @@ function parseHeaders(lines: readonly string[]): Map<string, string[]> {
   }
   for (const line of unfolded) {
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new SipParseError(`bad header line '${line.slice(0, 60)}'`);
-    const rawName = line.slice(0, colon).trim().toLowerCase();
-    if (!TOKEN.test(rawName)) throw new SipParseError(`bad header name '${rawName.slice(0, 40)}'`);
+    const rawName = colon <= 0 ? '' : line.slice(0, colon).trim().toLowerCase();
+    if (!TOKEN.test(rawName)) {
+      problem ??= colon <= 0 ? `bad header line '${line.slice(0, 60)}'` : `bad header name '${rawName.slice(0, 40)}'`;
+      continue;
+    }
     const name = COMPACT[rawName] ?? rawName;
     const value = line.slice(colon + 1).trim();
     const values = COMMA_LISTS.has(name) ? splitCommas(value) : [value];
@@ -124,7 +133,7 @@ function parseHeaders(lines: readonly string[]): Map<string, string[]> {
     if (list === undefined) headers.set(name, values);
     else list.push(...values);
   }
-  return headers;
+  return { headers, problem };
 }
 
 /** Splits a header value at commas outside quotes and angle brackets. */
