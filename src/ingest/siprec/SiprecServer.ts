@@ -291,7 +291,12 @@ export class SiprecServer {
             this.respond(peer, request, 100);
             return;
           }
-          void this.invite(request, peer, sipCallId);
+          this.invite(request, peer, sipCallId).catch((err: unknown) => {
+            // As in receive(): a bug must not take the gateway down (an unhandled rejection would).
+            this.pending.delete(sipCallId);
+            this.options.logger.error({ err }, 'SIPREC INVITE failed');
+            this.respond(peer, request, 500, { toTag: randomTag() });
+          });
           return;
         }
         if (session === undefined) {

@@ -50,21 +50,27 @@ export function parseOffer(sdp: string): OfferedStream[] | string {
   const media = session.media;
   if (media.length === 0) return 'SDP has no m-line';
   if (media.length > 16) return `SDP has ${media.length} m-lines; a recording session has a few`;
-  return media.map((m, index) => {
-    const address = m.connection?.ip ?? session.connection?.ip;
-    const label = m.label === undefined ? undefined : String(m.label).slice(0, 64);
-    const formats = String(m.payloads ?? '').trim();
-    return {
-      index,
-      mediaType: m.type,
-      protocol: m.protocol,
-      formats,
-      label,
-      codec: chooseCodec(m),
-      source: address === undefined || !Number.isInteger(m.port) ? undefined : { address, port: m.port },
-      direction: m.direction ?? session.direction ?? 'sendrecv',
-    };
-  });
+  try {
+    return media.map((m, index) => {
+      // sdp-transform types fields by the grammar, but a mangled line can leave them missing or numeric.
+      const line: sdpTransform.MediaDescription = { ...m, type: String(m.type ?? ''), protocol: String(m.protocol ?? ''), port: Number(m.port) };
+      const address = line.connection?.ip ?? session.connection?.ip;
+      const label = line.label === undefined ? undefined : String(line.label).slice(0, 64);
+      const formats = String(line.payloads ?? '').trim();
+      return {
+        index,
+        mediaType: line.type.slice(0, 20) || 'audio',
+        protocol: line.protocol.slice(0, 20) || 'RTP/AVP',
+        formats,
+        label,
+        codec: chooseCodec(line),
+        source: typeof address !== 'string' || !Number.isInteger(line.port) ? undefined : { address, port: line.port },
+        direction: line.direction ?? session.direction ?? 'sendrecv',
+      };
+    });
+  } catch (err) {
+    return `SDP could not be read: ${err instanceof Error ? err.message.slice(0, 80) : 'unknown error'}`;
+  }
 }
 
 function chooseCodec(m: sdpTransform.MediaDescription): CodecSpec | string {
