@@ -110,8 +110,9 @@ describe('SIPREC over real sockets', () => {
   test('over TCP: a session by label, a re-INVITE with new metadata, EndCall sends the SRC a BYE', async () => {
     const tcp = await SipTestClient.tcp(port);
     try {
-      const ok = await tcp.request(invite(tcp, 'tcp-session-1'));
+      const ok = await tcp.request(invite(tcp, 'tcp-session-1', { headers: ['Supported: timer', 'Session-Expires: 1800'] }));
       assert.equal(ok.status, 200, ok.raw);
+      assert.equal(ok.header('session-expires'), '1800;refresher=uac', 'the SRC refreshes the session (RFC 4028)');
       assert.equal(ok.header('content-type'), 'application/sdp');
       const ports = [...ok.body.matchAll(/m=audio (\d+) RTP\/AVP 0 101/g)].map((m) => Number(m[1]));
       assert.equal(ports.length, 2, ok.body);

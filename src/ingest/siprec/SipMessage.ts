@@ -28,6 +28,8 @@ const COMPACT: Readonly<Record<string, string>> = {
   k: 'supported',
   t: 'to',
   v: 'via',
+  /** RFC 4028 §4. */
+  x: 'session-expires',
 };
 
 /** Headers that may hold several comma-separated values (the ones this server reads that way). */

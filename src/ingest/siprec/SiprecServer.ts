@@ -481,7 +481,8 @@ export class SiprecServer {
       headers: [
         ['Contact', `<sip:srs@${hostPort(this.options.advertisedHost, this.address?.udp ?? 0)};transport=${session.peer.transport}>`],
         ['Allow', ALLOW],
-        ['Supported', 'siprec'],
+        ['Supported', 'siprec, timer'],
+        ...sessionTimer(request),
       ],
       body: { type: 'application/sdp', content: sdp },
     });
@@ -542,7 +543,7 @@ export class SiprecServer {
         // An INVITE without an offer asks for one (RFC 3264 §4): the current streams are offered as they are.
         this.answerInvite(session, request, [...session.streams.values()].map((s) => s.offered));
       } else {
-        this.respond(peer, request, 200, { toTag: session.localTag });
+        this.respond(peer, request, 200, { toTag: session.localTag, headers: sessionTimer(request) });
       }
       return;
     }
@@ -566,7 +567,7 @@ export class SiprecServer {
       this.answerInvite(session, request, offer);
     } else {
       const sdp = buildAnswer(this.options.advertisedHost, session.sdpSessionId, session.sdpVersion, offer.map((o) => ({ offered: session.streams.get(o.index)?.offered ?? o, port: session.streams.get(o.index)?.port })));
-      this.respond(peer, request, 200, { toTag: session.localTag, body: { type: 'application/sdp', content: sdp } });
+      this.respond(peer, request, 200, { toTag: session.localTag, headers: sessionTimer(request), body: { type: 'application/sdp', content: sdp } });
     }
   }
 
@@ -703,6 +704,17 @@ function describe(sipCallId: string, metadata: RecordingMetadata | undefined, of
     ...(metadata?.sipSessionId === undefined ? {} : { sipSessionId: metadata.sipSessionId }),
     participants,
   };
+}
+
+/**
+ * Session timer headers of a 2xx (RFC 4028 §9): a request with Session-Expires
+ * gets it back with the SRC as the refresher, so the SRC sends the refreshes
+ * (re-INVITE or UPDATE, answered 200). The gateway does not end a session
+ * whose refresh is late: RTP_TIMEOUT_MS ends a recording that stopped.
+ */
+function sessionTimer(request: SipRequest): [string, string][] {
+  const interval = /^\s*(\d{1,9})/.exec(header(request, 'session-expires') ?? '')?.[1];
+  return interval === undefined ? [] : [['Session-Expires', `${interval};refresher=uac`], ['Require', 'timer']];
 }
 
 /** The agent id from the agent participant's AoR: its user part (`sip:agent-007@pbx` → `agent-007`). */
