@@ -407,7 +407,7 @@ export class GatewayMetrics {
 
   readonly drainRefusals = new Counter({
     name: 'sgw_drain_refusals_total',
-    help: 'New calls and connections refused because the gateway was draining (SGW_DRAINING), by ingest protocol (start-call, stream-audio, audiohook, twilio, audiosocket, transcripts)',
+    help: 'New calls and connections refused because the gateway was draining (SGW_DRAINING), by ingest protocol (start-call, stream-audio, audiohook, twilio, audiosocket, transcripts, siprec)',
     labelNames: ['protocol'] as const,
     registers: [this.registry],
   });
