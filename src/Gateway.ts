@@ -23,6 +23,7 @@ import { loadGatewayProto } from './ingest/grpc/protoPackage.js';
 import { PortAllocator } from './ingest/rtp/PortAllocator.js';
 import { AudioSocketServer } from './ingest/audiosocket/AudioSocketServer.js';
 import { parseAllowList } from './ingest/siprec/allowList.js';
+import { DigestAuthenticator } from './ingest/siprec/digest.js';
 import { SiprecServer } from './ingest/siprec/SiprecServer.js';
 import { HttpServer } from './http/HttpServer.js';
 import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/AudioHookServer.js';
@@ -297,7 +298,10 @@ export class Gateway {
       // SIP carries no token: the SRC's source address is its credential (SIPREC_ALLOW).
       const allow = parseAllowList(config.siprecAllow);
       if (typeof allow === 'string') throw new GatewayError('SGW_CONFIG', `SIPREC_ALLOW: '${allow}' is not an address or CIDR prefix`);
-      if (config.siprecAllow.length === 0 && access.enabled) logger.warn('SIPREC is on but SIPREC_ALLOW is empty: every INVITE is refused (403)');
+      const digest = config.siprecDigest === undefined ? undefined : new DigestAuthenticator(config.siprecDigest);
+      // An empty list admits any source only when something else authenticates (digest) or nothing does (authentication off).
+      const anySource = config.siprecAllow.length === 0 && (digest !== undefined || !access.enabled);
+      if (config.siprecAllow.length === 0 && !anySource) logger.warn('SIPREC is on but SIPREC_ALLOW and SIPREC_DIGEST are empty: every INVITE is refused (403)');
       this.siprec = new SiprecServer({
         host: config.sipHost,
         port: config.sipPort,
@@ -305,7 +309,8 @@ export class Gateway {
         calls: this.calls,
         hub,
         legRule: config.siprecLegs,
-        allow: config.siprecAllow.length === 0 && !access.enabled ? undefined : allow,
+        allow: anySource ? undefined : allow,
+        digest,
         defaults: { agentId: config.siprecAgentId, queue: config.siprecQueue, language: config.siprecLanguage },
         metrics,
         logger: logger.child({ component: 'siprec' }),

@@ -13,6 +13,7 @@ import type { RecognitionMode } from './asr/types.js';
 import { WORKER_ISOLATIONS, type WorkerIsolation } from './asr/pool/WorkerHost.js';
 import { RTP_SOURCE_POLICIES, type RtpSourcePolicy } from './ingest/rtp/SourceLatch.js';
 import { parseAllowList } from './ingest/siprec/allowList.js';
+import { parseDigestCredentials, type DigestCredentials } from './ingest/siprec/digest.js';
 import { parseLegRule, type LegRule } from './ingest/siprec/legRule.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
@@ -130,8 +131,10 @@ export interface GatewayConfig {
   /** SIPREC recording server: UDP and TCP port on `sipHost`; `undefined`: off. 0 picks a free one. */
   readonly sipPort: number | undefined;
   readonly sipHost: string;
-  /** Source addresses and CIDR prefixes of the SRCs that may record; empty: none, unless authentication is off altogether. */
+  /** Source addresses and CIDR prefixes of the SRCs that may record; empty: none, unless authentication is off altogether or digest is set. */
   readonly siprecAllow: readonly string[];
+  /** Digest credentials SRCs must answer a challenge with; undefined: no digest. */
+  readonly siprecDigest: DigestCredentials | undefined;
   /** Which recorded stream is the customer's and which the agent's. */
   readonly siprecLegs: LegRule;
   /** Agent id of SIPREC calls; undefined: the user part of the agent participant's AoR. */
@@ -210,7 +213,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'twilioPublicUrl', flag: '--twilio-public-url', env: 'TWILIO_PUBLIC_URL', default: '', description: 'Base URL Twilio connects to, e.g. wss://gw.example.com, for X-Twilio-Signature behind a proxy (default: wss://<Host header>)' },
   { key: 'sipPort', flag: '--sip-port', env: 'SIP_PORT', default: 'off', description: 'SIPREC recording server (RFC 7866): SIP over UDP and TCP on this port (e.g. 5060); off: no listener; 0 picks a free one (docs/integrations/siprec.md)' },
   { key: 'sipHost', flag: '--sip-host', env: 'SIP_HOST', default: '0.0.0.0', description: 'SIPREC: address the SIP listener binds to (the Contact and SDP answers carry RTP_HOST)' },
-  { key: 'siprecAllow', flag: '--siprec-allow', env: 'SIPREC_ALLOW', default: '', description: 'SIPREC: comma list of source addresses or CIDR prefixes of the SBCs/PBXs that may record (e.g. 10.1.2.3,192.168.0.0/24); others get 403; empty: every INVITE is refused unless authentication is off (no JWT key)' },
+  { key: 'siprecAllow', flag: '--siprec-allow', env: 'SIPREC_ALLOW', default: '', description: 'SIPREC: comma list of source addresses or CIDR prefixes of the SBCs/PBXs that may record (e.g. 10.1.2.3,192.168.0.0/24); others get 403; empty: every INVITE is refused unless authentication is off (no JWT key) or SIPREC_DIGEST is set' },
+  { key: 'siprecDigest', flag: '--siprec-digest', env: 'SIPREC_DIGEST', default: '', description: 'SIPREC: <username>:<password> an SRC must answer a digest challenge with (RFC 3261 §22, MD5, qop=auth) on each new INVITE; with it an empty SIPREC_ALLOW admits any source (prefer the environment variable)' },
   { key: 'siprecLegs', flag: '--siprec-legs', env: 'SIPREC_LEGS', default: 'direction:inbound', description: 'SIPREC: which stream is the customer leg: direction:inbound (the first m-line, the caller, is the customer), direction:outbound (the caller is the agent), aor:<regex> (the stream of a participant whose AoR matches is the agent\'s), label:<customer>,<agent> (by a=label)' },
   { key: 'siprecAgentId', flag: '--siprec-agent', env: 'SIPREC_AGENT', default: '', description: 'SIPREC: agent id of recorded calls; empty: the user part of the agent participant\'s AoR (sip:agent-007@pbx gives agent-007), or unknown' },
   { key: 'siprecQueue', flag: '--siprec-queue', env: 'SIPREC_QUEUE', default: 'siprec', description: 'SIPREC: queue of recorded calls (supervisors of it see them)' },
@@ -278,6 +282,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const siprecAllow = list(str('siprecAllow'));
   const badAllow = parseAllowList(siprecAllow);
   if (typeof badAllow === 'string') throw invalid('siprecAllow', `addresses or CIDR prefixes, and '${badAllow.slice(0, 60)}' is neither`);
+  const siprecDigest = str('siprecDigest') === '' ? undefined : parseDigestCredentials(str('siprecDigest'));
+  if (typeof siprecDigest === 'string') throw new GatewayError('SGW_CONFIG', `--siprec-digest / SIPREC_DIGEST must be ${siprecDigest}`);
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx' && asr !== 'vosk-server' && asr !== 'none') {
     throw invalid('asr', 'auto, vosk, pocketsphinx, vosk-server or none');
@@ -355,6 +361,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     sipPort: str('sipPort') === 'off' ? undefined : int('sipPort', 0, 65535),
     sipHost: str('sipHost'),
     siprecAllow,
+    siprecDigest,
     siprecLegs,
     siprecAgentId: optional('siprecAgentId') === undefined ? undefined : label('siprecAgentId'),
     siprecQueue: label('siprecQueue'),

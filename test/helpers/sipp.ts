@@ -5,6 +5,8 @@ import { PACKAGE_ROOT } from '../../src/config.js';
 
 /** The SIPREC client scenario (test/fixtures/sipp/siprec-src.xml). */
 export const SIPREC_SCENARIO = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'sipp', 'siprec-src.xml');
+/** The same with a digest challenge answered first (-au/-ap give the credentials). */
+export const SIPREC_DIGEST_SCENARIO = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'sipp', 'siprec-src-digest.xml');
 
 export interface SippRun {
   /** The ports of the answer's two m-lines, in order, once the 200 OK came. */
@@ -27,11 +29,16 @@ export function runSippSiprec(options: {
   readonly keys: Readonly<Record<string, string>>;
   /** Scratch directory for sipp's log files. */
   readonly dir: string;
+  /** Default SIPREC_SCENARIO. */
+  readonly scenario?: string;
+  /** Digest credentials for a scenario with [authentication]. */
+  readonly auth?: { readonly username: string; readonly password: string };
 }): SippRun {
   const logFile = path.join(options.dir, `sipp-${options.transport}-${Date.now()}.log`);
   const args = [
     `127.0.0.1:${options.port}`,
-    '-sf', SIPREC_SCENARIO,
+    '-sf', options.scenario ?? SIPREC_SCENARIO,
+    ...(options.auth === undefined ? [] : ['-au', options.auth.username, '-ap', options.auth.password]),
     '-m', '1',
     '-d', String(options.holdMs),
     '-i', '127.0.0.1',
@@ -59,5 +66,7 @@ export function runSippSiprec(options: {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
+  // A scenario that logs no ports (or a run that fails) must not leave an unhandled rejection.
+  answeredPorts.catch(() => undefined);
   return { answeredPorts, exit, output: () => output };
 }

@@ -202,6 +202,7 @@ const REASONS: Readonly<Record<number, string>> = {
   100: 'Trying',
   200: 'OK',
   400: 'Bad Request',
+  401: 'Unauthorized',
   403: 'Forbidden',
   405: 'Method Not Allowed',
   415: 'Unsupported Media Type',

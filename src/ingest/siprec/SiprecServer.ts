@@ -11,7 +11,9 @@
  *
  * Who may record: SIP carries none of the gateway's tokens, so the SRC's
  * source address must be in SIPREC_ALLOW (403 otherwise); with the list
- * empty every INVITE is refused, unless authentication is off altogether.
+ * empty every INVITE is refused, unless authentication is off altogether or
+ * SIPREC_DIGEST is set: then INVITEs answer a digest challenge (401, then
+ * 403 for wrong credentials).
  *
  * Bad input gets its 4xx (400 malformed, 415 no SDP, 420 an unknown Require,
  * 481 no such dialog, 488 no stream the gateway can take, 405/501 other
@@ -32,6 +34,7 @@ import type { Logger } from '../../logger.js';
 import type { LogLimiter } from '../../LogLimiter.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { EventHub } from '../../push/EventHub.js';
+import type { DigestAuthenticator } from './digest.js';
 import { assignLegs, type LegRule } from './legRule.js';
 import { splitMultipart } from './multipart.js';
 import { parseRecordingMetadata, senderOfLabel, type RecordingMetadata } from './recordingMetadata.js';
@@ -68,8 +71,10 @@ export interface SiprecServerOptions {
   readonly calls: CallManager;
   readonly hub: EventHub;
   readonly legRule: LegRule;
-  /** Source addresses that may record; undefined: any (authentication off). */
+  /** Source addresses that may record; undefined: any (authentication off, or digest the credential). */
   readonly allow: net.BlockList | undefined;
+  /** SIPREC_DIGEST: new INVITEs must answer a digest challenge. */
+  readonly digest?: DigestAuthenticator | undefined;
   readonly defaults: SiprecCallDefaults;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -350,6 +355,18 @@ export class SiprecServer {
     if (options.allow !== undefined && !options.allow.check(peer.address, net.isIPv6(peer.address) ? 'ipv6' : 'ipv4')) {
       refuse(403, 'forbidden_source', `source ${peer.address} is not in SIPREC_ALLOW`, { reason: 'Forbidden (source not allowed to record)' });
       return;
+    }
+    if (options.digest !== undefined) {
+      const outcome = options.digest.verify('INVITE', header(request, 'authorization'));
+      if (outcome === 'missing' || outcome === 'stale') {
+        // The challenge is the normal first step, not bad input: counted with the responses only.
+        this.respond(peer, request, 401, { toTag: randomTag(), headers: [['WWW-Authenticate', options.digest.challenge(outcome === 'stale')]] });
+        return;
+      }
+      if (outcome === 'wrong') {
+        refuse(403, 'bad_credentials', 'digest credentials do not verify', { reason: 'Forbidden (bad credentials)' });
+        return;
+      }
     }
     const unsupported = (request.headers.get('require') ?? []).filter((tag) => !SUPPORTED_OPTIONS.has(tag.toLowerCase()));
     if (unsupported.length > 0) {

@@ -5,7 +5,9 @@
  * shapes, the SDP offer/answer and the SIPREC_LEGS rules.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { DigestAuthenticator, parseDigestCredentials } from '../../../src/ingest/siprec/digest.js';
 import { assignLegs, parseLegRule, type LegRule } from '../../../src/ingest/siprec/legRule.js';
 import { splitMultipart } from '../../../src/ingest/siprec/multipart.js';
 import { parseRecordingMetadata, senderOfLabel, type RecordingMetadata } from '../../../src/ingest/siprec/recordingMetadata.js';
@@ -151,5 +153,35 @@ describe('SIPREC_LEGS', () => {
 
   test('bad rules are refused with what is expected', () => {
     for (const bad of ['sideways', 'direction:up', 'aor:', 'aor:(', 'label:a', 'label:a,a']) assert.equal(typeof parseLegRule(bad), 'string', bad);
+  });
+});
+
+describe('digest authentication', () => {
+  const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+  /** An Authorization value computed as RFC 2617 §3.2.2 says, from a challenge. */
+  const answer = (challenge: string, username: string, password: string): string => {
+    const nonce = /nonce="([^"]+)"/.exec(challenge)?.[1] ?? '';
+    const ha1 = md5(`${username}:speech-gateway:${password}`);
+    const response = md5(`${ha1}:${nonce}:00000001:c0ffee:auth:${md5('INVITE:sip:srs@gw')}`);
+    return `Digest username="${username}", realm="speech-gateway", nonce="${nonce}", uri="sip:srs@gw", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"`;
+  };
+
+  test('the right answer passes; a wrong password or user, a forged nonce, none at all do not; an old nonce is stale', () => {
+    let now = 1_000_000;
+    const digest = new DigestAuthenticator({ username: 'rec', password: 'pw' }, () => now);
+    const challenge = digest.challenge();
+    assert.equal(digest.verify('INVITE', answer(challenge, 'rec', 'pw')), 'ok');
+    assert.equal(digest.verify('INVITE', answer(challenge, 'rec', 'other')), 'wrong');
+    assert.equal(digest.verify('INVITE', answer(challenge, 'someone', 'pw')), 'wrong');
+    assert.equal(digest.verify('INVITE', answer(challenge.replace(/nonce="([0-9a-f]+)\./, 'nonce="ffffff.'), 'rec', 'pw')), 'wrong');
+    assert.equal(digest.verify('INVITE', undefined), 'missing');
+    now += 6 * 60_000;
+    assert.equal(digest.verify('INVITE', answer(challenge, 'rec', 'pw')), 'stale');
+    assert.match(digest.challenge(true), /, stale=true$/);
+  });
+
+  test('SIPREC_DIGEST is <username>:<password>', () => {
+    assert.deepEqual(parseDigestCredentials('rec:a:b'), { username: 'rec', password: 'a:b' });
+    for (const bad of ['rec', ':pw', 'rec:', 'a b:pw']) assert.equal(typeof parseDigestCredentials(bad), 'string', bad);
   });
 });
