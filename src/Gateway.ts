@@ -22,6 +22,9 @@ import { createCallControlHandlers } from './ingest/grpc/CallControlService.js';
 import { loadGatewayProto } from './ingest/grpc/protoPackage.js';
 import { PortAllocator } from './ingest/rtp/PortAllocator.js';
 import { AudioSocketServer } from './ingest/audiosocket/AudioSocketServer.js';
+import { parseAllowList } from './ingest/siprec/allowList.js';
+import { DigestAuthenticator } from './ingest/siprec/digest.js';
+import { SiprecServer } from './ingest/siprec/SiprecServer.js';
 import { HttpServer } from './http/HttpServer.js';
 import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/AudioHookServer.js';
 import { TWILIO_PATH, TwilioStreamServer } from './ingest/websocket/twilio/TwilioStreamServer.js';
@@ -63,6 +66,8 @@ export interface GatewayAddresses {
   readonly tls: boolean;
   /** Asterisk AudioSocket TCP port; undefined when AUDIOSOCKET_PORT is off. */
   readonly audioSocketPort?: number | undefined;
+  /** SIPREC SIP port (UDP and TCP); undefined when SIP_PORT is off. */
+  readonly sipPort?: number | undefined;
 }
 
 /**
@@ -89,6 +94,7 @@ export class Gateway {
   private events: WebSocketEventServer | undefined;
   private transcripts: TranscriptIngestServer | undefined;
   private audioSocket: AudioSocketServer | undefined;
+  private siprec: SiprecServer | undefined;
   private audioHook: AudioHookServer | undefined;
   private twilio: TwilioStreamServer | undefined;
   private forks: AudioForkServer | undefined;
@@ -394,8 +400,33 @@ export class Gateway {
       });
       audioSocketPort = (await this.audioSocket.listen()).port;
     }
-    logger.info({ http: `${http.address}:${http.port}`, grpcPort, audioSocketPort, tls: tls !== undefined, clientCertificates: tls?.clientCa !== undefined }, 'gateway listening');
-    return { http, grpcPort, tls: tls !== undefined, audioSocketPort };
+    let sipPort: number | undefined;
+    if (config.sipPort !== undefined) {
+      // SIP carries no token: the SRC's source address is its credential (SIPREC_ALLOW).
+      const allow = parseAllowList(config.siprecAllow);
+      if (typeof allow === 'string') throw new GatewayError('SGW_CONFIG', `SIPREC_ALLOW: '${allow}' is not an address or CIDR prefix`);
+      const digest = config.siprecDigest === undefined ? undefined : new DigestAuthenticator(config.siprecDigest);
+      // An empty list admits any source only when something else authenticates (digest) or nothing does (authentication off).
+      const anySource = config.siprecAllow.length === 0 && (digest !== undefined || !access.enabled);
+      if (config.siprecAllow.length === 0 && !anySource) logger.warn('SIPREC is on but SIPREC_ALLOW and SIPREC_DIGEST are empty: every INVITE is refused (403)');
+      this.siprec = new SiprecServer({
+        host: config.sipHost,
+        port: config.sipPort,
+        advertisedHost: config.rtpAdvertisedHost,
+        calls: this.calls,
+        hub,
+        legRule: config.siprecLegs,
+        allow: anySource ? undefined : allow,
+        digest,
+        defaults: { agentId: config.siprecAgentId, queue: config.siprecQueue, language: config.siprecLanguage },
+        metrics,
+        logger: logger.child({ component: 'siprec' }),
+        logLimiter,
+      });
+      sipPort = (await this.siprec.listen()).port;
+    }
+    logger.info({ http: `${http.address}:${http.port}`, grpcPort, audioSocketPort, sipPort, tls: tls !== undefined, clientCertificates: tls?.clientCa !== undefined }, 'gateway listening');
+    return { http, grpcPort, tls: tls !== undefined, audioSocketPort, sipPort };
   }
 
   /** Re-reads the grammars (SIGHUP); a broken file keeps the running set and is reported. */
@@ -456,6 +487,7 @@ export class Gateway {
       this.twilio?.close();
       this.forks?.close();
       await this.audioSocket?.close();
+      await this.siprec?.close();
       if (grpcServer !== undefined && !(await settlesBefore(grpcDrained, deadline))) {
         logger.warn({ drainMs }, 'gRPC calls still open at the shutdown drain deadline: cancelled');
         grpcServer.forceShutdown();

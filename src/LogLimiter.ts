@@ -18,6 +18,8 @@ export type RepeatedLogReason =
   | 'twilio-protocol-error'
   | 'audio-fork-protocol-error'
   | 'audiosocket-bad-input'
+  /** A SIPREC request answered with a 4xx/5xx (bad SIP, source not allowed, nothing to record, drain). */
+  | 'siprec-refused'
   | 'ingest-socket-error'
   /** An AudioHook client's own `error` message, and its `update` messages. */
   | 'audiohook-client-error'

@@ -13,6 +13,9 @@ import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHIN
 import type { RecognitionMode } from './asr/types.js';
 import { WORKER_ISOLATIONS, type WorkerIsolation } from './asr/pool/WorkerHost.js';
 import { RTP_SOURCE_POLICIES, type RtpSourcePolicy } from './ingest/rtp/SourceLatch.js';
+import { parseAllowList } from './ingest/siprec/allowList.js';
+import { parseDigestCredentials, type DigestCredentials } from './ingest/siprec/digest.js';
+import { parseLegRule, type LegRule } from './ingest/siprec/legRule.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -155,6 +158,19 @@ export interface GatewayConfig {
   readonly webhookRetryMaxMs: number;
   readonly webhookTimeoutMs: number;
   readonly webhookConcurrency: number;
+  /** SIPREC recording server: UDP and TCP port on `sipHost`; `undefined`: off. 0 picks a free one. */
+  readonly sipPort: number | undefined;
+  readonly sipHost: string;
+  /** Source addresses and CIDR prefixes of the SRCs that may record; empty: none, unless authentication is off altogether or digest is set. */
+  readonly siprecAllow: readonly string[];
+  /** Digest credentials SRCs must answer a challenge with; undefined: no digest. */
+  readonly siprecDigest: DigestCredentials | undefined;
+  /** Which recorded stream is the customer's and which the agent's. */
+  readonly siprecLegs: LegRule;
+  /** Agent id of SIPREC calls; undefined: the user part of the agent participant's AoR. */
+  readonly siprecAgentId: string | undefined;
+  readonly siprecQueue: string;
+  readonly siprecLanguage: Language;
 }
 
 interface OptionSpec {
@@ -243,6 +259,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'webhookRetryMaxMs', flag: '--webhook-retry-max-ms', env: 'WEBHOOK_RETRY_MAX_MS', default: '300000', description: 'Longest webhook retry delay' },
   { key: 'webhookTimeoutMs', flag: '--webhook-timeout-ms', env: 'WEBHOOK_TIMEOUT_MS', default: '10000', description: 'A webhook attempt without an answer within this long fails (and is retried)' },
   { key: 'webhookConcurrency', flag: '--webhook-concurrency', env: 'WEBHOOK_CONCURRENCY', default: '16', description: "Calls whose webhooks are sent at once per subscription (a call's events are always sent one after another)" },
+  { key: 'sipPort', flag: '--sip-port', env: 'SIP_PORT', default: 'off', description: 'SIPREC recording server (RFC 7866): SIP over UDP and TCP on this port (e.g. 5060); off: no listener; 0 picks a free one (docs/integrations/siprec.md)' },
+  { key: 'sipHost', flag: '--sip-host', env: 'SIP_HOST', default: '0.0.0.0', description: 'SIPREC: address the SIP listener binds to (the Contact and SDP answers carry RTP_HOST)' },
+  { key: 'siprecAllow', flag: '--siprec-allow', env: 'SIPREC_ALLOW', default: '', description: 'SIPREC: comma list of source addresses or CIDR prefixes of the SBCs/PBXs that may record (e.g. 10.1.2.3,192.168.0.0/24); others get 403; empty: every INVITE is refused unless authentication is off (no JWT key) or SIPREC_DIGEST is set' },
+  { key: 'siprecDigest', flag: '--siprec-digest', env: 'SIPREC_DIGEST', default: '', description: 'SIPREC: <username>:<password> an SRC must answer a digest challenge with (RFC 3261 §22, MD5, qop=auth) on each new INVITE; with it an empty SIPREC_ALLOW admits any source (prefer the environment variable)' },
+  { key: 'siprecLegs', flag: '--siprec-legs', env: 'SIPREC_LEGS', default: 'direction:inbound', description: 'SIPREC: which stream is the customer leg: direction:inbound (the first m-line, the caller, is the customer), direction:outbound (the caller is the agent), aor:<regex> (the stream of a participant whose AoR matches is the agent\'s), label:<customer>,<agent> (by a=label)' },
+  { key: 'siprecAgentId', flag: '--siprec-agent', env: 'SIPREC_AGENT', default: '', description: 'SIPREC: agent id of recorded calls; empty: the user part of the agent participant\'s AoR (sip:agent-007@pbx gives agent-007), or unknown' },
+  { key: 'siprecQueue', flag: '--siprec-queue', env: 'SIPREC_QUEUE', default: 'siprec', description: 'SIPREC: queue of recorded calls (supervisors of it see them)' },
+  { key: 'siprecLanguage', flag: '--siprec-language', env: 'SIPREC_LANGUAGE', default: 'en-US', description: 'SIPREC: language of recorded calls: en-US or nl-NL' },
 ];
 
 /**
@@ -301,6 +325,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (typeof psNarrowbandArgs === 'string') throw invalid('pocketsphinxNarrowbandArgs', psNarrowbandArgs);
   const psSpotterArgs = parsePocketsphinxArgs(str('pocketsphinxSpotterArgs'));
   if (typeof psSpotterArgs === 'string') throw invalid('pocketsphinxSpotterArgs', psSpotterArgs);
+  const siprecLegs = parseLegRule(str('siprecLegs'));
+  if (typeof siprecLegs === 'string') throw invalid('siprecLegs', siprecLegs);
+  const siprecAllow = list(str('siprecAllow'));
+  const badAllow = parseAllowList(siprecAllow);
+  if (typeof badAllow === 'string') throw invalid('siprecAllow', `addresses or CIDR prefixes, and '${badAllow.slice(0, 60)}' is neither`);
+  const siprecDigest = str('siprecDigest') === '' ? undefined : parseDigestCredentials(str('siprecDigest'));
+  if (typeof siprecDigest === 'string') throw new GatewayError('SGW_CONFIG', `--siprec-digest / SIPREC_DIGEST must be ${siprecDigest}`);
   const asr = str('asr');
   if (asr !== 'auto' && asr !== 'vosk' && asr !== 'pocketsphinx' && asr !== 'vosk-server' && asr !== 'none') {
     throw invalid('asr', 'auto, vosk, pocketsphinx, vosk-server or none');
@@ -395,6 +426,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     instanceId: instanceId(str('instanceId'), () => invalid('instanceId', '1-64 characters of A-Z a-z 0-9 . _ -')),
     clusterHeartbeatMs: int('clusterHeartbeatMs', 100, 60_000),
     clusterInstanceTtlMs: int('clusterInstanceTtlMs', 300, 600_000),
+    sipPort: str('sipPort') === 'off' ? undefined : int('sipPort', 0, 65535),
+    sipHost: str('sipHost'),
+    siprecAllow,
+    siprecDigest,
+    siprecLegs,
+    siprecAgentId: optional('siprecAgentId') === undefined ? undefined : label('siprecAgentId'),
+    siprecQueue: label('siprecQueue'),
+    siprecLanguage: language('siprecLanguage'),
     ...overrides,
   };
   if (config.clusterInstanceTtlMs < 2 * config.clusterHeartbeatMs) {

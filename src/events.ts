@@ -32,6 +32,29 @@ export interface CallStartedEvent extends EventBase {
   /** Transcripts are pushed by the client (no RTP, no ASR); legs then carry roles only. */
   readonly transcriptsOnly: boolean;
   readonly legs: readonly LegDescription[];
+  /** A call recorded over SIPREC: the recording session's SIP and metadata identifiers. */
+  readonly siprec?: SiprecIdentifiers;
+}
+
+/**
+ * Who and what a SIPREC recording session names (RFC 7866 dialog, RFC 7865
+ * metadata), so a call can be found in the SBC's or PBX's own records.
+ */
+export interface SiprecIdentifiers {
+  /** Call-ID of the recording session's SIP dialog (SRC to SRS). */
+  readonly sipCallId: string;
+  /** The metadata's `session_id` of the recorded communication session. */
+  readonly sessionId?: string;
+  /** The recorded call's Session-ID (RFC 7989), when the metadata gives its `sipSessionID`. */
+  readonly sipSessionId?: string;
+  /** The metadata's participants: AoR, display name, and the leg of the stream each sends. */
+  readonly participants: readonly SiprecParticipant[];
+}
+
+export interface SiprecParticipant {
+  readonly aor: string;
+  readonly name?: string;
+  readonly leg?: LegRole;
 }
 
 export interface TranscriptEvent extends EventBase {
@@ -228,6 +251,8 @@ export interface CallSummary {
   };
   readonly sentiment: { readonly customer: number | null; readonly agent: number | null };
   readonly utterances: { readonly customer: number; readonly agent: number };
+  /** A SIPREC call: its identifiers as the last metadata update left them. */
+  readonly siprec?: SiprecIdentifiers;
 }
 
 export interface CallEndedEvent extends EventBase {
@@ -237,11 +262,12 @@ export interface CallEndedEvent extends EventBase {
 }
 
 /**
- * `stream-closed`: the client of a streamed call (AudioHook, Twilio, AudioSocket, gRPC) ended its stream.
+ * `stream-closed`: the client of a streamed call (AudioHook, Twilio, an audio fork, AudioSocket, gRPC) ended its stream;
+ * `sip-bye`: the SIPREC client (SRC) ended the recording session with a BYE;
  * `instance-lost`: the cluster lost the gateway that had the call (its heartbeat expired); another
  * gateway ended it for it, without a `call.summary` (its analytics went with that gateway).
  */
-export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'stream-closed' | 'shutdown' | 'instance-lost';
+export type CallEndReason = 'ended-by-request' | 'rtp-timeout' | 'inactivity-timeout' | 'rtcp-bye' | 'stream-closed' | 'sip-bye' | 'shutdown' | 'instance-lost';
 
 export type GatewayEvent =
   | CallStartedEvent

@@ -385,22 +385,29 @@ export class GatewayMetrics {
 
   readonly ingestProtocolErrors = new Counter({
     name: 'sgw_ingest_protocol_errors_total',
-    help: 'Bad input on a streaming ingest protocol (audiohook, twilio, audio-fork), by protocol and reason; answered with the protocol\'s own error',
+    help: 'Bad input on a streaming ingest protocol (audiohook, twilio, audio-fork, siprec), by protocol and reason; answered with the protocol\'s own error (siprec: a SIP 4xx/5xx, or a dropped message or TCP connection)',
     labelNames: ['protocol', 'reason'] as const,
     registers: [this.registry],
   });
 
   readonly ingestSessions = new Counter({
     name: 'sgw_ingest_sessions_total',
-    help: 'Streaming ingest sessions (audiohook, twilio, audio-fork), by outcome (opened: a call started; probe: a connection probe; overloaded; refused)',
+    help: 'Streaming ingest sessions (audiohook, twilio, audio-fork, siprec), by outcome (opened: a call started; probe: a connection probe; overloaded; refused)',
     labelNames: ['protocol', 'outcome'] as const,
     registers: [this.registry],
   });
 
   readonly ingestMessages = new Counter({
     name: 'sgw_ingest_messages_total',
-    help: 'Well-formed messages received on a streaming ingest protocol (audiohook, twilio, audio-fork), by protocol and message type (audio frames as audio, empty AudioHook frames as empty-audio)',
+    help: 'Well-formed messages received on a streaming ingest protocol (audiohook, twilio, audio-fork, siprec), by protocol and message type (audio frames as audio, empty AudioHook frames as empty-audio; siprec: the SIP method, response, BYE-sent)',
     labelNames: ['protocol', 'type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sipResponses = new Counter({
+    name: 'sgw_sip_responses_total',
+    help: 'SIP responses the SIPREC recording server sent, by request method (INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, other) and status code',
+    labelNames: ['method', 'status'] as const,
     registers: [this.registry],
   });
 
@@ -439,7 +446,7 @@ export class GatewayMetrics {
 
   readonly drainRefusals = new Counter({
     name: 'sgw_drain_refusals_total',
-    help: 'New calls and connections refused because the gateway was draining (SGW_DRAINING), by ingest protocol (start-call, stream-audio, audiohook, twilio, audio-fork, audiosocket, transcripts)',
+    help: 'New calls and connections refused because the gateway was draining (SGW_DRAINING), by ingest protocol (start-call, stream-audio, audiohook, twilio, audio-fork, audiosocket, transcripts, siprec)',
     labelNames: ['protocol'] as const,
     registers: [this.registry],
   });

@@ -6,7 +6,7 @@ import { GatewayError } from '../errors.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { EventPublisher } from './EventBus.js';
-import type { CallEndReason, LegRole, PauseReason } from '../events.js';
+import type { CallEndReason, LegRole, PauseReason, SiprecIdentifiers } from '../events.js';
 import type { Leg } from './Leg.js';
 import type { CallSnapshot } from './types.js';
 
@@ -27,6 +27,8 @@ export interface CallOptions {
   readonly transcriptRoles: readonly LegRole[];
   readonly analytics: CallAnalytics;
   readonly records: CallRecordWriter;
+  /** A SIPREC call's identifiers (updated by metadata updates), for the post-call record. */
+  readonly siprec?: SiprecIdentifiers;
   /** The call ends after this long without RTP (or pushed transcripts). */
   readonly inactivityTimeoutMs: number;
   readonly hub: EventPublisher;
@@ -46,12 +48,14 @@ export class Call extends EventEmitter<CallEvents> {
   private endedAt: number | undefined;
   private ending: Promise<void> | undefined;
   private lastPushAt = 0;
+  private siprec: SiprecIdentifiers | undefined;
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly options: CallOptions) {
     super();
     this.callId = options.callId;
     this.startedAt = options.startedAt;
+    this.siprec = options.siprec;
     const period = Math.max(50, Math.min(1000, options.inactivityTimeoutMs / 4));
     this.watchdog = setInterval(() => this.onTick(), period);
     this.watchdog.unref();
@@ -115,6 +119,11 @@ export class Call extends EventEmitter<CallEvents> {
     return legs;
   }
 
+  /** Replaces the SIPREC identifiers the post-call record carries (a metadata update). */
+  updateSiprec(siprec: SiprecIdentifiers): void {
+    this.siprec = siprec;
+  }
+
   private onTick(): void {
     const now = Date.now();
     this.options.analytics.tick(now - this.startedAt);
@@ -143,7 +152,8 @@ export class Call extends EventEmitter<CallEvents> {
       }
       const endedAt = this.endedAt ?? Date.now();
       this.options.hub.publish({ type: 'call.ended', callId: this.callId, reason, durationMs: endedAt - this.startedAt });
-      const summary = this.options.analytics.summarize(reason, endedAt);
+      const analysed = this.options.analytics.summarize(reason, endedAt);
+      const summary = this.siprec === undefined ? analysed : { ...analysed, siprec: this.siprec };
       this.options.hub.publish({ type: 'call.summary', callId: this.callId, summary });
       this.options.records.write(summary);
       this.emit('ended', reason);

@@ -16,7 +16,7 @@ import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { LogLimiter } from '../LogLimiter.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { CallEndReason, LegRole, PauseReason } from '../events.js';
+import type { CallEndReason, LegRole, PauseReason, SiprecIdentifiers } from '../events.js';
 import { Call } from './Call.js';
 import type { EventPublisher } from './EventBus.js';
 import { Leg } from './Leg.js';
@@ -104,7 +104,7 @@ export class CallManager {
   }
 
   /** Starts an RTP call (ports per leg) or a transcripts-only one, counted against `credential`. */
-  async start(params: StartCallParams, credential: Credential, protocol: 'start-call' | 'transcripts' = 'start-call'): Promise<CallSnapshot> {
+  async start(params: StartCallParams, credential: Credential, protocol: 'start-call' | 'transcripts' | 'siprec' = 'start-call'): Promise<CallSnapshot> {
     return (await this.launch(params, credential, undefined, protocol)).snapshot;
   }
 
@@ -274,6 +274,7 @@ export class CallManager {
       transcriptRoles: params.legs.map((l) => l.role),
       analytics,
       records: options.records,
+      ...(params.siprec === undefined ? {} : { siprec: params.siprec }),
       inactivityTimeoutMs: options.rtpTimeoutMs,
       hub: options.hub,
       logger,
@@ -314,6 +315,7 @@ export class CallManager {
       legs: params.transcriptsOnly
         ? params.legs.map((leg) => ({ role: leg.role, codec: 'none', clockRate: 0, host: '', rtpPort: 0 }))
         : snapshot.legs.map((leg) => ({ role: leg.role, codec: leg.codec.name, clockRate: leg.codec.clockRate, host: leg.host, rtpPort: leg.rtpPort })),
+      ...(params.siprec === undefined ? {} : { siprec: params.siprec }),
     });
     logger.info(
       { agentId: params.agentId, queue: params.queue, language: params.language, transcriptsOnly: params.transcriptsOnly, ports: snapshot.legs.map((l) => l.rtpPort) },
@@ -383,6 +385,11 @@ export class CallManager {
     }
     await call.end(reason);
     return call.snapshot;
+  }
+
+  /** A SIPREC metadata update: the identifiers the call's record will carry. @throws GatewayError SGW_CALL_NOT_FOUND */
+  updateSiprec(callId: string, siprec: SiprecIdentifiers): void {
+    this.activeCall(callId).updateSiprec(siprec);
   }
 
   /**

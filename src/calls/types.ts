@@ -2,7 +2,7 @@ import type { CodecSpec } from '../audio/codecs/Codec.js';
 import type { ExpectedSource } from '../ingest/rtp/SourceLatch.js';
 import type { Language } from '../language.js';
 import type { LegMediaSnapshot } from './media/LegMedia.js';
-import type { CallEndReason, LegRole, PauseReason } from '../events.js';
+import type { CallEndReason, LegRole, PauseReason, SiprecIdentifiers } from '../events.js';
 
 export interface LegParams {
   readonly role: LegRole;
@@ -15,9 +15,9 @@ export interface LegParams {
  * Where a new call comes in (the `protocol` label of refusals): gRPC
  * StartCall (RTP or transcripts only), gRPC StreamAudio, Genesys AudioHook,
  * Twilio Media Streams, audio forks over WebSocket (`/v1/fork`), Asterisk
- * AudioSocket, `/v1/transcripts`.
+ * AudioSocket, `/v1/transcripts`, a SIPREC INVITE.
  */
-export const INGEST_PROTOCOLS = ['start-call', 'stream-audio', 'audiohook', 'twilio', 'audio-fork', 'audiosocket', 'transcripts'] as const;
+export const INGEST_PROTOCOLS = ['start-call', 'stream-audio', 'audiohook', 'twilio', 'audio-fork', 'audiosocket', 'transcripts', 'siprec'] as const;
 export type IngestProtocol = (typeof INGEST_PROTOCOLS)[number];
 
 /** Ingest protocols whose audio the client streams to the gateway (no RTP ports). */
@@ -32,6 +32,8 @@ export interface StartCallParams {
   readonly legs: readonly LegParams[];
   /** No media: transcripts are pushed by the client (codecs are then unused). */
   readonly transcriptsOnly: boolean;
+  /** A SIPREC call's identifiers, on call.started and the post-call record. */
+  readonly siprec?: SiprecIdentifiers;
 }
 
 /** A leg's state: its transport's counters (see LegMediaSnapshot) plus what the call knows of it. */
