@@ -165,7 +165,7 @@ describe('drain', { timeout: 180_000 }, () => {
     const calls = [new LiveCall(control, 'drain-a', rate), new LiveCall(control, 'drain-b', rate)];
     try {
       for (const call of calls) await events.waitFor((e) => e.event.callId === call.callId && e.event.type === 'call.started', 10_000, `call.started of ${call.callId}`);
-      assert.deepEqual(await getJson(gateway.httpPort, '/readyz'), { status: 200, body: { ready: true, checks: { draining: { ok: true } } } });
+      assert.deepEqual(await getJson(gateway.httpPort, '/readyz'), { status: 200, body: { ready: true, checks: { draining: { ok: true }, 'event-bus': { ok: true, connected: true, buffered: 0 } } } });
 
       gateway.signal('SIGTERM');
       const notReady = await readyzBecomes(gateway.httpPort, 503);
