@@ -76,6 +76,11 @@ export function invalidArgument(field: string, problem: string): GatewayError {
 }
 
 /** Narrow an unknown catch value to a message for logs and statuses. */
+/** A refusal the client should retry later or on another instance: recognition at capacity, the gateway stopping or draining. */
+export function isTryAgainLater(err: unknown): boolean {
+  return err instanceof GatewayError && (err.code === 'SGW_ASR_OVERLOADED' || err.code === 'SGW_SHUTTING_DOWN' || err.code === 'SGW_DRAINING');
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -2,7 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { Credential } from '../../../auth/credential.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js';
-import { GatewayError, errorMessage } from '../../../errors.js';
+import { GatewayError, errorMessage, isTryAgainLater } from '../../../errors.js';
 import { requestedLanguage, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
 import type { LogLimiter, RepeatedLogReason } from '../../../LogLimiter.js';
@@ -251,7 +251,7 @@ export class AudioHookSession {
   private afterOpen(err?: unknown): void {
     if (err !== undefined) {
       const draining = err instanceof GatewayError && err.code === 'SGW_DRAINING';
-      const overloaded = draining || (err instanceof GatewayError && (err.code === 'SGW_ASR_OVERLOADED' || err.code === 'SGW_SHUTTING_DOWN'));
+      const overloaded = isTryAgainLater(err);
       this.options.metrics.ingestSessions.inc({ protocol: 'audiohook', outcome: overloaded ? 'overloaded' : 'refused' });
       const info = err instanceof GatewayError ? `${err.code}: ${err.message}${overloaded ? '; try again later' : ''}` : 'internal error';
       if (!(err instanceof GatewayError)) this.options.logger.error({ err: errorMessage(err) }, 'audiohook: call start failed');

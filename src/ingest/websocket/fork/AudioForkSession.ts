@@ -3,7 +3,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { Credential } from '../../../auth/credential.js';
 import type { CallManager } from '../../../calls/CallManager.js';
 import type { StreamedLegMedia } from '../../../calls/media/StreamedLegMedia.js';
-import { GatewayError, errorMessage } from '../../../errors.js';
+import { GatewayError, errorMessage, isTryAgainLater } from '../../../errors.js';
 import type { LegRole } from '../../../events.js';
 import { requestedLanguage, type Language } from '../../../language.js';
 import type { Logger } from '../../../logger.js';
@@ -167,7 +167,7 @@ export class AudioForkSession {
           }
         },
         (err: unknown) => {
-          const overloaded = err instanceof GatewayError && (err.code === 'SGW_ASR_OVERLOADED' || err.code === 'SGW_SHUTTING_DOWN' || err.code === 'SGW_DRAINING');
+          const overloaded = isTryAgainLater(err);
           this.options.metrics.ingestSessions.inc({ protocol: 'audio-fork', outcome: overloaded ? 'overloaded' : 'refused' });
           if (!(err instanceof GatewayError)) this.options.logger.error({ err: errorMessage(err) }, 'audio fork: call start failed');
           const message = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'internal error';
