@@ -11,18 +11,21 @@ import { AlertStore } from './push/AlertStore.js';
 import { CallBoard } from './push/CallBoard.js';
 import { GrammarStore } from './analytics/grammar/GrammarStore.js';
 import { CallRecordWriter } from './analytics/summary/CallRecordWriter.js';
+import { CallRecordService } from './insights/CallRecordService.js';
+import { openCallRecordStore } from './insights/openCallRecordStore.js';
 import { TRANSCRIPTS_PATH, TranscriptIngestServer } from './ingest/websocket/TranscriptIngestServer.js';
 import { AdmissionControl } from './asr/AdmissionControl.js';
 import { createSpeechService } from './asr/createSpeechService.js';
 import type { SpeechService } from './asr/SpeechService.js';
 import { CallManager } from './calls/CallManager.js';
 import type { GatewayConfig } from './config.js';
-import { LANGUAGES } from './language.js';
+import { LANGUAGES, type Language } from './language.js';
 import { createCallControlHandlers } from './ingest/grpc/CallControlService.js';
 import { loadGatewayProto } from './ingest/grpc/protoPackage.js';
 import { PortAllocator } from './ingest/rtp/PortAllocator.js';
 import { AudioSocketServer } from './ingest/audiosocket/AudioSocketServer.js';
 import { HttpServer } from './http/HttpServer.js';
+import { CallRecordRoutes } from './http/CallRecordRoutes.js';
 import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/AudioHookServer.js';
 import { TWILIO_PATH, TwilioStreamServer } from './ingest/websocket/twilio/TwilioStreamServer.js';
 import type { Logger } from './logger.js';
@@ -72,6 +75,8 @@ export class Gateway {
   private twilio: TwilioStreamServer | undefined;
   private grammars: GrammarStore | undefined;
   private records: CallRecordWriter | undefined;
+  /** The call-record database (SQLite or PostgreSQL), its queue and purge; undefined with DATABASE_FILE=off. */
+  private callStore: CallRecordService | undefined;
   private closing: Promise<void> | undefined;
   private admissionTimer: NodeJS.Timeout | undefined;
   private alertStore: AlertStore | undefined;
@@ -152,7 +157,10 @@ export class Gateway {
       ...(config.phoneticMatching ? { phonetic: phoneticLexicons({ 'en-US': DEBIAN_MODEL.dict }, logger.child({ component: 'phonetic' })) } : {}),
     });
     const grammars = this.grammars;
-    this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
+    if (config.callRecordsJsonl) this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
+    this.callStore = await startCallRecordService(config, { hub, metrics, logger: logger.child({ component: 'call-store' }), grammars });
+    const callStore = this.callStore;
+    if (callStore !== undefined) this.readiness.add('call-store', () => callStore.readiness());
     let admission: AdmissionControl | undefined;
     if (config.asr === 'none') {
       logger.warn('ASR=none: audio is received and metered but not recognised; transcripts come from PushTranscript or /v1/transcripts');
@@ -238,6 +246,7 @@ export class Gateway {
       readiness: this.readiness,
       drain: this.drainer,
       eventCursor: () => hub.cursor,
+      callRecords: new CallRecordRoutes({ records: this.callStore, isActive: (callId) => calls.list().some((call) => call.callId === callId), access, logger: logger.child({ component: 'call-store' }) }),
       pages: new StaticFiles(),
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       upgrades: new Map([
@@ -355,6 +364,8 @@ export class Gateway {
       // Every call has ended and queued its record: write them before anything else stops.
       await callsEnded;
       await this.records?.close();
+      // The database gets its own flush (an outage must not eat the time the calls had); what it does not take is spilled.
+      await this.callStore?.close(Date.now() + Math.max(1000, drainMs));
       this.grammars?.close();
       this.events?.close();
       this.alertStore?.close();
@@ -368,6 +379,29 @@ export class Gateway {
     })();
     return this.closing;
   }
+}
+
+/** The call-record store of the configuration (DATABASE_URL, else DATABASE_FILE), started; undefined when off. */
+async function startCallRecordService(
+  config: GatewayConfig,
+  parts: { hub: EventHub; metrics: GatewayMetrics; logger: Logger; grammars: GrammarStore },
+): Promise<CallRecordService | undefined> {
+  const store = openCallRecordStore(config, parts.logger);
+  if (store === undefined) return undefined;
+  const service = new CallRecordService({
+    store,
+    hub: parts.hub,
+    metrics: parts.metrics,
+    logger: parts.logger,
+    // The grammar as it is when the call ends: a record keeps the marks its reason had then.
+    marks: (language, intent) => parts.grammars.current.intents(language as Language).find((d) => d.id === intent),
+    maxQueued: config.callStoreQueue,
+    spillFile: config.callStoreSpillFile,
+    retainTranscripts: config.transcriptRetention,
+    retentionDays: config.transcriptRetentionDays,
+  });
+  await service.start();
+  return service;
 }
 
 /** Whether `promise` settles before `deadline` (a Date.now() value). */

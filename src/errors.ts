@@ -26,6 +26,12 @@ export const ErrorCodes = {
   /** A valid token whose role or scope does not cover the request. HTTP 403. */
   SGW_PERMISSION_DENIED: { grpc: GrpcStatus.PERMISSION_DENIED },
   SGW_ALERT_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND },
+  /** The call-record database did not answer (an outage): the request may be repeated later. HTTP 503. */
+  SGW_STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE },
+  /** No call-record store is configured (DATABASE_FILE=off): the insights API has nothing to read. HTTP 404. */
+  SGW_STORE_OFF: { grpc: GrpcStatus.NOT_FOUND },
+  /** The call is still running: its record does not exist yet (erase it once it has ended). HTTP 400. */
+  SGW_CALL_ACTIVE: { grpc: GrpcStatus.FAILED_PRECONDITION },
   /** A frame or message over the protocol's size limit (StreamAudio chunk > 64 KiB). */
   SGW_PAYLOAD_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
 } as const;

@@ -26,7 +26,8 @@ export interface CallOptions {
   /** Roles of a transcripts-only call. */
   readonly transcriptRoles: readonly LegRole[];
   readonly analytics: CallAnalytics;
-  readonly records: CallRecordWriter;
+  /** The JSON-lines export of post-call records; undefined with CALL_RECORDS_JSONL=off. */
+  readonly records: CallRecordWriter | undefined;
   /** The call ends after this long without RTP (or pushed transcripts). */
   readonly inactivityTimeoutMs: number;
   readonly hub: EventHub;
@@ -145,7 +146,7 @@ export class Call extends EventEmitter<CallEvents> {
       this.options.hub.publish({ type: 'call.ended', callId: this.callId, reason, durationMs: endedAt - this.startedAt });
       const summary = this.options.analytics.summarize(reason, endedAt);
       this.options.hub.publish({ type: 'call.summary', callId: this.callId, summary });
-      this.options.records.write(summary);
+      this.options.records?.write(summary);
       this.emit('ended', reason);
     })();
     return this.ending;

@@ -13,6 +13,7 @@ import type { AlertStore } from '../push/AlertStore.js';
 import type { Drain } from '../Drain.js';
 import type { Readiness } from '../Readiness.js';
 import { CONTENT_SECURITY_POLICY, type StaticFiles } from './StaticFiles.js';
+import type { CallRecordRoutes } from './CallRecordRoutes.js';
 
 /** Takes over an HTTP upgrade for one path, for an authenticated principal; may throw a GatewayError to refuse it before upgrading. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, principal: Principal) => void;
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
   readonly drain?: Pick<Drain, 'start' | 'status'>;
   /** The event hub's cursor, returned with snapshots so a client can resume /v1/events after them. */
   readonly eventCursor?: () => string;
+  /** Finished calls' records and the insights API (`/v1/calls/{id}`, `/v1/insights/contact-reasons`); absent: 404. */
+  readonly callRecords?: CallRecordRoutes;
   /** The agent and supervisor pages; absent: 404. */
   readonly pages?: StaticFiles;
   /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
@@ -168,6 +171,13 @@ export class HttpServer {
     if (url.pathname === DRAIN_PATH && this.options.drain !== undefined) {
       if (req.method !== 'POST' && req.method !== 'GET') return this.methodNotAllowed(res, 'GET, POST');
       await this.drain(req, res, this.options.drain);
+      return;
+    }
+    const records = this.options.callRecords;
+    if (records?.matches(url.pathname)) {
+      // No body is read: none of these routes takes one.
+      req.resume();
+      await records.handle(req, res, url, await this.principal(req), (r, status, body) => this.sendJson(r, status, body));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.methodNotAllowed(res, 'GET, HEAD');
