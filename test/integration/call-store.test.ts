@@ -3,7 +3,8 @@
  * both: migrations applied once and recorded; a record written and read back
  * whole; a record replaced by its call id; erase removes the transcript and
  * every free text but keeps the figures; the retention purge deletes the
- * transcripts of calls that ended before the cutoff and no others; the write
+ * transcripts of calls that ended before the cutoff and no others, and the
+ * gateway's purge applies TRANSCRIPT_RETENTION_DAYS and counts them; the write
  * queue isolates a record the database refuses for its data and writes the
  * rest. On PostgreSQL also: the database stopped mid-run loses nothing the
  * queue held (records queued during the outage land when it is back, the
@@ -20,6 +21,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { seeded, syntheticRecord } from '../../loadtest/syntheticRecords.js';
 import type { CallRecord } from '../../src/insights/CallRecord.js';
 import { CallRecordQueue } from '../../src/insights/CallRecordQueue.js';
+import { CallRecordService } from '../../src/insights/CallRecordService.js';
+import { EventHub } from '../../src/push/EventHub.js';
 import type { CallRecordStore } from '../../src/insights/CallRecordStore.js';
 import { MIGRATIONS } from '../../src/insights/migrations.js';
 import { createLogger } from '../../src/logger.js';
@@ -126,6 +129,21 @@ for (const dialect of DIALECTS) {
       for (const r of recent) assert.deepEqual((await store.get(r.callId))?.transcript, r.transcript, `${r.callId} kept`);
       assert.equal(await store.purgeTranscripts(T0 - 30 * DAY), 0, 'a second run finds nothing');
       assert.equal((await store.get('old-1'))?.primaryReason, old[0]?.primaryReason, 'the record itself stays');
+    });
+
+    test('the gateway\'s purge: transcripts of calls that ended more than TRANSCRIPT_RETENTION_DAYS ago are deleted and counted', async () => {
+      await harness.clear();
+      const metrics = new GatewayMetrics({ defaultMetrics: false });
+      const service = new CallRecordService({ store: harness.open(), hub: new EventHub(metrics), metrics, logger: createLogger('silent'), marks: () => undefined, maxQueued: 10, spillFile: undefined, retainTranscripts: true, retentionDays: 30 });
+      const expired = record(40, { callId: 'ended-31-days-ago', endedAt: T0 - 31 * DAY });
+      const kept = record(41, { callId: 'ended-29-days-ago', endedAt: T0 - 29 * DAY });
+      await store.write([expired, kept]);
+      const lines = await service.purge(T0);
+      assert.equal(lines, expired.transcript?.length);
+      assert.equal(await metricValue(metrics, 'sgw_call_store_transcripts_purged_total'), lines);
+      assert.equal((await store.get(expired.callId))?.transcript, null);
+      assert.deepEqual((await store.get(kept.callId))?.transcript, kept.transcript);
+      await service.close(Date.now() + 1000);
     });
 
     test('queue: a record the database refuses for its data is dropped alone and counted; the rest of its batch is written', async () => {
