@@ -59,6 +59,8 @@ export interface SyntheticOptions {
   readonly days: number;
   /** Add a short redacted transcript of both legs. */
   readonly transcript?: boolean;
+  /** With `transcript`: this many final utterances, alternating legs (default 2). */
+  readonly transcriptLines?: number;
   /** Id prefix (call ids are `<prefix>-<index>`). */
   readonly prefix?: string;
 }
@@ -87,10 +89,14 @@ export function syntheticRecord(rand: Rand, index: number, options: SyntheticOpt
   const marks = primaryReason === null ? undefined : SHIPPED_MARKS[primaryReason];
   const customerMs = Math.floor(durationMs * (0.3 + rand() * 0.3));
   const agentMs = Math.floor(durationMs * (0.2 + rand() * 0.3));
-  const transcript: TranscriptLine[] | null = options.transcript === true ? [
-    { leg: 'agent', utteranceId: 0, startMs: 500, endMs: 2500, text: 'thank you for calling how can i help' },
-    { leg: 'customer', utteranceId: 0, startMs: 3000, endMs: 7000, text: `i am calling about my order [card] ${reason.replaceAll('_', ' ')}` },
-  ] : null;
+  const transcript: TranscriptLine[] | null =
+    options.transcript === true
+      ? Array.from({ length: options.transcriptLines ?? 2 }, (_, i) =>
+          i % 2 === 0
+            ? { leg: 'agent' as const, utteranceId: i, startMs: 500 + i * 4000, endMs: 2500 + i * 4000, text: 'thank you for calling how can i help' }
+            : { leg: 'customer' as const, utteranceId: i, startMs: 500 + i * 4000, endMs: 4500 + i * 4000, text: `i am calling about my order [card] ${reason.replaceAll('_', ' ')}` },
+        )
+      : null;
   return {
     callId: `${options.prefix ?? 'syn'}-${index}`,
     agentId,
