@@ -11,13 +11,15 @@ import { AlertStore, type Alerts } from './push/AlertStore.js';
 import { CallBoard } from './push/CallBoard.js';
 import { GrammarStore } from './analytics/grammar/GrammarStore.js';
 import { CallRecordWriter } from './analytics/summary/CallRecordWriter.js';
+import { CallRecordService } from './insights/CallRecordService.js';
+import { openCallRecordStore } from './insights/openCallRecordStore.js';
 import { TRANSCRIPTS_PATH, TranscriptIngestServer } from './ingest/websocket/TranscriptIngestServer.js';
 import { AdmissionControl } from './asr/AdmissionControl.js';
 import { createSpeechService } from './asr/createSpeechService.js';
 import type { SpeechService } from './asr/SpeechService.js';
 import { CallManager } from './calls/CallManager.js';
 import type { GatewayConfig } from './config.js';
-import { LANGUAGES } from './language.js';
+import { LANGUAGES, type Language } from './language.js';
 import { createCallControlHandlers } from './ingest/grpc/CallControlService.js';
 import { loadGatewayProto } from './ingest/grpc/protoPackage.js';
 import { PortAllocator } from './ingest/rtp/PortAllocator.js';
@@ -26,6 +28,7 @@ import { parseAllowList } from './ingest/siprec/allowList.js';
 import { DigestAuthenticator } from './ingest/siprec/digest.js';
 import { SiprecServer } from './ingest/siprec/SiprecServer.js';
 import { HttpServer } from './http/HttpServer.js';
+import { CallRecordRoutes } from './http/CallRecordRoutes.js';
 import { AUDIOHOOK_PATH, AudioHookServer } from './ingest/websocket/audiohook/AudioHookServer.js';
 import { TWILIO_PATH, TwilioStreamServer } from './ingest/websocket/twilio/TwilioStreamServer.js';
 import { AudioForkServer, FORK_PATH } from './ingest/websocket/fork/AudioForkServer.js';
@@ -36,7 +39,7 @@ import { Readiness } from './Readiness.js';
 import { GatewayMetrics } from './metrics.js';
 import { phoneticLexicons } from './analytics/phonetic/lexicons.js';
 import { DEBIAN_MODEL } from './asr/engines/pocketsphinx/paths.js';
-import type { EventBus, EventBusHealth } from './calls/EventBus.js';
+import type { EventBus, EventBusHealth, EventFeed } from './calls/EventBus.js';
 import { LocalCallDirectory, type CallDirectory } from './calls/CallDirectory.js';
 import { CallRegistry } from './cluster/CallRegistry.js';
 import { ClusterCallDirectory } from './cluster/ClusterCallDirectory.js';
@@ -100,6 +103,8 @@ export class Gateway {
   private forks: AudioForkServer | undefined;
   private grammars: GrammarStore | undefined;
   private records: CallRecordWriter | undefined;
+  /** The call-record database (SQLite or PostgreSQL), its queue and purge; undefined with DATABASE_FILE=off. */
+  private callStore: CallRecordService | undefined;
   private closing: Promise<void> | undefined;
   private admissionTimer: NodeJS.Timeout | undefined;
   private alertStore: Alerts | undefined;
@@ -223,7 +228,10 @@ export class Gateway {
       ...(config.phoneticMatching ? { phonetic: phoneticLexicons({ 'en-US': DEBIAN_MODEL.dict }, logger.child({ component: 'phonetic' })) } : {}),
     });
     const grammars = this.grammars;
-    this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
+    if (config.callRecordsJsonl) this.records = new CallRecordWriter({ file: config.callRecordsFile, metrics, logger });
+    this.callStore = await startCallRecordService(config, { hub, metrics, logger: logger.child({ component: 'call-store' }), grammars });
+    const callStore = this.callStore;
+    if (callStore !== undefined) this.readiness.add('call-store', () => callStore.readiness());
     // Before the first call: what a previous run left queued is sent again, before anything new of the same call.
     const webhooks = await WebhookDispatcher.open({
       store: new FileDeliveryStore(config.webhooksJournal, logger.child({ component: 'webhooks' })),
@@ -351,6 +359,7 @@ export class Gateway {
       webhooks,
       eventCursor: () => hub.cursor,
       eventOrigin: () => hub.origin,
+      callRecords: new CallRecordRoutes({ records: this.callStore, isActive: (callId) => calls.list().some((call) => call.callId === callId), access, logger: logger.child({ component: 'call-store' }) }),
       pages: new StaticFiles(),
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       upgrades: new Map([
@@ -497,6 +506,8 @@ export class Gateway {
       await this.records?.close();
       // After the last call.summary is queued: what is not delivered stays in the journal for the next start.
       await this.webhooks?.close();
+      // The database gets its own flush (an outage must not eat the time the calls had); what it does not take is spilled.
+      await this.callStore?.close(Date.now() + Math.max(1000, drainMs));
       this.grammars?.close();
       // In a cluster the calls' last events reach this instance's clients back through Redis.
       await this.hub.drain(Math.max(deadline, Date.now() + 2000));
@@ -516,6 +527,29 @@ export class Gateway {
     })();
     return this.closing;
   }
+}
+
+/** The call-record store of the configuration (DATABASE_URL, else DATABASE_FILE), started; undefined when off. */
+async function startCallRecordService(
+  config: GatewayConfig,
+  parts: { hub: EventFeed; metrics: GatewayMetrics; logger: Logger; grammars: GrammarStore },
+): Promise<CallRecordService | undefined> {
+  const store = openCallRecordStore(config, parts.logger);
+  if (store === undefined) return undefined;
+  const service = new CallRecordService({
+    store,
+    hub: parts.hub,
+    metrics: parts.metrics,
+    logger: parts.logger,
+    // The grammar as it is when the call ends: a record keeps the marks its reason had then.
+    marks: (language, intent) => parts.grammars.current.intents(language as Language).find((d) => d.id === intent),
+    maxQueued: config.callStoreQueue,
+    spillFile: config.callStoreSpillFile,
+    retainTranscripts: config.transcriptRetention,
+    retentionDays: config.transcriptRetentionDays,
+  });
+  await service.start();
+  return service;
 }
 
 /** Whether `promise` settles before `deadline` (a Date.now() value). */

@@ -10,6 +10,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'models') return (await import('./asr/models/cli.js')).runModelsCommand(rest);
   if (command === 'train-intents') return (await import('./analytics/classifier/trainCommand.js')).runTrainCommand(rest);
   if (command === 'token' && !rest.includes('--help')) return (await import('./auth/tokenCommand.js')).runTokenCommand(rest);
+  if (command === 'report') return (await import('./insights/reportCommand.js')).runReportCommand(rest);
   if (rest.includes('--help') || rest.includes('-h') || command === 'help') {
     console.log(helpText());
     return 0;

@@ -95,6 +95,20 @@ export interface GatewayConfig {
   readonly redact: ReadonlySet<PiiType>;
   /** JSON-lines file of post-call records. */
   readonly callRecordsFile: string;
+  /** Whether post-call records are also appended to `callRecordsFile` (the export beside the database). */
+  readonly callRecordsJsonl: boolean;
+  /** PostgreSQL URL of the call-record store (shared by a cluster); undefined: SQLite at `databaseFile`. */
+  readonly databaseUrl: string | undefined;
+  /** SQLite file of the call-record store when no `databaseUrl`; undefined (`off`): no store. */
+  readonly databaseFile: string | undefined;
+  /** Records waiting for the database at most; past it the newest is dropped and counted. */
+  readonly callStoreQueue: number;
+  /** Records the database has not taken at shutdown are kept here and written at the next start. */
+  readonly callStoreSpillFile: string;
+  /** Whether the redacted transcript of both legs is stored with the record. */
+  readonly transcriptRetention: boolean;
+  /** Stored transcripts are deleted this many days after their call ended. */
+  readonly transcriptRetentionDays: number;
   readonly logLevel: string;
   /** HS256 shared secret; with `jwtPublicKeyFile` unset too, authentication is off. */
   readonly jwtSecret: string | undefined;
@@ -222,6 +236,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'grammarsDir', flag: '--grammars', env: 'GRAMMARS_DIR', default: path.join(PACKAGE_ROOT, 'grammars'), description: 'Directory with <language>/*.yaml intent grammars' },
   { key: 'redact', flag: '--redact', env: 'REDACT', default: PII_TYPES.join(','), description: 'PII redacted from transcripts, events and logs: a list of card, iban, bsn, phone, email, or none' },
   { key: 'callRecordsFile', flag: '--call-records', env: 'CALL_RECORDS_FILE', default: 'var/call-records.jsonl', description: 'JSON-lines file of post-call records (contact reason, intents, escalation, talk ratio), one per call' },
+  { key: 'callRecordsJsonl', flag: '--call-records-jsonl', env: 'CALL_RECORDS_JSONL', default: 'on', description: 'on | off: also append each post-call record to CALL_RECORDS_FILE (an export beside the call-record database)' },
+  { key: 'databaseUrl', flag: '--database-url', env: 'DATABASE_URL', default: '', description: 'PostgreSQL URL of the call-record store, postgres://user:password@host:5432/db (every instance of a cluster writes to it; prefer the environment variable: flags show in ps); unset: SQLite at DATABASE_FILE (docs/insights.md)' },
+  { key: 'databaseFile', flag: '--database-file', env: 'DATABASE_FILE', default: 'var/call-records.db', description: 'SQLite file of the call-record store when DATABASE_URL is unset; off: no store (no insights API, GET /v1/calls/{id} answers 404)' },
+  { key: 'callStoreQueue', flag: '--call-store-queue', env: 'CALL_STORE_QUEUE', default: '10000', description: 'Call records waiting for the database at most (a database outage is ridden out in this queue); past it the newest is dropped and counted' },
+  { key: 'callStoreSpillFile', flag: '--call-store-spill-file', env: 'CALL_STORE_SPILL_FILE', default: 'var/call-records-spill.jsonl', description: 'Call records the database has not taken by shutdown are kept in this file and written at the next start' },
+  { key: 'transcriptRetention', flag: '--transcript-retention', env: 'TRANSCRIPT_RETENTION', default: 'off', description: 'on | off: store the redacted transcript of both legs with the call record (GET /v1/calls/{id}); deleted after TRANSCRIPT_RETENTION_DAYS' },
+  { key: 'transcriptRetentionDays', flag: '--transcript-retention-days', env: 'TRANSCRIPT_RETENTION_DAYS', default: '30', description: 'Days after its call ended a stored transcript is deleted (checked hourly)' },
   { key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', description: 'pino level: trace, debug, info, warn, error' },
   { key: 'jwtSecret', flag: '--jwt-secret', env: 'JWT_SECRET', default: '', description: 'HS256 secret (32+ bytes) tokens are verified with; no secret and no public key: authentication off (prefer the environment variable: flags show in ps)' },
   { key: 'jwtPublicKeyFile', flag: '--jwt-public-key', env: 'JWT_PUBLIC_KEY_FILE', default: '', description: 'RS256 public key or certificate (PEM file) tokens are verified with' },
@@ -387,6 +408,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     grammarsDir: path.resolve(str('grammarsDir')),
     redact: parseRedact(str('redact')),
     callRecordsFile: path.resolve(str('callRecordsFile')),
+    callRecordsJsonl: onOff('callRecordsJsonl'),
+    databaseUrl: databaseUrl(optional('databaseUrl')),
+    databaseFile: str('databaseFile') === 'off' ? undefined : path.resolve(str('databaseFile')),
+    callStoreQueue: int('callStoreQueue', 1, 10_000_000),
+    callStoreSpillFile: path.resolve(str('callStoreSpillFile')),
+    transcriptRetention: onOff('transcriptRetention'),
+    transcriptRetentionDays: int('transcriptRetentionDays', 1, 36_500),
     logLevel: str('logLevel'),
     jwtSecret: optional('jwtSecret'),
     jwtPublicKeyFile: optionalPath('jwtPublicKeyFile'),
@@ -481,9 +509,17 @@ function parseRedact(value: string): ReadonlySet<PiiType> {
 export function helpText(): string {
   const rows = OPTIONS.map((o) => `  ${`${o.flag} <v>`.padEnd(22)} ${o.env.padEnd(18)} ${o.description} (default: ${o.default || 'unset'})`);
   return [
-    'Usage: speech-gateway [serve|demo|models|token|train-intents] [options]   (models: list | download <name...> | verify <name...> [--cache DIR])',
+    'Usage: speech-gateway [serve|demo|models|token|train-intents|report] [options]   (models: list | download <name...> | verify <name...> [--cache DIR])',
     '       speech-gateway token --role agent|supervisor|admin|pbx [--agent ID] [--queues a,b] [--sub NAME] [--ttl 8h] [options]',
-    '       speech-gateway train-intents --corpus DIR [--language en-US|nl-NL] [--grammars DIR]   (writes <grammars>/<language>/classifier.json)', '', '  flag                   environment        meaning', ...rows].join('\n');
+    '       speech-gateway train-intents --corpus DIR [--language en-US|nl-NL] [--grammars DIR]   (writes <grammars>/<language>/classifier.json)',
+    '       speech-gateway report [--from 2026-11-01] [--to 2026-12-01] [--queue Q] [--language L] [--agent A] [--bucket day|hour] [--format text|csv|json] [--table reasons|trend]', '', '  flag                   environment        meaning', ...rows].join('\n');
+}
+
+/** A PostgreSQL URL; the error never repeats the value (it may hold a password). */
+function databaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\/./.test(value)) throw new GatewayError('SGW_CONFIG', '--database-url / DATABASE_URL must be a postgres:// or postgresql:// URL');
+  return value;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], invalid: () => GatewayError): T {

@@ -30,6 +30,12 @@ export const ErrorCodes = {
   SGW_WEBHOOK_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND },
   /** A webhook subscription with that id exists already. HTTP 409. */
   SGW_WEBHOOK_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS },
+  /** The call-record database did not answer (an outage): the request may be repeated later. HTTP 503. */
+  SGW_STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE },
+  /** No call-record store is configured (DATABASE_FILE=off): the insights API has nothing to read. HTTP 404. */
+  SGW_STORE_OFF: { grpc: GrpcStatus.NOT_FOUND },
+  /** The call is still running: its record does not exist yet (erase it once it has ended). HTTP 400. */
+  SGW_CALL_ACTIVE: { grpc: GrpcStatus.FAILED_PRECONDITION },
   /** A frame or message over the protocol's size limit (StreamAudio chunk > 64 KiB). */
   SGW_PAYLOAD_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   /** A request for a call another gateway of the cluster has (EndCall) could not reach that gateway, or it did not answer. */

@@ -222,6 +222,38 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly callStoreQueueDepth = new Gauge({
+    name: 'sgw_call_store_queue_depth',
+    help: 'Call records waiting for the call-record database (bounded by CALL_STORE_QUEUE; past it the newest is dropped)',
+    registers: [this.registry],
+  });
+
+  readonly callStoreRecords = new Counter({
+    name: 'sgw_call_store_records_total',
+    help: 'Call records by outcome in the call-record database: written; failed (in a write attempt that failed; kept and retried); dropped (queue full); rejected (refused by the database for its data, never retried); spilled (still queued at shutdown, kept in the spill file for the next start)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callStoreWriteSeconds = new Histogram({
+    name: 'sgw_call_store_write_seconds',
+    help: 'Time to write one batch of call records (one transaction), successful or not',
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly callStoreUp = new Gauge({
+    name: 'sgw_call_store_up',
+    help: 'Whether the call-record database answered the last write or check (1) or not (0)',
+    registers: [this.registry],
+  });
+
+  readonly transcriptsPurged = new Counter({
+    name: 'sgw_call_store_transcripts_purged_total',
+    help: 'Transcript lines deleted by the retention purge (calls ended more than TRANSCRIPT_RETENTION_DAYS ago)',
+    registers: [this.registry],
+  });
+
   readonly transcriptsPushed = new Counter({
     name: 'sgw_transcripts_pushed_total',
     help: 'Transcripts pushed by clients (PushTranscript, /v1/transcripts), by outcome',

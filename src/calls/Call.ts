@@ -26,7 +26,8 @@ export interface CallOptions {
   /** Roles of a transcripts-only call. */
   readonly transcriptRoles: readonly LegRole[];
   readonly analytics: CallAnalytics;
-  readonly records: CallRecordWriter;
+  /** The JSON-lines export of post-call records; undefined with CALL_RECORDS_JSONL=off. */
+  readonly records: CallRecordWriter | undefined;
   /** A SIPREC call's identifiers (updated by metadata updates), for the post-call record. */
   readonly siprec?: SiprecIdentifiers;
   /** The call ends after this long without RTP (or pushed transcripts). */
@@ -155,7 +156,7 @@ export class Call extends EventEmitter<CallEvents> {
       const analysed = this.options.analytics.summarize(reason, endedAt);
       const summary = this.siprec === undefined ? analysed : { ...analysed, siprec: this.siprec };
       this.options.hub.publish({ type: 'call.summary', callId: this.callId, summary });
-      this.options.records.write(summary);
+      this.options.records?.write(summary);
       this.emit('ended', reason);
     })();
     return this.ending;

@@ -44,7 +44,8 @@ export interface CallManagerOptions {
    */
   readonly spotPhrases?: (language: Language, speaker?: LegRole) => readonly SpotPhrase[];
   readonly redact: ReadonlySet<PiiType>;
-  readonly records: CallRecordWriter;
+  /** The JSON-lines export of post-call records; undefined with CALL_RECORDS_JSONL=off (the database store follows the events). */
+  readonly records: CallRecordWriter | undefined;
   readonly hub: EventPublisher;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;

@@ -15,6 +15,7 @@ import type { Readiness } from '../Readiness.js';
 import { CONTENT_SECURITY_POLICY, type StaticFiles } from './StaticFiles.js';
 import type { WebhookDispatcher } from '../webhooks/WebhookDispatcher.js';
 import { WEBHOOKS_PATH, webhookRoute } from './webhookRoutes.js';
+import type { CallRecordRoutes } from './CallRecordRoutes.js';
 
 /** Takes over an HTTP upgrade for one path, for an authenticated principal; may throw a GatewayError to refuse it before upgrading. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, principal: Principal) => void;
@@ -52,6 +53,8 @@ export interface HttpServerOptions {
   readonly eventCursor?: () => string;
   /** A cursor before every event the hub can replay (EventSource.origin), returned with snapshots. */
   readonly eventOrigin?: () => string;
+  /** Finished calls' records and the insights API (`/v1/calls/{id}`, `/v1/insights/contact-reasons`); absent: 404. */
+  readonly callRecords?: CallRecordRoutes;
   /** The agent and supervisor pages; absent: 404. */
   readonly pages?: StaticFiles;
   /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
@@ -176,6 +179,13 @@ export class HttpServer {
     }
     if ((url.pathname === WEBHOOKS_PATH || url.pathname.startsWith(`${WEBHOOKS_PATH}/`)) && this.options.webhooks !== undefined) {
       await this.webhooks(req, res, url, this.options.webhooks);
+      return;
+    }
+    const records = this.options.callRecords;
+    if (records?.matches(url.pathname)) {
+      // No body is read: none of these routes takes one.
+      req.resume();
+      await records.handle(req, res, url, await this.principal(req), (r, status, body) => this.sendJson(r, status, body));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.methodNotAllowed(res, 'GET, HEAD');

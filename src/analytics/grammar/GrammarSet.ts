@@ -57,6 +57,13 @@ export interface IntentDefinition {
    * expansions (`compileSpotPhrases`).
    */
   readonly spot: readonly (readonly string[])[];
+  /**
+   * A contact reason self-service could have answered (`avoidable: { channel: … }`):
+   * the channel that would have (a track-and-trace page). Contact-reason reports count it as avoidable.
+   */
+  readonly avoidable: { readonly channel: string } | undefined;
+  /** A contact reason that says the customer may leave (`churn_risk: true`): retention's business. */
+  readonly churnRisk: boolean;
   /** `file:line` of the definition, for log lines and errors. */
   readonly source: string;
 }
@@ -78,7 +85,8 @@ const ID_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 const KINDS: readonly IntentKind[] = ['intent', 'escalation'];
 const SPEAKERS: readonly SpeakerScope[] = ['customer', 'agent', 'either'];
 const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
-const KNOWN_KEYS = new Set(['id', 'kind', 'speaker', 'severity', 'prompt', 'window', 'fuzzy', 'phrases', 'unless', 'spot']);
+const KNOWN_KEYS = new Set(['id', 'kind', 'speaker', 'severity', 'prompt', 'window', 'fuzzy', 'phrases', 'unless', 'spot', 'avoidable', 'churn_risk']);
+const MAX_CHANNEL_LENGTH = 100;
 const WINDOW_KEYS = new Set(['after', 'before']);
 /** Ten hours: a window bound beyond any call is a typo (milliseconds written as seconds). */
 const MAX_WINDOW_SECONDS = 36_000;
@@ -239,6 +247,11 @@ export function parseGrammarFile(text: string, file: string, language: Language,
     if (typeof fuzzy !== 'boolean') problem(item.get('fuzzy', true), '"fuzzy" must be true or false');
     const window = parseWindow(item.get('window', true), (node, message) => problem(node, message));
 
+    const avoidable = parseAvoidable(item.get('avoidable', true), kind, (node, message) => problem(node, message));
+    const churnRisk = item.get('churn_risk') ?? false;
+    if (typeof churnRisk !== 'boolean') problem(item.get('churn_risk', true), '"churn_risk" must be true or false');
+    else if (churnRisk && kind === 'escalation') problem(item.get('churn_risk', true), '"churn_risk" marks a contact reason; an escalation cue is not one (kind: intent)');
+
     const prompt = item.get('prompt');
     if (prompt !== undefined && typeof prompt !== 'string') problem(item.get('prompt', true), '"prompt" must be a string');
 
@@ -289,6 +302,8 @@ export function parseGrammarFile(text: string, file: string, language: Language,
       unlessPatterns: unless?.patterns ?? [],
       unless: unless?.sequences ?? [],
       spot: spot?.sequences ?? [],
+      avoidable,
+      churnRisk: churnRisk === true,
       source: `${file}:${line}`,
     });
   }
@@ -340,6 +355,33 @@ function compilePhrases(
 /** Slot names a prompt references as `{name}`. */
 export function promptSlots(prompt: string): string[] {
   return [...prompt.matchAll(/\{([^{}]*)\}/g)].map((m) => (m[1] ?? '').trim());
+}
+
+/** `avoidable: { channel: <self-service channel> }`, on contact reasons only. */
+function parseAvoidable(node: unknown, kind: unknown, problem: (node: unknown, message: string) => void): { channel: string } | undefined {
+  if (node === undefined || node === null) return undefined;
+  const shape = '"avoidable" must be a mapping such as { channel: track-and-trace page } (the self-service channel that could have answered it)';
+  if (!isMap(node)) {
+    problem(node, shape);
+    return undefined;
+  }
+  for (const pair of node.items) {
+    const key = (pair.key as { value?: unknown } | null)?.value;
+    if (key !== 'channel') {
+      problem(pair.key, `unknown avoidable key '${String(key)}' (use channel)`);
+      return undefined;
+    }
+  }
+  const channel: unknown = node.get('channel');
+  if (typeof channel !== 'string' || channel.trim() === '' || channel.length > MAX_CHANNEL_LENGTH) {
+    problem(node.get('channel', true) ?? node, `${shape}; channel: 1 to ${MAX_CHANNEL_LENGTH} characters`);
+    return undefined;
+  }
+  if (kind === 'escalation') {
+    problem(node, '"avoidable" marks a contact reason; an escalation cue is not one (kind: intent)');
+    return undefined;
+  }
+  return { channel: channel.trim() };
 }
 
 function parseWindow(node: unknown, problem: (node: unknown, message: string) => void): IntentWindow | undefined {

@@ -217,6 +217,70 @@ intents:
     assert.ok(asItem.some((l) => /g\.yaml:4: each phrase must be a string: quote a phrase that starts with "\[" or "\{"/.test(l)), asItem.join('\n'));
   });
 
+  test('avoidable (with its self-service channel) and churn_risk mark contact reasons; wrong shapes and escalations are refused', () => {
+    const [wismo, leaving, plain] = load(`
+intents:
+  - id: order_status
+    avoidable: { channel: track-and-trace page }
+    phrases: [where is my order]
+  - id: churn
+    churn_risk: true
+    phrases: [cancel my subscription]
+  - id: plain
+    phrases: [hello there]
+`).intents('en-US');
+    assert.deepEqual(wismo?.avoidable, { channel: 'track-and-trace page' });
+    assert.equal(wismo?.churnRisk, false);
+    assert.equal(leaving?.churnRisk, true);
+    assert.equal(leaving?.avoidable, undefined);
+    assert.equal(plain?.avoidable, undefined, 'neither by default');
+    assert.equal(plain?.churnRisk, false);
+    const lines = problems(
+      [
+        'intents:', //                                          1
+        '  - id: a', //                                          2
+        '    avoidable: true', //                                3
+        '    churn_risk: maybe', //                              4
+        '    phrases: [x y]', //                                 5
+        '  - id: b', //                                          6
+        '    avoidable: { channel: "" }', //                     7
+        '    phrases: [x y]', //                                 8
+        '  - id: c', //                                          9
+        '    avoidable: { chanel: faq }', //                     10
+        '    phrases: [x y]', //                                 11
+        '  - id: d', //                                          12
+        '    kind: escalation', //                               13
+        '    avoidable: { channel: faq }', //                    14
+        '    churn_risk: true', //                               15
+        '    phrases: [x y]', //                                 16
+      ].join('\n'),
+    );
+    const expect = (re: RegExp) => assert.ok(lines.some((l) => re.test(l)), `${re.source}\n${lines.join('\n')}`);
+    expect(/g\.yaml:3: "avoidable" must be a mapping such as \{ channel: track-and-trace page \}/);
+    expect(/g\.yaml:4: "churn_risk" must be true or false/);
+    expect(/g\.yaml:7: "avoidable" must be a mapping .*channel: 1 to 100 characters/);
+    expect(/g\.yaml:10: unknown avoidable key 'chanel' \(use channel\)/);
+    expect(/g\.yaml:14: "avoidable" marks a contact reason; an escalation cue is not one/);
+    expect(/g\.yaml:15: "churn_risk" marks a contact reason; an escalation cue is not one/);
+  });
+
+  test('the shipped grammars mark the avoidable reasons and the churn risks alike in both languages', async () => {
+    const set = await GrammarSet.load(path.join(PACKAGE_ROOT, 'grammars'));
+    for (const language of ['en-US', 'nl-NL'] as const) {
+      const marks = Object.fromEntries(set.intents(language).filter((i) => i.avoidable !== undefined || i.churnRisk).map((i) => [i.id, { channel: i.avoidable?.channel, churnRisk: i.churnRisk }]));
+      assert.deepEqual(
+        marks,
+        {
+          order_status: { channel: 'track-and-trace page', churnRisk: false },
+          refund_request: { channel: 'self-service returns portal', churnRisk: false },
+          churn: { channel: undefined, churnRisk: true },
+          close_account: { channel: undefined, churnRisk: true },
+        },
+        language,
+      );
+    }
+  });
+
   test('the shipped grammars define every required intent in both languages', async () => {
     const set = await GrammarSet.load(path.join(PACKAGE_ROOT, 'grammars'));
     // The taxonomy (docs/grammars.md#what-the-shipped-intents-mean): contact reasons and escalation cues.
