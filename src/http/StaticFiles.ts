@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../config.js';
+import { GatewayError } from '../errors.js';
 
 /** The pages' folder: plain HTML, CSS and JavaScript served as they are (no bundler, no CDN). */
 export const WEB_ROOT = path.join(PACKAGE_ROOT, 'src', 'web');
@@ -57,7 +58,7 @@ export class StaticFiles {
   constructor(root = WEB_ROOT) {
     const files = [...Object.entries(ROUTES).map(([route, file]) => [route, path.join(root, file)] as const), ...Object.entries(VENDOR)];
     for (const [route, file] of files) {
-      const body = readFileSync(file);
+      const body = read(file);
       this.files.set(route, {
         body,
         contentType: TYPES[path.extname(file)] ?? 'application/octet-stream',
@@ -68,5 +69,17 @@ export class StaticFiles {
 
   get(pathname: string): StaticFile | undefined {
     return this.files.get(pathname);
+  }
+}
+
+function read(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    // A library file missing from node_modules means the dependencies are not installed as package-lock.json says.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && file.includes(`${path.sep}node_modules${path.sep}`)) {
+      throw new GatewayError('SGW_CONFIG', `${file} is missing: install the dependencies (npm ci) to serve the pages`, { cause: err });
+    }
+    throw err;
   }
 }
