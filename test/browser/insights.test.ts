@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -182,6 +182,11 @@ describe('insights page', { timeout: 90_000 }, () => {
     await page.locator('#to').dispatchEvent('change');
     await page.locator('body[data-calls="1"]').waitFor();
     assert.deepEqual(Object.keys(await table(page)), ['cancel_order']);
+    // Export CSV: the same period and filters, as a file.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export').click()]);
+    assert.match(download.suggestedFilename(), /^contact-reasons-reasons-.*\.csv$/);
+    const csv = await readFile((await download.path()) ?? '', 'utf8');
+    assert.deepEqual(csv.trim().split('\n').slice(1).map((line) => line.split(',').slice(0, 2).join(',')), ['all,1', 'cancel_order,1'], csv);
     assert.deepEqual(page.problems, [], 'no script errors');
 
     // The supervisor wall links here with the token handed over.
