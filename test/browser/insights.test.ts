@@ -6,7 +6,8 @@
  * the database 20 days back. The page opened with a supervisor token of
  * orders and billing shows the right calls, top reasons, avoidable and
  * repeat-contact shares in its DOM (the figures also equal the API's);
- * changing the queue, language and period filters changes them; an agent's
+ * changing the queue, language and period filters changes them (and the CSV
+ * export follows them); an agent's
  * token sees only their own calls; a PBX token is refused. The screenshot is
  * taken on the demo's month of seeded records (admin, last 30 days).
  *
