@@ -40,7 +40,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY proto ./proto
 COPY grammars ./grammars
-# The agent and supervisor pages (static files served as they are).
+# The agent, supervisor and insights pages (static files served as they are; their chart library comes from node_modules).
 COPY src/web ./src/web
 COPY --from=models /models /models
 # Post-call records (CALL_RECORDS_FILE, var/call-records.jsonl under /app): the only place the gateway

@@ -28,7 +28,7 @@ export default tseslint.config(
       sourceType: 'module',
       parserOptions: { projectService: false, project: null },
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'history', 'sessionStorage', 'navigator', 'fetch', 'WebSocket', 'URLSearchParams', 'Node', 'getSelection', 'atob', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console'].map((name) => [name, 'readonly']),
+        ['window', 'document', 'location', 'history', 'sessionStorage', 'navigator', 'fetch', 'WebSocket', 'URLSearchParams', 'Node', 'getSelection', 'getComputedStyle', 'URL', 'atob', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console'].map((name) => [name, 'readonly']),
       ),
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-restricted-syntax': ['error', { selector: "AssignmentExpression[left.property.name='innerHTML']", message: 'set text with textContent: event text is untrusted' }] },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { WebSocket } from 'ws';
 import { TokenIssuer } from '../auth/TokenIssuer.js';
@@ -10,6 +11,8 @@ import { CallControl } from '../ingest/grpc/client.js';
 import { RtpSender } from '../ingest/rtp/RtpSender.js';
 import type { Logger } from '../logger.js';
 import type { GatewayEvent } from '../events.js';
+import { openCallRecordStore } from '../insights/openCallRecordStore.js';
+import { DEMO_SEED_PREFIX, demoPastCalls } from './pastCalls.js';
 import { renderCall, type Turn } from './speech.js';
 
 interface DemoCall {
@@ -108,11 +111,38 @@ function pause(s: number): Promise<void> {
 }
 
 /**
+ * Demo data only: a month of made-up past calls of the demo's queues written
+ * into the demo's SQLite store before the gateway starts, so the insights page
+ * has something to show (call ids demo-seed-*, end reason demo-seed; a rerun
+ * replaces them). Never into a PostgreSQL DATABASE_URL: a shared database is
+ * no place for made-up calls. DEMO_SEED_DAYS=0 skips it.
+ */
+async function seedPastCalls(config: GatewayConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const days = env['DEMO_SEED_DAYS'] === undefined || env['DEMO_SEED_DAYS'] === '' ? 30 : Number(env['DEMO_SEED_DAYS']);
+  if (!Number.isInteger(days) || days < 0 || days > 365) throw new GatewayError('SGW_CONFIG', `DEMO_SEED_DAYS must be whole days in [0, 365], got '${env['DEMO_SEED_DAYS'] ?? ''}'`);
+  if (days === 0 || config.databaseFile === undefined) return;
+  if (config.databaseUrl !== undefined) {
+    console.log('Not seeding demo calls: DATABASE_URL is set (the insights page shows what is there).');
+    return;
+  }
+  const store = openCallRecordStore({ databaseUrl: undefined, databaseFile: config.databaseFile }, logger);
+  if (store === undefined) return;
+  try {
+    const records = demoPastCalls(Date.now(), { days });
+    await store.write(records);
+    console.log(`Seeded ${records.length} past calls of the last ${days} days into ${config.databaseFile} (demo data: call ids ${DEMO_SEED_PREFIX}*) for the insights page.`);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
  * The README's first command: starts the gateway on the default engine and
  * plays two synthesized calls into it exactly as a PBX would (gRPC StartCall,
  * then both legs as real-time RTP, RTCP BYE at the end), printing what a
- * client of /v1/events receives, and the agent and supervisor pages' URLs
- * (with tokens) to watch the calls arrive.
+ * client of /v1/events receives, and the agent, supervisor and insights
+ * pages' URLs (with tokens) to watch the calls arrive. A month of demo past
+ * calls is seeded first (seedPastCalls) so the insights page shows a month.
  *
  * Authentication is on: with no JWT key configured the demo makes a random
  * HS256 secret for this run and issues the tokens itself. `DEMO_WAIT_S` waits
@@ -134,12 +164,16 @@ export async function runDemo(config: GatewayConfig, logger: Logger, env: NodeJS
   console.log('Synthesizing two calls with flite ...');
   const rendered = await Promise.all(CALLS.map((call) => renderCall(call.script, { rate: call.codec.clockRate, voices: { customer: 'slt', agent: 'rms' }, gainDb: -10 })));
 
+  // The demo's records go to their own file unless one is chosen: its made-up month stays out of the default store of `serve`.
+  if (config.databaseUrl === undefined && env['DATABASE_FILE'] === undefined && config.databaseFile === path.resolve('var/call-records.db')) config = { ...config, databaseFile: path.resolve('var/demo-call-records.db') };
+  await seedPastCalls(config, logger, env);
   const { gateway, addresses } = await Gateway.start(config, logger);
   const scheme = addresses.tls ? 'https' : 'http';
   const httpUrl = `${scheme}://127.0.0.1:${addresses.http.port}`;
   const wsUrl = `${addresses.tls ? 'wss' : 'ws'}://127.0.0.1:${addresses.http.port}`;
   console.log(`Gateway up: engine ${gateway.engine}; events ${wsUrl}/v1/events, metrics ${httpUrl}/metrics, gRPC 127.0.0.1:${addresses.grpcPort}`);
   console.log(color(1, `Supervisor wall: ${httpUrl}/supervisor#token=${supervisorToken}`));
+  if (config.databaseUrl !== undefined || config.databaseFile !== undefined) console.log(color(1, `Insights: ${httpUrl}/insights#token=${supervisorToken}`));
   for (const [agentId, token] of agentTokens) console.log(color(1, `Agent ${agentId}: ${httpUrl}/agent#token=${token}`));
   if (waitS > 0) {
     console.log(`Waiting ${waitS} s before the first call (DEMO_WAIT_S) ...`);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../config.js';
+import { GatewayError } from '../errors.js';
 
 /** The pages' folder: plain HTML, CSS and JavaScript served as they are (no bundler, no CDN). */
 export const WEB_ROOT = path.join(PACKAGE_ROOT, 'src', 'web');
@@ -15,7 +16,18 @@ const ROUTES: Readonly<Record<string, string>> = {
   '/assets/common.js': 'common.js',
   '/assets/agent.js': 'agent.js',
   '/assets/supervisor.js': 'supervisor.js',
+  '/insights': 'insights.html',
+  '/assets/insights.js': 'insights.js',
   '/favicon.ico': 'favicon.svg',
+};
+
+/**
+ * Libraries the pages load, served from node_modules (no CDN): each file named
+ * here and nothing else of node_modules. Chart.js's UMD build has no imports
+ * and injects no style, so it runs under the CSP below.
+ */
+const VENDOR: Readonly<Record<string, string>> = {
+  '/assets/vendor/chart.umd.min.js': path.join(PACKAGE_ROOT, 'node_modules', 'chart.js', 'dist', 'chart.umd.min.js'),
 };
 
 const TYPES: Readonly<Record<string, string>> = {
@@ -39,13 +51,14 @@ export interface StaticFile {
   readonly etag: string;
 }
 
-/** The pages, read once at start (a few KB). */
+/** The pages, read once at start (a few KB, and the chart library's 200 KB). */
 export class StaticFiles {
   private readonly files = new Map<string, StaticFile>();
 
   constructor(root = WEB_ROOT) {
-    for (const [route, file] of Object.entries(ROUTES)) {
-      const body = readFileSync(path.join(root, file));
+    const files = [...Object.entries(ROUTES).map(([route, file]) => [route, path.join(root, file)] as const), ...Object.entries(VENDOR)];
+    for (const [route, file] of files) {
+      const body = read(file);
       this.files.set(route, {
         body,
         contentType: TYPES[path.extname(file)] ?? 'application/octet-stream',
@@ -56,5 +69,17 @@ export class StaticFiles {
 
   get(pathname: string): StaticFile | undefined {
     return this.files.get(pathname);
+  }
+}
+
+function read(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    // A library file missing from node_modules means the dependencies are not installed as package-lock.json says.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && file.includes(`${path.sep}node_modules${path.sep}`)) {
+      throw new GatewayError('SGW_CONFIG', `${file} is missing: install the dependencies (npm ci) to serve the pages`, { cause: err });
+    }
+    throw err;
   }
 }

@@ -6,6 +6,8 @@ import { api, claimsOf, clear, clock, compareEventIds, duration, el, EventStream
 const { token } = takeToken('supervisor');
 const claims = claimsOf(token);
 const $ = (id) => document.getElementById(id);
+// The insights page keeps its own copy of the token (per page, per tab): hand it over in the fragment.
+if (token) $('insights-link').href = `/insights#token=${encodeURIComponent(token)}`;
 $('who').textContent = Array.isArray(claims.queues) ? `· ${claims.queues.join(', ')}` : claims.role === 'admin' ? '· all queues' : '';
 
 /** callId → row state. */
