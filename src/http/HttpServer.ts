@@ -74,7 +74,8 @@ export const DRAIN_PATH = '/v1/admin/drain';
 /**
  * The gateway's HTTP(S) port: /metrics, /healthz (liveness) and /readyz
  * (readiness) open, the pages (static, no data in them), /v1/calls and
- * /v1/alerts (bearer token, scoped), /v1/admin/drain (admin), and the
+ * /v1/alerts (bearer token, scoped), finished calls' records and the
+ * insights API (CallRecordRoutes, scoped), /v1/admin/drain (admin), and the
  * WebSocket endpoints (token checked before the upgrade).
  */
 export class HttpServer {

@@ -68,8 +68,30 @@ export class PostgresCallRecordStore implements CallRecordStore {
     return this.migrated;
   }
 
-  private async applyMigrations(): Promise<void> {
+  /**
+   * A connection of the pool for a transaction. A connection that breaks while
+   * held (the server restarting, an administrator ending it) rejects the query
+   * running on it and is also reported as an event, which unheard would end
+   * the process: heard here, and the connection is not given back for reuse.
+   */
+  private async checkout(): Promise<{ readonly client: pg.PoolClient; readonly release: (broken?: boolean) => void }> {
     const client = await this.pool.connect();
+    let lost = false;
+    const onError = (): void => {
+      lost = true;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (broken = false) => {
+        client.removeListener('error', onError);
+        client.release(broken || lost);
+      },
+    };
+  }
+
+  private async applyMigrations(): Promise<void> {
+    const { client, release } = await this.checkout();
     try {
       // One instance of a cluster at a time; the others find the migrations applied when they get the lock.
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
@@ -92,13 +114,13 @@ export class PostgresCallRecordStore implements CallRecordStore {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]).catch(() => undefined);
       }
     } finally {
-      client.release();
+      release();
     }
   }
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     await this.migrate();
-    const client = await this.pool.connect();
+    const { client, release } = await this.checkout();
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -112,7 +134,7 @@ export class PostgresCallRecordStore implements CallRecordStore {
       throw err;
     } finally {
       // A connection that could not even roll back is not given to the next request.
-      client.release(broken);
+      release(broken);
     }
   }
 

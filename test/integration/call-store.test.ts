@@ -8,7 +8,8 @@
  * queue isolates a record the database refuses for its data and writes the
  * rest. On PostgreSQL also: the database stopped mid-run loses nothing the
  * queue held (records queued during the outage land when it is back, the
- * outage shows in /readyz's check and the metrics), and records the database
+ * outage shows in /readyz's check and the metrics), a connection killed in
+ * the middle of a write neither ends the process nor loses its batch, and records the database
  * has not taken by shutdown are spilled and written at the next start.
  */
 import assert from 'node:assert/strict';
@@ -222,6 +223,30 @@ describe('call-record store on postgres: outages', () => {
     assert.equal(stored.size, before.length + during.length);
     assert.equal(await metricValue(metrics, 'sgw_call_store_records_total', { outcome: 'written' }), before.length + during.length);
     assert.equal(await metricValue(metrics, 'sgw_call_store_up'), 1);
+    await queue.close(Date.now() + 1000);
+    await store.close();
+  });
+
+  test('a connection killed in the middle of a write: the process goes on, the batch is retried, nothing is lost', async () => {
+    const store = harness.open();
+    await store.migrate();
+    await harness.clear();
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const queue = new CallRecordQueue({ store, metrics, logger: createLogger('silent'), maxQueued: 10_000, batchSize: 200, retry: { firstMs: 50, maxMs: 200 } });
+    const rand = seeded(99);
+    const records = Array.from({ length: 3000 }, (_, i) => syntheticRecord(rand, i, { from: T0, days: 30, transcript: true, transcriptLines: 40, prefix: 'killed' }));
+    for (const r of records) queue.push(r);
+    // The gateway's connections inside a transaction, ended by the server as an administrator (or a failover) would.
+    let killed = 0;
+    while (killed === 0 && queue.depth > 0) {
+      const rows = await harness.sql("SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = 'speech-gateway' AND state IN ('active', 'idle in transaction')");
+      killed += rows.filter((r) => r['done'] === true).length;
+    }
+    assert.ok(killed > 0, 'a connection was killed mid-write');
+    await eventually(() => queue.depth === 0, 30_000, 'the queue drains');
+    assert.ok((await metricValue(metrics, 'sgw_call_store_records_total', { outcome: 'failed' })) > 0, 'the killed batch failed and was retried');
+    assert.equal(Number((await harness.sql('SELECT COUNT(*) AS n FROM calls'))[0]?.['n']), records.length);
+    assert.equal(Number((await harness.sql('SELECT COUNT(*) AS n FROM transcripts'))[0]?.['n']), records.length * 40);
     await queue.close(Date.now() + 1000);
     await store.close();
   });
