@@ -6,21 +6,10 @@
  * hours, repeat contacts and escalations more likely where customers are
  * already unhappy. Deterministic for a seed.
  */
+import { type Rand, seeded } from '../src/demo/seededRandom.js';
 import type { CallRecord, RecordedIntent, TranscriptLine } from '../src/insights/CallRecord.js';
 
-type Rand = () => number;
-
-/** mulberry32: the same records for the same seed. */
-export function seeded(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded };
 
 function weighted<T extends string>(rand: Rand, weights: Readonly<Record<T, number>>): T {
   const entries = Object.entries(weights) as [T, number][];

@@ -1,4 +1,5 @@
 import type { CallRecord } from '../insights/CallRecord.js';
+import { seeded } from './seededRandom.js';
 
 /**
  * Demo data only: a month of made-up past call records, so the insights page
@@ -24,18 +25,6 @@ const REASONS: Readonly<Record<string, readonly (readonly [string | null, number
   delivery: [['order_status', 58], ['complaint', 12], ['refund_request', 9], ['cancel_order', 6], ['churn', 2], [null, 13]],
 };
 
-/** A small deterministic generator (mulberry32), so every demo shows the same month. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function pick<T>(rand: () => number, choices: readonly (readonly [T, number])[]): T {
   const total = choices.reduce((n, [, w]) => n + w, 0);
   let roll = rand() * total;
@@ -56,7 +45,8 @@ function pick<T>(rand: () => number, choices: readonly (readonly [T, number])[])
 export function demoPastCalls(now: number, options: { days?: number; perDay?: number; seed?: number } = {}): CallRecord[] {
   const days = options.days ?? 30;
   const perDay = options.perDay ?? 60;
-  const rand = random(options.seed ?? 16);
+  // The same seed every time: every demo shows the same month.
+  const rand = seeded(options.seed ?? 16);
   const records: CallRecord[] = [];
   const today = now - (now % DAY_MS);
   for (let d = days; d >= 0; d--) {
