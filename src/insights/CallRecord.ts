@@ -1,4 +1,4 @@
-import type { EscalationReason, LegRole } from '../events.js';
+import type { CallSummary, EscalationReason, LegRole } from '../events.js';
 
 /** One intent as it was raised during the call (every occurrence, not a count). */
 export interface RecordedIntent {
@@ -69,19 +69,11 @@ export interface CallRecord {
   readonly churnRisk: boolean;
   /** The customer said this is not the first contact about it (intent `repeat_contact`). */
   readonly repeatContact: boolean;
-  readonly escalation: { readonly peakLevel: string; readonly peakScore: number; readonly reasons: readonly EscalationReason[] };
-  readonly talk: {
-    readonly customerMs: number;
-    readonly agentMs: number;
-    /** Customer share of all talk time, 0..1. */
-    readonly customerRatio: number;
-    readonly overtalkCount: number;
-    readonly overtalkMs: number;
-    /** The longest stretch without speech on either leg (dead air). */
-    readonly longestSilenceMs: number;
-  };
-  readonly sentiment: { readonly customer: number | null; readonly agent: number | null };
-  readonly utterances: { readonly customer: number; readonly agent: number };
+  /** As the call's summary has them (talk: longestSilenceMs is the dead air, on either leg). */
+  readonly escalation: CallSummary['escalation'];
+  readonly talk: CallSummary['talk'];
+  readonly sentiment: CallSummary['sentiment'];
+  readonly utterances: CallSummary['utterances'];
   readonly intents: readonly RecordedIntent[];
   readonly spans: readonly RecordedSpan[];
   /** The redacted transcript, final utterances of both legs in time order; null when not retained. */
