@@ -74,7 +74,7 @@ export { type CorpusItem, readCorpus };
 export const corpusDir = (split: Split): string => path.join(PACKAGE_ROOT, 'test', 'eval', 'corpus', split);
 
 /** Feeds `text` word by word (partials) and then whole (final) through a tracker; the intents fired. */
-export function runUtterance(matcher: IntentMatcher, item: CorpusItem, utteranceId = 1): string[] {
+export function runUtterance(matcher: IntentMatcher, item: CorpusItem, utteranceId = 1, recognised = false): string[] {
   const tracker = new UtteranceIntentTracker(matcher, item.speaker);
   const words = item.text.split(/\s+/).filter((w) => w.length > 0);
   const fired: string[] = [];
@@ -88,7 +88,7 @@ export function runUtterance(matcher: IntentMatcher, item: CorpusItem, utterance
       endMs: n * 300,
       words: prefix.map((word, i) => ({ word, startMs: i * 300, endMs: (i + 1) * 300 })),
     };
-    for (const match of tracker.onResult(result, { callTimeMs: result.endMs })) fired.push(match.intent.id);
+    for (const match of tracker.onResult(result, { callTimeMs: result.endMs, recognised })) fired.push(match.intent.id);
   }
   return fired;
 }
@@ -108,6 +108,8 @@ export interface TextEvalOptions {
   readonly phonetic?: boolean;
   /** The intent classifier of each language (`<grammarsDir>/<language>/classifier.json`), as the gateway does by default; default true. */
   readonly classifier?: boolean;
+  /** Read the lines as a recogniser's output (the classifier's threshold for recognised speech); default false. */
+  readonly recognised?: boolean;
 }
 
 export async function evaluateText(grammarsDir: string, dir: string, options: TextEvalOptions = {}): Promise<TextEvalResult> {
@@ -144,7 +146,7 @@ export async function evaluateText(grammarsDir: string, dir: string, options: Te
     corpus.forEach((item, index) => {
       // A label the grammars lack is a miss of the product, not an error of the corpus.
       for (const id of item.expect) languageCount(id);
-      const got = [...new Set(runUtterance(matcher, item, index + 1))];
+      const got = [...new Set(runUtterance(matcher, item, index + 1, options.recognised === true))];
       const expected = new Set(item.expect);
       for (const id of got) {
         const hit = expected.has(id);

@@ -23,6 +23,8 @@ export interface TrainingOptions {
   readonly l2: number;
   /** Probability at which the model raises an intent. */
   readonly threshold: number;
+  /** The same in recognised speech; absent: the classifier's default (RECOGNISED_SPEECH_THRESHOLD). */
+  readonly recognisedThreshold?: number;
 }
 
 /** Chosen on dev folds (docs/analytics.md#evaluation); the threshold trades recall for precision. */
@@ -55,6 +57,7 @@ export function trainClassifier(
     format: MODEL_FORMAT,
     language,
     threshold: options.threshold,
+    ...(options.recognisedThreshold === undefined ? {} : { recognisedThreshold: options.recognisedThreshold }),
     features: options.features,
     trainedOn: { utterances: examples.length, files: sources, sha256: digest.digest('hex') },
     scale: SCALE,

@@ -3,14 +3,15 @@ import path from 'node:path';
 import { GatewayError } from '../../errors.js';
 import { isLanguage, LANGUAGES, type Language } from '../../language.js';
 import { readCorpusFiles } from './corpus.js';
-import { trainClassifier } from './train.js';
+import { DEFAULT_TRAINING_OPTIONS, trainClassifier } from './train.js';
 
 /**
- * `speech-gateway train-intents --corpus test/eval/corpus/dev [--language en-US] [--grammars grammars]`:
- * trains the intent classifier of each language on the labelled utterances
- * of the corpus folder (customer lines; docs/analytics.md#classifier) and
- * writes `<grammars>/<language>/classifier.json`. The shipped models are
- * trained on the dev split only: never point it at the held-out test split.
+ * `speech-gateway train-intents --corpus test/eval/corpus/dev [--corpus <more>…] [--recognised-threshold 0.9]
+ * [--language en-US] [--grammars grammars]`: trains the intent classifier of
+ * each language on the labelled utterances of the corpus folders (customer
+ * lines; docs/analytics.md#classifier) and writes
+ * `<grammars>/<language>/classifier.json`. The shipped models are trained on
+ * the dev split only: never point it at the held-out test split.
  */
 export async function runTrainCommand(argv: readonly string[]): Promise<number> {
   const value = (flag: string): string | undefined => {
@@ -20,17 +21,24 @@ export async function runTrainCommand(argv: readonly string[]): Promise<number> 
     if (v === undefined || v.startsWith('--')) throw new GatewayError('SGW_CONFIG', `${flag} needs a value`);
     return v;
   };
-  const corpus = value('--corpus');
-  if (corpus === undefined) throw new GatewayError('SGW_CONFIG', '--corpus <folder of <language>[.<part>].jsonl files> is required');
+  const corpora = argv.flatMap((a, i) => (a === '--corpus' ? [argv[i + 1]] : [])).map((c) => {
+    if (c === undefined || c.startsWith('--')) throw new GatewayError('SGW_CONFIG', '--corpus needs a value');
+    return c;
+  });
+  if (corpora.length === 0) throw new GatewayError('SGW_CONFIG', '--corpus <folder of <language>[.<part>].jsonl files> is required');
+  const recognised = value('--recognised-threshold');
+  const recognisedThreshold = recognised === undefined ? undefined : Number(recognised);
+  if (recognisedThreshold !== undefined && !(recognisedThreshold > 0 && recognisedThreshold < 1)) throw new GatewayError('SGW_CONFIG', '--recognised-threshold must lie between 0 and 1');
   const only = value('--language');
   if (only !== undefined && !isLanguage(only)) throw new GatewayError('SGW_CONFIG', `--language must be one of ${LANGUAGES.join(', ')}`);
   const grammars = value('--grammars') ?? 'grammars';
   const languages: readonly Language[] = only === undefined ? LANGUAGES : [only];
   for (const language of languages) {
-    const files = await readCorpusFiles(corpus, language);
+    const files = (await Promise.all(corpora.map(async (corpus) => (await readCorpusFiles(corpus, language)).map((f) => ({ ...f, name: path.posix.join(corpus, f.name) }))))).flat();
     const examples = files.flatMap((f) => f.items.filter((i) => i.speaker === 'customer').map((i) => ({ text: i.text, intents: i.expect })));
-    if (examples.length === 0) throw new GatewayError('SGW_CONFIG', `no ${language} utterances in ${corpus}`);
-    const model = trainClassifier(language, examples, files.map((f) => path.posix.join(corpus, f.name)));
+    if (examples.length === 0) throw new GatewayError('SGW_CONFIG', `no ${language} utterances in ${corpora.join(', ')}`);
+    const options = recognisedThreshold === undefined ? DEFAULT_TRAINING_OPTIONS : { ...DEFAULT_TRAINING_OPTIONS, recognisedThreshold };
+    const model = trainClassifier(language, examples, files.map((f) => f.name), options);
     const out = path.join(grammars, language, 'classifier.json');
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify(model)}\n`);

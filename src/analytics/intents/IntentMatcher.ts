@@ -8,7 +8,7 @@ import { UtteranceContext, isClauseBoundary } from './negation.js';
 import { compileSpotPhrases } from '../grammar/spotPhrases.js';
 import { PhoneticMatcher } from '../phonetic/PhoneticMatcher.js';
 import type { PhoneticLexicon } from '../phonetic/PhoneticLexicon.js';
-import { RECOGNISED_SPEECH_THRESHOLD, type IntentClassifier } from '../classifier/IntentClassifier.js';
+import type { IntentClassifier } from '../classifier/IntentClassifier.js';
 
 export type Speaker = 'customer' | 'agent';
 
@@ -90,7 +90,7 @@ export interface MatchOptions {
   readonly callTimeOffsetMs?: number;
   /** Whether a final is also matched by sound (when the matcher has a lexicon); default true. */
   readonly phonetic?: boolean;
-  /** Whether the words come from a recogniser (not a pushed transcript): the classifier then asks for {@link RECOGNISED_SPEECH_THRESHOLD}. */
+  /** Whether the words come from a recogniser (not a pushed transcript): the classifier then asks for its model's `recognisedThreshold`. */
   readonly recognised?: boolean;
 }
 
@@ -303,7 +303,7 @@ export class IntentMatcher {
     const text = tokens.map((t) => t.text).join(' ');
     const at = (options.callTimeOffsetMs ?? 0) + first.startMs;
     const matches: IntentMatch[] = [];
-    const threshold = options.recognised === true ? Math.max(RECOGNISED_SPEECH_THRESHOLD, this.classifier.threshold) : this.classifier.threshold;
+    const threshold = options.recognised === true ? this.classifier.recognisedThreshold : this.classifier.threshold;
     for (const { intent: id, probability } of this.classifier.classify(text, threshold)) {
       const intent = this.byId.get(id);
       if (intent === undefined || intent.speaker === 'agent') continue;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_FEATURE_OPTIONS, features } from '../../../src/analytics/classifier/features.js';
 import { ClassifierModelError, IntentClassifier, RECOGNISED_SPEECH_THRESHOLD } from '../../../src/analytics/classifier/IntentClassifier.js';
-import { trainClassifier, type TrainingExample } from '../../../src/analytics/classifier/train.js';
+import { DEFAULT_TRAINING_OPTIONS, trainClassifier, type TrainingExample } from '../../../src/analytics/classifier/train.js';
 import { GrammarSet } from '../../../src/analytics/grammar/GrammarSet.js';
 import { IntentMatcher, UtteranceIntentTracker } from '../../../src/analytics/intents/IntentMatcher.js';
 import type { RecognitionResult } from '../../../src/asr/types.js';
@@ -86,7 +86,7 @@ describe('intent classifier', () => {
 
   test('recognised speech needs the higher threshold, pushed transcripts the model\'s', () => {
     const candidates = ['the parcel', 'my subscription', 'parcel late', 'end it', 'still waiting', 'no sign of it', 'stop the plan today'];
-    const between = candidates.flatMap((text) => classifier.probabilities(text).filter((c) => c.probability >= classifier.threshold && c.probability < RECOGNISED_SPEECH_THRESHOLD).map((c) => ({ text, intent: c.intent })));
+    const between = candidates.flatMap((text) => classifier.probabilities(text).filter((c) => c.probability >= classifier.threshold && c.probability < classifier.recognisedThreshold).map((c) => ({ text, intent: c.intent })));
     assert.ok(between.length > 0, 'a wording read between the two thresholds');
     for (const { text, intent } of between) {
       const pushed = new UtteranceIntentTracker(matcher, 'customer').onResult(result(1, text, true));
@@ -94,6 +94,19 @@ describe('intent classifier', () => {
       assert.ok(pushed.some((m) => m.intent.id === intent), `${intent} on pushed "${text}"`);
       assert.ok(!heard.some((m) => m.intent.id === intent), `no ${intent} on recognised "${text}"`);
     }
+  });
+
+  test('a model names its own threshold for recognised speech; one that names none gets the default', () => {
+    assert.equal(classifier.recognisedThreshold, RECOGNISED_SPEECH_THRESHOLD);
+    const own = new IntentClassifier(trainClassifier('en-US', EXAMPLES, ['examples'], { ...DEFAULT_TRAINING_OPTIONS, recognisedThreshold: 0.75 }));
+    assert.equal(own.recognisedThreshold, 0.75);
+    const lower = new IntentClassifier(trainClassifier('en-US', EXAMPLES, ['examples'], { ...DEFAULT_TRAINING_OPTIONS, recognisedThreshold: 0.3 }));
+    assert.equal(lower.recognisedThreshold, lower.threshold, 'never below the threshold for pushed transcripts');
+    const text = 'the parcel';
+    const p = own.probabilities(text).find((c) => c.intent === 'order_status')?.probability ?? 0;
+    const tracker = new UtteranceIntentTracker(new IntentMatcher(definitions, { language: 'en-US', classifier: own }), 'customer');
+    const heard = tracker.onResult(result(1, text, true), { recognised: true }).some((m) => m.intent.id === 'order_status');
+    assert.equal(heard, p >= 0.75, `order_status at ${p.toFixed(2)} on recognised "${text}"`);
   });
 
   test("an intent's window applies to the classifier too", () => {
@@ -110,6 +123,7 @@ describe('intent classifier', () => {
       ['format.json', { ...good, format: 'other' }, /format/],
       ['language.json', { ...good, language: 'fr-FR' }, /language/],
       ['threshold.json', { ...good, threshold: 1.5 }, /threshold/],
+      ['recognised.json', { ...good, recognisedThreshold: 'high' }, /recognisedThreshold/],
       ['weights.json', { ...good, intents: { churn: { bias: 0, weights: [1, 2] } } }, /churn: needs a bias and one weight per vocabulary entry/],
     ];
     for (const [name, content, message] of cases) {
