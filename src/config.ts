@@ -74,6 +74,8 @@ export interface GatewayConfig {
   readonly asrMode: RecognitionMode;
   /** Telephone profile fill level (dBFS) for narrowband legs; `undefined`: off. */
   readonly asrNarrowbandFillDbfs: number | undefined;
+  /** Wideband legs carrying telephone speech get the engine's telephone profile. */
+  readonly asrDetectNarrowband: boolean;
   /** Cores recognition may use before StartCall is refused; 0 means workers × 0.85. */
   readonly asrCapacityCores: number;
   /** Cores per leg assumed until measured (real-time factor). */
@@ -224,6 +226,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'asrVad', flag: '--asr-vad', env: 'ASR_VAD', default: 'on', description: 'on | off: WebRTC VAD gate in front of each recogniser (300 ms pre-roll, 600 ms hangover)' },
   { key: 'asrMode', flag: '--asr-mode', env: 'ASR_MODE', default: 'transcribe+spot', description: 'transcribe | transcribe+spot | spot: free transcript, grammar phrase spotting beside it, or spotting alone (cheapest; no transcript)' },
   { key: 'asrNarrowbandFillDbfs', flag: '--asr-narrowband-fill', env: 'ASR_NARROWBAND_FILL', default: 'off', description: 'Experimental: noise level (dBFS, e.g. -48) filling the empty upper band of 8 kHz legs before a 16 kHz keyword spotter (docs/asr.md: it lowered recall at telephone level); off' },
+  { key: 'asrDetectNarrowband', flag: '--asr-detect-narrowband', env: 'ASR_DETECT_NARROWBAND', default: 'on', description: "on | off: a 16 kHz leg whose first 1.5 s of speech has nothing above 4 kHz (a call that crossed a telephone line) is recognised with the engine's telephone profile (pocketsphinx; docs/asr.md#telephone-speech-in-a-wideband-leg)" },
   { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
   { key: 'pocketsphinxArgs', flag: '--pocketsphinx-args', env: 'POCKETSPHINX_ARGS', default: POCKETSPHINX_DEFAULT_ARGS.join(' '), description: 'pocketsphinx flag/value pairs for wideband transcript decoders, e.g. "-maxhmmpf 3000" (docs/asr.md#speed); none: the library defaults' },
   { key: 'pocketsphinxNarrowbandArgs', flag: '--pocketsphinx-narrowband-args', env: 'POCKETSPHINX_NARROWBAND_ARGS', default: POCKETSPHINX_NARROWBAND_DEFAULT_ARGS.join(' ') || 'none', description: 'pocketsphinx flag/value pairs for 8 kHz (telephone profile) transcript decoders (docs/asr.md#speed); none: the library defaults' },
@@ -396,6 +399,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     asrVad: onOff('asrVad'),
     asrMode: recognitionMode(str('asrMode'), () => invalid('asrMode', 'transcribe, transcribe+spot or spot')),
     asrNarrowbandFillDbfs: str('asrNarrowbandFillDbfs') === 'off' ? undefined : num('asrNarrowbandFillDbfs', -90, -10),
+    asrDetectNarrowband: onOff('asrDetectNarrowband'),
     asrCapacityCores: num('asrCapacityCores', 0, 1024),
     asrLegCost: num('asrLegCost', 0.001, 16),
     pocketsphinxArgs: psArgs,

@@ -115,6 +115,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly asrStreamBandwidth = new Counter({
+    name: 'sgw_asr_stream_bandwidth_total',
+    help: 'Wideband streams probed for telephone speech, by what their first speech was (narrowband: recognised with the telephone profile)',
+    labelNames: ['engine', 'bandwidth'] as const,
+    registers: [this.registry],
+  });
+
   readonly asrVadSkippedSeconds = new Counter({
     name: 'sgw_asr_vad_skipped_seconds_total',
     help: 'Seconds of audio the voice-activity gate kept from recognisers (silence beyond pre-roll and hangover)',

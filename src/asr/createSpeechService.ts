@@ -8,7 +8,7 @@ import type { SpeechService } from './SpeechService.js';
 
 export type SpeechServiceConfig = Pick<
   GatewayConfig,
-  'voskModels' | 'voskServerUrls' | 'voskServerStreams' | 'pocketsphinxArgs' | 'pocketsphinxNarrowbandArgs' | 'pocketsphinxVocabulary' | 'pocketsphinxSpotterArgs' | 'asrWorkers' | 'asrIsolation' | 'asrVad' | 'asrAlternatives' | 'asrNarrowbandFillDbfs'
+  'voskModels' | 'voskServerUrls' | 'voskServerStreams' | 'pocketsphinxArgs' | 'pocketsphinxNarrowbandArgs' | 'pocketsphinxVocabulary' | 'pocketsphinxSpotterArgs' | 'asrWorkers' | 'asrIsolation' | 'asrVad' | 'asrAlternatives' | 'asrNarrowbandFillDbfs' | 'asrDetectNarrowband'
 > & {
   readonly asr: AsrChoice | 'vosk-server';
 };
@@ -34,6 +34,7 @@ export async function createSpeechService(config: SpeechServiceConfig, logger: L
     isolation: config.asrIsolation,
     vad: config.asrVad,
     alternatives: config.asrAlternatives,
+    detectNarrowband: config.asrDetectNarrowband,
     ...(fill === undefined ? {} : { narrowbandFillDbfs: fill }),
     logger,
     metrics,

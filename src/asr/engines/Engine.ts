@@ -10,6 +10,12 @@ export interface Engine {
   readonly name: string;
   /** Sample rate (Hz) recognisers want by default; `Recognizer.sampleRate` is authoritative per stream. */
   readonly sampleRate: number;
+  /**
+   * The engine reads telephone speech better when told (`narrowband`): then a
+   * wideband leg that carries telephone speech is switched to that profile
+   * (StreamSink, docs/asr.md#telephone-speech-in-a-wideband-leg).
+   */
+  readonly telephoneProfile: boolean;
   supports(language: Language): boolean;
   /** Throws a `GatewayError` (SGW_LANGUAGE_UNSUPPORTED / SGW_ASR_UNAVAILABLE) when it cannot. */
   createRecognizer(language: Language, options?: RecognizerOptions): Recognizer;

@@ -44,6 +44,8 @@ export interface AsrWorkerPoolOptions {
    * Absent: no fill.
    */
   readonly narrowbandFillDbfs?: number;
+  /** Wideband streams whose speech turns out to be telephone speech switch to the engine's telephone profile; default true. */
+  readonly detectNarrowband?: boolean;
   /** Ping period; default 2000 ms. */
   readonly heartbeatIntervalMs?: number;
   /**
@@ -389,6 +391,13 @@ export class AsrWorkerPool implements SpeechService {
         }
         return;
       }
+      case 'bandwidth': {
+        this.metrics.asrStreamBandwidth.inc({ engine: this.engineLabel, bandwidth: msg.bandwidth });
+        const logger = this.streams.get(msg.streamId)?.logger ?? this.logger;
+        if (msg.error !== undefined) logger.warn({ worker: slot.index, err: msg.error, highBandDb: msg.highBandDb }, 'telephone speech on a wideband leg, but the telephone profile could not be started: kept the wideband one');
+        else if (msg.bandwidth === 'narrowband') logger.info({ highBandDb: Math.round(msg.highBandDb) }, 'telephone speech on a wideband leg: recognised with the telephone profile');
+        return;
+      }
       case 'error': {
         const logger = (msg.streamId === undefined ? undefined : this.streams.get(msg.streamId)?.logger) ?? this.logger;
         logger.warn({ worker: slot.index, err: msg.message }, 'ASR worker reported an error');
@@ -534,6 +543,7 @@ export class AsrWorkerPool implements SpeechService {
       mode: entry.mode,
       ...(entry.mode === 'transcribe' ? {} : { spotPhrases: entry.spotPhrases }),
       ...(this.options.narrowbandFillDbfs === undefined ? {} : { narrowbandFillDbfs: this.options.narrowbandFillDbfs }),
+      detectNarrowband: this.options.detectNarrowband ?? true,
     });
   }
 

@@ -47,6 +47,8 @@ export interface OpenMessage {
    * Absent: no fill.
    */
   readonly narrowbandFillDbfs?: number;
+  /** A wideband stream on an engine with a telephone profile probes its first speech and switches to that profile if it is telephone speech (StreamSink). */
+  readonly detectNarrowband?: boolean;
 }
 
 /** 16-bit mono PCM at the stream's input rate; `pcm` is transferred, not copied. */
@@ -181,4 +183,16 @@ export type FromWorker =
   | SpotsMessage
   | ProcessedMessage
   | WorkerErrorMessage
-  | PongMessage;
+  | PongMessage
+  | BandwidthMessage;
+
+/** What a wideband stream's first speech turned out to be (once per probed stream). */
+export interface BandwidthMessage {
+  readonly type: 'bandwidth';
+  readonly streamId: StreamId;
+  readonly bandwidth: 'narrowband' | 'wideband';
+  /** Energy above the telephone band relative to all of it. */
+  readonly highBandDb: number;
+  /** The telephone profile could not be started (the stream kept the wideband one). */
+  readonly error?: string;
+}

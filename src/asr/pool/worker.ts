@@ -24,6 +24,7 @@ import { VoskEngine } from '../engines/vosk/VoskEngine.js';
 import { Resampler } from '../../audio/Resampler.js';
 import { SpeechGate } from '../../audio/vad/SpeechGate.js';
 import { HighBandFill } from '../../audio/HighBandFill.js';
+import { BandwidthProbe } from '../../audio/BandwidthProbe.js';
 import type { FromWorker, OpenMessage, StreamId, ToWorker } from './protocol.js';
 import { StreamSink } from './StreamSink.js';
 import type { SpotHit } from '../types.js';
@@ -172,7 +173,29 @@ async function handle(msg: ToWorker): Promise<void> {
         const fill = narrowbandFill(msg, engine.sampleRate);
         if (msg.mode !== 'spot') recognizer = engine.createRecognizer(msg.language, { narrowband, alternatives, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
         if (msg.mode !== 'transcribe') spotter = engine.createSpotter(msg.language, msg.spotPhrases ?? [], { narrowband: narrowband && fill === null });
-        const sink = new StreamSink(recognizer ?? null, spotter ?? null, fill);
+        const probe = msg.detectNarrowband === true && !narrowband && engine.telephoneProfile && msg.inputSampleRate >= 16000 ? new BandwidthProbe({ sampleRate: engine.sampleRate }) : undefined;
+        const wideEngine = engine;
+        const language = msg.language;
+        const mode = msg.mode;
+        const phrases = msg.spotPhrases ?? [];
+        const sink = new StreamSink(
+          recognizer ?? null,
+          spotter ?? null,
+          fill,
+          probe && {
+            probe,
+            create: () => {
+              const r = mode === 'spot' ? null : wideEngine.createRecognizer(language, { narrowband: true, alternatives, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
+              try {
+                return { recognizer: r, spotter: mode === 'transcribe' ? null : wideEngine.createSpotter(language, phrases, { narrowband: true }) };
+              } catch (err) {
+                r?.free();
+                throw err;
+              }
+            },
+            onDecided: (bandwidth, highBandDb, error) => post({ type: 'bandwidth', streamId, bandwidth, highBandDb: Number.isFinite(highBandDb) ? highBandDb : -200, ...(error === undefined ? {} : { error: errorMessage(error) }) }),
+          },
+        );
         resampler = await Resampler.create(msg.inputSampleRate, sink.sampleRate);
         const gate = msg.vad === false ? null : await SpeechGate.create({ ...msg.vad, sampleRate: sink.sampleRate });
         streams.set(streamId, { recognizer: sink, resampler, gate });

@@ -167,6 +167,43 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     await assert.rejects(pool.openStream({ language: 'en-US', inputSampleRate: 8000 }), (err: unknown) => err instanceof GatewayError && err.code === 'SGW_SHUTTING_DOWN');
   });
 
+  test('a 16 kHz stream that carries telephone speech is switched to the telephone profile after its first 1.5 s of speech', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const pool = await AsrWorkerPool.create(poolOptions(metrics, { workers: 1 }));
+    try {
+      // flite's kal voice is an 8 kHz voice: rendered at 16 kHz it has nothing above 4 kHz, as a call from a telephone line bridged into a wideband leg.
+      const [greeting, cancel] = await Promise.all([
+        synthesize('hello this is a call about my account', { rate: 16000, voice: 'kal' }),
+        synthesize('I want to cancel my order', { rate: 16000, voice: 'kal' }),
+      ]);
+      const stream = await pool.openStream({ language: 'en-US', inputSampleRate: 16000 });
+      const c = collect(stream);
+      const audio = concat(silence(500, 16000), greeting, silence(1000, 16000), cancel, silence(1500, 16000));
+      await writeChunked(stream, audio, 16000);
+      await c.final(2);
+      await stream.end();
+      await c.done;
+      const finals = c.finals();
+      assert.match(finals.at(-1)?.text ?? '', /cancel my order/, JSON.stringify(finals.map((f) => f.text)));
+      assert.deepEqual(finals.map((f) => f.utteranceId), [0, 1]);
+      const phraseStart = 1500 + (greeting.length * 1000) / 16000;
+      assert.ok(Math.abs((finals[1]?.startMs ?? 0) - phraseStart) < 400, `phrase at ${finals[1]?.startMs}, expected ~${phraseStart}`);
+      const counted = (await metrics.asrStreamBandwidth.get()).values.map((v) => [v.labels.bandwidth, v.value]);
+      assert.deepEqual(counted, [['narrowband', 1]]);
+      // A wideband voice stays wideband.
+      const wide = await pool.openStream({ language: 'en-US', inputSampleRate: 16000 });
+      const w = collect(wide);
+      await writeChunked(wide, concat(silence(500, 16000), cancel16, silence(300, 16000), balance16, silence(1500, 16000)), 16000);
+      await wide.end();
+      await w.done;
+      assert.ok(w.finals().some((f) => /cancel my order/.test(f.text)));
+      const after = Object.fromEntries((await metrics.asrStreamBandwidth.get()).values.map((v) => [String(v.labels.bandwidth), v.value]));
+      assert.deepEqual(after, { narrowband: 1, wideband: 1 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('unsupported language and bad sample rates are rejected', async () => {
     const pool = await AsrWorkerPool.create(poolOptions(new GatewayMetrics({ defaultMetrics: false }), { workers: 1 }));
     try {

@@ -107,6 +107,7 @@ interface SpotSetup {
 export class PocketsphinxEngine implements Engine {
   readonly name = 'pocketsphinx';
   readonly sampleRate = SAMPLE_RATE;
+  readonly telephoneProfile = true;
   private readonly ps: PocketsphinxApi;
   /** Idle recogniser decoders per profile. */
   private readonly idle: Record<Profile, DecoderHandle[]> = { wideband: [], narrowband: [] };

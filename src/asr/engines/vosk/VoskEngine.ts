@@ -34,6 +34,8 @@ interface LoadedModel {
  */
 export class VoskEngine implements Engine {
   readonly name = 'vosk';
+  /** A Vosk model is trained for one band; a narrowband model is chosen by the operator. */
+  readonly telephoneProfile = false;
   readonly sampleRate: number;
   private readonly api: VoskApi;
   private readonly models = new Map<Language, LoadedModel>();
