@@ -4,6 +4,12 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 
+/** A code's gRPC status, and its HTTP status where the usual mapping of that gRPC status says the wrong thing. */
+interface ErrorSpec {
+  readonly grpc: number;
+  readonly http?: number;
+}
+
 export const ErrorCodes = {
   SGW_INVALID_ARGUMENT: { grpc: GrpcStatus.INVALID_ARGUMENT },
   SGW_PORTS_EXHAUSTED: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
@@ -36,11 +42,11 @@ export const ErrorCodes = {
   SGW_STORE_OFF: { grpc: GrpcStatus.NOT_FOUND },
   /** The call is still running: its record does not exist yet (erase it once it has ended). HTTP 400. */
   SGW_CALL_ACTIVE: { grpc: GrpcStatus.FAILED_PRECONDITION },
-  /** A frame or message over the protocol's size limit (StreamAudio chunk > 64 KiB). */
-  SGW_PAYLOAD_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  /** A frame or message over the protocol's size limit (StreamAudio chunk > 64 KiB, an admin request body > 64 KiB). HTTP 413: the request, not the client's rate, is at fault. */
+  SGW_PAYLOAD_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 413 },
   /** A request for a call another gateway of the cluster has (EndCall) could not reach that gateway, or it did not answer. */
   SGW_CLUSTER_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE },
-} as const;
+} as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
@@ -59,7 +65,8 @@ export class GatewayError extends Error {
   }
 
   get httpStatus(): number {
-    return HTTP_STATUS_OF_GRPC[this.grpcStatus] ?? 500;
+    const spec: ErrorSpec = ErrorCodes[this.code];
+    return spec.http ?? HTTP_STATUS_OF_GRPC[this.grpcStatus] ?? 500;
   }
 }
 

@@ -311,6 +311,7 @@ describe('webhooks', { timeout: 120_000 }, () => {
       await refuse('POST', '/v1/admin/webhooks', { id: 'x', url: r.url(), types: ['transcripts'] }, 400, /unknown event type 'transcripts'/);
       await refuse('POST', '/v1/admin/webhooks', { id: 'x', url: r.url(), secret: 'whsec_c2hvcnQ=' }, 400, /body\.secret.*24 to 64 bytes/);
       await refuse('POST', '/v1/admin/webhooks', '{"id":', 400, /must be JSON/);
+      await refuse('POST', '/v1/admin/webhooks', JSON.stringify({ id: 'big', url: r.url(), padding: 'x'.repeat(70_000) }), 413, /request body over 65536 bytes/);
       await refuse('DELETE', '/v1/admin/webhooks/from-file', undefined, 400, /WEBHOOKS_FILE/);
       await refuse('DELETE', '/v1/admin/webhooks/nope', undefined, 404, /no webhook subscription 'nope'/);
 
