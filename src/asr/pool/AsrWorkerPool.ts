@@ -87,6 +87,7 @@ interface StreamEntry {
   readonly vad: SpeechGateTuning | false;
   readonly mode: RecognitionMode;
   readonly spotPhrases: readonly string[];
+  readonly recordOnly: boolean;
   slot: WorkerSlot;
   open?: Deferred;
   end?: Deferred;
@@ -226,7 +227,7 @@ export class AsrWorkerPool implements SpeechService {
     const mode = options.mode ?? 'transcribe';
     const spotPhrases = options.spotPhrases ?? [];
     if (mode !== 'transcribe' && spotPhrases.length === 0) throw invalidArgument('spotPhrases', `mode ${mode} needs at least one phrase`);
-    const entry: StreamEntry = { controller, language, inputSampleRate, logger, vad, mode, spotPhrases, slot };
+    const entry: StreamEntry = { controller, language, inputSampleRate, logger, vad, mode, spotPhrases, recordOnly: options.recordOnly === true, slot };
     this.streams.set(streamId, entry);
     slot.streams.set(streamId, entry);
     const opened = new Promise<void>((resolve, reject) => {
@@ -533,6 +534,7 @@ export class AsrWorkerPool implements SpeechService {
       vad: entry.vad,
       mode: entry.mode,
       ...(entry.mode === 'transcribe' ? {} : { spotPhrases: entry.spotPhrases }),
+      ...(entry.recordOnly ? { recordOnly: true } : {}),
       ...(this.options.narrowbandFillDbfs === undefined ? {} : { narrowbandFillDbfs: this.options.narrowbandFillDbfs }),
     });
   }

@@ -94,7 +94,7 @@ function codeOf(err: unknown): ErrorCode {
 function createEngine(config: EngineConfig): Engine {
   switch (config.engine) {
     case 'pocketsphinx':
-      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict }, { extraArgs: config.extraArgs ?? [], narrowbandArgs: config.narrowbandArgs ?? [], ...(config.vocabulary === undefined ? {} : { vocabulary: config.vocabulary }), spotterArgs: config.spotterArgs ?? [] });
+      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict }, { extraArgs: config.extraArgs ?? [], narrowbandArgs: config.narrowbandArgs ?? [], ...(config.recordArgs === undefined ? {} : { recordArgs: config.recordArgs }), ...(config.vocabulary === undefined ? {} : { vocabulary: config.vocabulary }), spotterArgs: config.spotterArgs ?? [] });
     case 'vosk':
       return new VoskEngine(config.models);
   }
@@ -170,7 +170,7 @@ async function handle(msg: ToWorker): Promise<void> {
         // wideband-like again, so a filled spotter keeps the wideband profile.
         const narrowband = msg.inputSampleRate < engine.sampleRate && msg.inputSampleRate <= 8000;
         const fill = narrowbandFill(msg, engine.sampleRate);
-        if (msg.mode !== 'spot') recognizer = engine.createRecognizer(msg.language, { narrowband, alternatives, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
+        if (msg.mode !== 'spot') recognizer = engine.createRecognizer(msg.language, { narrowband, alternatives, recordOnly: msg.recordOnly === true, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
         if (msg.mode !== 'transcribe') spotter = engine.createSpotter(msg.language, msg.spotPhrases ?? [], { narrowband: narrowband && fill === null });
         const sink = new StreamSink(recognizer ?? null, spotter ?? null, fill);
         resampler = await Resampler.create(msg.inputSampleRate, sink.sampleRate);

@@ -19,7 +19,8 @@ export interface PocketsphinxEngineOptions {
   /**
    * Freed recognisers' decoders kept for reuse. ps_init takes ~0.3 s and
    * ~50 MB (the search tree over the vocabulary is per decoder), blocking the
-   * worker thread, so reusing decoders matters for call set-up latency. Default 2.
+   * worker thread, so reusing decoders matters for call set-up latency. Default 2
+   * per profile (wideband, telephone), record-only decoders included.
    */
   readonly maxIdleDecoders?: number;
   /** Forced endpoint for speech that never pauses (noisy lines), so hypotheses stay cheap. Default 30 s. */
@@ -28,6 +29,12 @@ export interface PocketsphinxEngineOptions {
   readonly extraArgs?: readonly string[];
   /** The same for the telephone profile's (8 kHz) transcript decoders. Default none (the gateway passes POCKETSPHINX_NARROWBAND_ARGS). */
   readonly narrowbandArgs?: readonly string[];
+  /**
+   * Extra pocketsphinx arguments for the transcript decoders of record-only streams
+   * (`RecognizerOptions.recordOnly`: legs no intent is expected from), both profiles,
+   * instead of `extraArgs` / `narrowbandArgs`. Default: those (no separate search).
+   */
+  readonly recordArgs?: readonly string[];
   /** Extra pocketsphinx arguments for keyword spotters (both profiles). Default none: the library's settings. */
   readonly spotterArgs?: readonly string[];
   /**
@@ -64,6 +71,10 @@ export const TELEPHONE_CMNINIT = '42.00,33.64,-31.91,38.16,-22.40,-2.25,14.66,-2
 
 /** Acoustic front-end profile of a decoder: the model as shipped, or with the telephone CMN start. */
 type Profile = 'wideband' | 'narrowband';
+/** A recogniser decoder's search flags: its profile's, or the record-only streams' (`recordArgs`). */
+type Tier = 'full' | 'record';
+/** Idle recogniser decoders are pooled by profile and tier: they differ in model folder and flags. */
+type PoolKey = `${Profile}/${Tier}`;
 
 const SAMPLE_RATE = 16000;
 /** pocketsphinx's default -frate. */
@@ -108,13 +119,14 @@ export class PocketsphinxEngine implements Engine {
   readonly name = 'pocketsphinx';
   readonly sampleRate = SAMPLE_RATE;
   private readonly ps: PocketsphinxApi;
-  /** Idle recogniser decoders per profile. */
-  private readonly idle: Record<Profile, DecoderHandle[]> = { wideband: [], narrowband: [] };
+  /** Idle recogniser decoders per profile and tier. */
+  private readonly idle: Record<PoolKey, DecoderHandle[]> = { 'wideband/full': [], 'narrowband/full': [], 'wideband/record': [], 'narrowband/record': [] };
   private readonly live = new Set<PocketsphinxRecognizer>();
   private readonly maxIdle: number;
   private readonly maxUtteranceMs: number;
   private readonly extraArgs: readonly string[];
   private readonly narrowbandArgs: readonly string[];
+  private readonly recordArgs: readonly string[] | undefined;
   private readonly vocabulary: number | undefined;
   private readonly spotterArgs: readonly string[];
   private readonly kwsExponentPerWord: number;
@@ -143,6 +155,7 @@ export class PocketsphinxEngine implements Engine {
     this.maxUtteranceMs = options.maxUtteranceMs ?? 30_000;
     this.extraArgs = options.extraArgs ?? [];
     this.narrowbandArgs = options.narrowbandArgs ?? [];
+    this.recordArgs = options.recordArgs;
     if (options.vocabulary !== undefined && !(Number.isInteger(options.vocabulary) && options.vocabulary > 0)) {
       throw new RangeError(`vocabulary must be a positive whole number of words, not ${options.vocabulary}`);
     }
@@ -159,7 +172,7 @@ export class PocketsphinxEngine implements Engine {
       }
     }
     this.ps = pocketsphinx();
-    this.idle.wideband.push(this.newDecoder('wideband', 'lm'));
+    this.idle['wideband/full'].push(this.newDecoder('wideband', 'lm'));
   }
 
   supports(language: Language): boolean {
@@ -172,13 +185,16 @@ export class PocketsphinxEngine implements Engine {
       throw new GatewayError('SGW_LANGUAGE_UNSUPPORTED', `pocketsphinx has no model for ${language} (only en-US)`);
     }
     const profile: Profile = options.narrowband === true ? 'narrowband' : 'wideband';
-    const decoder = this.idle[profile].pop() ?? this.newDecoder(profile, 'lm');
+    // Without flags of their own, record-only streams share the full decoders.
+    const tier: Tier = options.recordOnly === true && this.recordArgs !== undefined ? 'record' : 'full';
+    const pool: PoolKey = `${profile}/${tier}`;
+    const decoder = this.idle[pool].pop() ?? this.newDecoder(profile, 'lm', tier);
     this.resetState(decoder);
     const recognizer = new PocketsphinxRecognizer(this.ps, decoder, {
       partialIntervalMs: options.partialIntervalMs ?? DEFAULT_PARTIAL_INTERVAL_MS,
       alternatives: Math.max(0, Math.floor(options.alternatives ?? 0)),
       maxUtteranceMs: this.maxUtteranceMs,
-      release: (d) => this.release(recognizer, profile, d),
+      release: (d) => this.release(recognizer, pool, d),
     });
     this.live.add(recognizer);
     return recognizer;
@@ -212,10 +228,12 @@ export class PocketsphinxEngine implements Engine {
     this.lm = undefined;
   }
 
-  private release(recognizer: PocketsphinxRecognizer, profile: Profile, decoder: DecoderHandle): void {
+  private release(recognizer: PocketsphinxRecognizer, pool: PoolKey, decoder: DecoderHandle): void {
     this.live.delete(recognizer);
-    const idle = this.idle[profile];
-    if (!this.freed && idle.length < this.maxIdle) idle.push(decoder);
+    // The bound is per profile, over both tiers: a call's two legs give back one decoder of each.
+    const profile = pool.slice(0, pool.indexOf('/'));
+    const kept = this.idle[`${profile}/full` as PoolKey].length + this.idle[`${profile}/record` as PoolKey].length;
+    if (!this.freed && kept < this.maxIdle) this.idle[pool].push(decoder);
     else this.freeDecoder(decoder);
   }
 
@@ -409,8 +427,11 @@ export class PocketsphinxEngine implements Engine {
     return dir;
   }
 
-  /** A recogniser's decoder (`'lm'`: n-gram search over the shared language model) or a spotter's. */
-  private newDecoder(profile: Profile, search: 'lm' | { readonly kws: string; readonly dict: string }): DecoderHandle {
+  /**
+   * A recogniser's decoder (`'lm'`: n-gram search over the shared language model, with the
+   * flags of its profile or, for tier `record`, the record-only streams') or a spotter's.
+   */
+  private newDecoder(profile: Profile, search: 'lm' | { readonly kws: string; readonly dict: string }, tier: Tier = 'full'): DecoderHandle {
     const { ps, model } = this;
     const hmm = profile === 'narrowband' ? this.narrowbandHmm() : model.hmm;
     // No -lm for recognisers: ps_init would read a copy of the model for each decoder; it is added below.
@@ -420,7 +441,7 @@ export class PocketsphinxEngine implements Engine {
       '-hmm', hmm, ...searchArgs,
       // Search pruning is for the n-gram search (keyword spotting has its own thresholds, and
       // flags of its own); the telephone profile has flags of its own, as pruning costs it more recall (docs/asr.md#speed).
-      ...(search === 'lm' ? (profile === 'wideband' ? this.extraArgs : this.narrowbandArgs) : this.spotterArgs),
+      ...(search !== 'lm' ? this.spotterArgs : tier === 'record' && this.recordArgs !== undefined ? this.recordArgs : profile === 'wideband' ? this.extraArgs : this.narrowbandArgs),
       null);
     if (config === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'pocketsphinx rejected its configuration');
     try {
