@@ -12,7 +12,8 @@
  * `RATE=8000`: the telephone path instead: the fixtures rendered at 8 kHz, through
  * G.711 mu-law and back, upsampled to 16 kHz as the ASR worker does (src/audio/Resampler.ts,
  * created per turn; its CPU is counted), into narrowband (telephone profile) recognisers
- * whose flags are the set's (`narrowbandArgs`).
+ * whose flags are the set's (`narrowbandArgs`). `RESAMPLER=libsamplerate` upsamples with
+ * libsamplerate instead of the default half-band filter (src/audio/Resampler.ts).
  */
 import { PocketsphinxEngine } from '../src/asr/engines/pocketsphinx/PocketsphinxEngine.js';
 import { DEBIAN_MODEL } from '../src/asr/engines/pocketsphinx/paths.js';
@@ -46,7 +47,7 @@ for (let round = 0; round < Number(process.env.REPEATS ?? 3); round++) for (cons
     const cut = f.legs[p.leg].subarray(Math.max(0, Math.round((p.startMs - 300) * perMs)), Math.round((p.endMs + 600) * perMs));
     const pcm = narrowband ? decodeUlaw(encodeUlaw(cut)) : cut;
     audioS += pcm.length / rate;
-    const resampler = await Resampler.create(rate, 16000);
+    const resampler = await Resampler.create(rate, 16000, process.env.RESAMPLER === 'libsamplerate' ? 'libsamplerate' : 'auto');
     const out: string[] = [];
     const chunk = 20 * perMs;
     for (let o = 0; o < pcm.length; o += chunk) for (const r of rec.accept(resampler.process(pcm.subarray(o, o + chunk)))) if (r.final) out.push(r.text);
