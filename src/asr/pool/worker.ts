@@ -94,7 +94,7 @@ function codeOf(err: unknown): ErrorCode {
 function createEngine(config: EngineConfig): Engine {
   switch (config.engine) {
     case 'pocketsphinx':
-      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict }, { extraArgs: config.extraArgs ?? [], narrowbandArgs: config.narrowbandArgs ?? [], ...(config.recordArgs === undefined ? {} : { recordArgs: config.recordArgs }), ...(config.vocabulary === undefined ? {} : { vocabulary: config.vocabulary }), spotterArgs: config.spotterArgs ?? [] });
+      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict }, { extraArgs: config.extraArgs ?? [], narrowbandArgs: config.narrowbandArgs ?? [], ...(config.recordArgs === undefined ? {} : { recordArgs: config.recordArgs }), ...(config.recordVocabulary === undefined ? {} : { recordVocabulary: config.recordVocabulary }), ...(config.vocabulary === undefined ? {} : { vocabulary: config.vocabulary }), spotterArgs: config.spotterArgs ?? [] });
     case 'vosk':
       return new VoskEngine(config.models);
   }

@@ -259,7 +259,7 @@ test('N-best works with the shipped search flags too: the one-pass search (-fwdf
   }
 });
 
-test('record-only recognisers (agent legs) get the record flags, in decoders pooled apart from the full ones', async () => {
+test('record-only recognisers (agent legs) get the record flags and vocabulary, in decoders pooled apart from the full ones', async () => {
   const audio = concat(silence(300, RATE), await synthesize('I want to cancel my order', { rate: RATE }), silence(1200, RATE));
   const transcript = (engine: PocketsphinxEngine, recordOnly: boolean): string => {
     const recognizer = engine.createRecognizer('en-US', { recordOnly });
@@ -281,6 +281,23 @@ test('record-only recognisers (agent legs) get the record flags, in decoders poo
   } finally {
     engine.free();
   }
+  // Ranks by unigram in the Debian en-US model: "cancel" 5162, "supervisor" 8043.
+  const rare = concat(silence(300, RATE), await synthesize('I want to speak to a supervisor', { rate: RATE }), silence(1200, RATE));
+  const small = new PocketsphinxEngine(DEBIAN_MODEL, { recordArgs: [], recordVocabulary: 6000 });
+  try {
+    const heard = (recordOnly: boolean): string => {
+      const recognizer = small.createRecognizer('en-US', { recordOnly });
+      const text = feed(recognizer, rare).results.filter((r) => r.final).map((r) => r.text).join(' ');
+      recognizer.free();
+      return text;
+    };
+    assert.match(heard(false), /\bsupervisor\b/, 'the full vocabulary hears the word');
+    assert.doesNotMatch(heard(true), /\bsupervisor\b/, 'the record-only vocabulary of 6000 words cannot');
+    assert.match(transcript(small, true), /cancel my order/);
+  } finally {
+    small.free();
+  }
+  assert.throws(() => new PocketsphinxEngine(DEBIAN_MODEL, { recordVocabulary: 0 }), RangeError);
   const shared = new PocketsphinxEngine(DEBIAN_MODEL);
   try {
     assert.match(transcript(shared, true), /cancel my order/, 'without record flags a record-only stream is searched as any other');

@@ -35,6 +35,11 @@ export interface PocketsphinxEngineOptions {
    * instead of `extraArgs` / `narrowbandArgs`. Default: those (no separate search).
    */
   readonly recordArgs?: readonly string[];
+  /**
+   * The vocabulary of record-only streams' decoders (as `vocabulary`; `all`: every word of the
+   * model), when `recordArgs` are given. Default: `vocabulary`.
+   */
+  readonly recordVocabulary?: number | 'all';
   /** Extra pocketsphinx arguments for keyword spotters (both profiles). Default none: the library's settings. */
   readonly spotterArgs?: readonly string[];
   /**
@@ -137,8 +142,9 @@ export class PocketsphinxEngine implements Engine {
   private readonly spotSetups = new Map<string, SpotSetup>();
   /** The language model every recogniser decoder searches (this engine's reference; each search holds its own). */
   private lm: NgramModelHandle | undefined;
-  /** The recognisers' dictionary: the model's restricted to the language model's words, or the model's own. */
-  private recognizerDictPath: string | undefined;
+  /** The recognisers' dictionaries by vocabulary size ('all': every word of the language model), or the model's own. */
+  private readonly recognizerDictPaths = new Map<number | 'all', string>();
+  private readonly recordVocabulary: number | 'all' | undefined;
   private readonly telephoneCmninit: string;
   /** The model folder with the telephone `feat.params`, made (or found) on first use. */
   private telephoneHmm: string | undefined;
@@ -156,10 +162,11 @@ export class PocketsphinxEngine implements Engine {
     this.extraArgs = options.extraArgs ?? [];
     this.narrowbandArgs = options.narrowbandArgs ?? [];
     this.recordArgs = options.recordArgs;
-    if (options.vocabulary !== undefined && !(Number.isInteger(options.vocabulary) && options.vocabulary > 0)) {
-      throw new RangeError(`vocabulary must be a positive whole number of words, not ${options.vocabulary}`);
-    }
     this.vocabulary = options.vocabulary;
+    for (const v of [options.vocabulary, options.recordVocabulary]) {
+      if (v !== undefined && v !== 'all' && !(Number.isInteger(v) && v > 0)) throw new RangeError(`vocabulary must be a positive whole number of words, not ${v}`);
+    }
+    this.recordVocabulary = options.recordVocabulary ?? options.vocabulary;
     this.spotterArgs = options.spotterArgs ?? [];
     this.kwsExponentPerWord = options.kwsThresholdExponentPerWord ?? 8;
     this.telephoneCmninit = options.telephoneCmninit ?? TELEPHONE_CMNINIT;
@@ -346,8 +353,9 @@ export class PocketsphinxEngine implements Engine {
    * once per model and size in the temp folder, named by them; where that
    * fails, the model's own dictionary (every word, more memory).
    */
-  private recognizerDict(): string {
-    if (this.recognizerDictPath !== undefined && existsSync(this.recognizerDictPath)) return this.recognizerDictPath;
+  private recognizerDict(size: number | undefined): string {
+    const known = this.recognizerDictPaths.get(size ?? 'all');
+    if (known !== undefined && existsSync(known)) return known;
     const { dict, lm } = this.model;
     let path = dict;
     try {
@@ -355,10 +363,10 @@ export class PocketsphinxEngine implements Engine {
         const st = statSync(file);
         return `${file}\n${st.size}\n${st.mtimeMs}`;
       };
-      const id = createHash('sha256').update(`${version(dict)}\n${version(lm)}\n${this.vocabulary ?? 'all'}`).digest('hex').slice(0, 16);
+      const id = createHash('sha256').update(`${version(dict)}\n${version(lm)}\n${size ?? 'all'}`).digest('hex').slice(0, 16);
       const dir = join(tmpdir(), `sgw-ps-lmdict-${id}`);
       buildOnce(dir, 'dict', (building) => {
-        const vocabulary = this.lmVocabulary();
+        const vocabulary = this.lmVocabulary(size);
         const lines = readFileSync(dict, 'utf8').split('\n').filter((line) => {
           const space = line.indexOf(' ');
           return space > 0 && vocabulary.has(stripVariant(line.slice(0, space)));
@@ -369,12 +377,12 @@ export class PocketsphinxEngine implements Engine {
     } catch {
       // Keep the model's dictionary.
     }
-    this.recognizerDictPath = path;
+    this.recognizerDictPaths.set(size ?? 'all', path);
     return path;
   }
 
-  /** The language model's words (its `vocabulary` most probable), from a copy loaded just for that (once per model and machine: the result is kept on disk). */
-  private lmVocabulary(): Set<string> {
+  /** The language model's words (its `size` most probable), from a copy loaded just for that (once per model, size and machine: the result is kept on disk). */
+  private lmVocabulary(size: number | undefined): Set<string> {
     const { ps } = this;
     // Scores are not used, so any log base will do.
     const lmath = ps.logmath_init(1.0001, 0, 0);
@@ -387,11 +395,11 @@ export class PocketsphinxEngine implements Engine {
         const count = ps.ngram_model_unigram_count(lm);
         for (let wid = 0; wid < count; wid++) {
           const word = ps.ngram_word(lm, wid);
-          if (word !== null) scored.push({ word, score: this.vocabulary === undefined ? 0 : ps.ngram_unigram_score(lm, wid) });
+          if (word !== null) scored.push({ word, score: size === undefined ? 0 : ps.ngram_unigram_score(lm, wid) });
         }
         if (scored.length === 0) throw new Error(`no words in ${this.model.lm}`);
-        if (this.vocabulary !== undefined) scored.sort((a, b) => b.score - a.score);
-        return new Set(scored.slice(0, this.vocabulary).map((s) => s.word));
+        if (size !== undefined) scored.sort((a, b) => b.score - a.score);
+        return new Set(scored.slice(0, size).map((s) => s.word));
       } finally {
         ps.ngram_model_free(lm);
       }
@@ -435,7 +443,7 @@ export class PocketsphinxEngine implements Engine {
     const { ps, model } = this;
     const hmm = profile === 'narrowband' ? this.narrowbandHmm() : model.hmm;
     // No -lm for recognisers: ps_init would read a copy of the model for each decoder; it is added below.
-    const searchArgs = search === 'lm' ? ['-dict', this.recognizerDict()] : ['-kws', search.kws, '-dict', search.dict];
+    const searchArgs = search === 'lm' ? ['-dict', this.recognizerDict(this.vocabularyOf(tier))] : ['-kws', search.kws, '-dict', search.dict];
     const config = ps.cmd_ln_init(null, ps.ps_args(), 1,
       // No -logfn: logging is disabled process-wide by the bindings (see there).
       '-hmm', hmm, ...searchArgs,
@@ -451,7 +459,7 @@ export class PocketsphinxEngine implements Engine {
       }
       if (search === 'lm') {
         try {
-          this.attachLanguageModel(decoder, config);
+          this.attachLanguageModel(decoder, config, tier);
         } catch (err) {
           ps.ps_free(decoder);
           throw err;
@@ -471,6 +479,12 @@ export class PocketsphinxEngine implements Engine {
     }
   }
 
+  /** The vocabulary a recogniser decoder of `tier` searches. */
+  private vocabularyOf(tier: Tier): number | undefined {
+    if (tier === 'full') return this.vocabulary;
+    return this.recordVocabulary === 'all' ? undefined : this.recordVocabulary;
+  }
+
   /**
    * What ps_init does for `-lm` (ps_set_lm_file, then ps_set_search), except
    * that the model is read once per engine: the first decoder's read, with its
@@ -478,7 +492,7 @@ export class PocketsphinxEngine implements Engine {
    * searches (~27 MB saved per decoder). ps_set_lm retains the model, so the
    * decoders and the engine may be freed in any order.
    */
-  private attachLanguageModel(decoder: DecoderHandle, config: ConfigHandle): void {
+  private attachLanguageModel(decoder: DecoderHandle, config: ConfigHandle, tier: Tier): void {
     const { ps, model } = this;
     if (this.lm === undefined) {
       const lm = ps.ngram_model_read(config, model.lm, NGRAM_AUTO, ps.ps_get_logmath(decoder));
@@ -486,7 +500,7 @@ export class PocketsphinxEngine implements Engine {
       this.lm = lm;
     }
     if (ps.ps_set_lm(decoder, DEFAULT_SEARCH, this.lm) !== 0 || ps.ps_set_search(decoder, DEFAULT_SEARCH) !== 0) {
-      throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx could not set up the language model search (lm ${model.lm}, dict ${this.recognizerDict()})`);
+      throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx could not set up the language model search (lm ${model.lm}, dict ${this.recognizerDict(this.vocabularyOf(tier))})`);
     }
   }
 }
