@@ -1,12 +1,12 @@
 /**
  * Extra pocketsphinx flags for wideband (16 kHz) transcript decoders (`POCKETSPHINX_ARGS`).
  * The default prunes the search to at most 3000 active HMMs per frame and the two best
- * Gaussians: about a fifth less CPU per leg for a small loss of words; and skips the
- * second search pass (`-fwdflat no`), which pocketsphinx runs over the whole utterance
- * when it ends, so in the path of every final: about a fifth less again, and each final
- * sooner (docs/asr.md#speed).
+ * Gaussians: about a fifth less CPU per leg for a small loss of words (docs/asr.md#speed,
+ * measured with the load test). Skipping the second search pass as well (`-fwdflat no`)
+ * saves about a quarter more, but lost three of 53 dev intents (docs/asr.md#speed), so
+ * only the agent leg's search does (POCKETSPHINX_AGENT_DEFAULT_ARGS).
  */
-export const POCKETSPHINX_DEFAULT_ARGS: readonly string[] = ['-maxhmmpf', '3000', '-topn', '2', '-fwdflat', 'no'];
+export const POCKETSPHINX_DEFAULT_ARGS: readonly string[] = ['-maxhmmpf', '3000', '-topn', '2'];
 
 /**
  * Extra flags for telephone-profile (8 kHz) transcript decoders (`POCKETSPHINX_NARROWBAND_ARGS`):
