@@ -8,9 +8,17 @@
  * reports the real-time factor (process CPU / audio, median of REPEATS=3
  * interleaved rounds) and the word error rate against the script. How
  * POCKETSPHINX_DEFAULT_ARGS was chosen (docs/asr.md#speed).
+ *
+ * `RATE=8000`: the telephone path instead: the fixtures rendered at 8 kHz, through
+ * G.711 mu-law and back, upsampled to 16 kHz as the ASR worker does (src/audio/Resampler.ts,
+ * created per turn; its CPU is counted), into narrowband (telephone profile) recognisers
+ * whose flags are the set's (`narrowbandArgs`). `RESAMPLER=libsamplerate` upsamples with
+ * libsamplerate instead of the default half-band filter (src/audio/Resampler.ts).
  */
 import { PocketsphinxEngine } from '../src/asr/engines/pocketsphinx/PocketsphinxEngine.js';
 import { DEBIAN_MODEL } from '../src/asr/engines/pocketsphinx/paths.js';
+import { Resampler } from '../src/audio/Resampler.js';
+import { decodeUlaw, encodeUlaw } from '../src/audio/codecs/g711.js';
 import { renderFixtures } from './fixtures.js';
 
 const norm = (t: string): string[] => t.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter((w) => w !== '');
@@ -20,23 +28,30 @@ function edits(a: string[], b: string[]): number {
   for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) (d[i] as number[])[j] = Math.min((d[i - 1] as number[])[j]! + 1, (d[i] as number[])[j - 1]! + 1, (d[i - 1] as number[])[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return (d[a.length] as number[])[b.length]!;
 }
-const fixtures = await renderFixtures(16000);
+const rate = Number(process.env.RATE ?? 16000) === 8000 ? 8000 : 16000;
+const narrowband = rate === 8000;
+const fixtures = await renderFixtures(rate);
+const perMs = rate / 1000;
 type FlagSet = string[] | { args: string[]; vocabulary?: number };
 const sets: Record<string, FlagSet> = JSON.parse(process.argv[2] ?? '{}') as Record<string, FlagSet>;
 const interval = Number(process.argv[3] ?? 150);
 const results: Record<string, { rtf: number[]; wer: number }> = {};
 for (let round = 0; round < Number(process.env.REPEATS ?? 3); round++) for (const [name, set] of Object.entries(sets)) {
   const { args, vocabulary } = Array.isArray(set) ? { args: set, vocabulary: undefined } : set;
-  const engine = new PocketsphinxEngine(DEBIAN_MODEL, { extraArgs: args, ...(vocabulary === undefined ? {} : { vocabulary }) });
+  const engine = new PocketsphinxEngine(DEBIAN_MODEL, { extraArgs: args, narrowbandArgs: args, ...(vocabulary === undefined ? {} : { vocabulary }) });
   let errors = 0, words = 0, audioS = 0;
   const t0 = process.cpuUsage();
   const hyps: string[] = [];
   for (const f of fixtures) for (const p of f.phrases) {
-    const rec = engine.createRecognizer('en-US', { partialIntervalMs: interval });
-    const pcm = f.legs[p.leg].subarray(Math.max(0, Math.round((p.startMs - 300) * 16)), Math.round((p.endMs + 600) * 16));
-    audioS += pcm.length / 16000;
+    const rec = engine.createRecognizer('en-US', { partialIntervalMs: interval, narrowband });
+    const cut = f.legs[p.leg].subarray(Math.max(0, Math.round((p.startMs - 300) * perMs)), Math.round((p.endMs + 600) * perMs));
+    const pcm = narrowband ? decodeUlaw(encodeUlaw(cut)) : cut;
+    audioS += pcm.length / rate;
+    const resampler = await Resampler.create(rate, 16000, process.env.RESAMPLER === 'libsamplerate' ? 'libsamplerate' : 'auto');
     const out: string[] = [];
-    for (let o = 0; o < pcm.length; o += 320) for (const r of rec.accept(pcm.subarray(o, o + 320))) if (r.final) out.push(r.text);
+    const chunk = 20 * perMs;
+    for (let o = 0; o < pcm.length; o += chunk) for (const r of rec.accept(resampler.process(pcm.subarray(o, o + chunk)))) if (r.final) out.push(r.text);
+    resampler.destroy();
     for (const r of rec.finish()) if (r.final) out.push(r.text);
     rec.free();
     const hyp = norm(out.join(' '));

@@ -284,6 +284,7 @@ export class Gateway {
       intentMatcher: (language) => grammars.matcher(language),
       recognitionMode: config.asrMode,
       spotPhrases: (language, speaker) => grammars.spotPhrases(language, speaker),
+      raisesIntents: (language, speaker) => grammars.raisesIntents(language, speaker),
       redact: config.redact,
       records: this.records,
       hub,

@@ -9,7 +9,7 @@ import { LANGUAGES, isLanguage, type Language } from './language.js';
 import { PII_TYPES, type PiiType } from './analytics/redaction/redact.js';
 import { defaultModelsDir, resolveModelPath } from './asr/models/catalog.js';
 import type { AsrChoice } from './asr/engines/select.js';
-import { POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, POCKETSPHINX_SPOTTER_DEFAULT_ARGS, parsePocketsphinxArgs } from './asr/engines/pocketsphinx/args.js';
+import { POCKETSPHINX_AGENT_DEFAULT_ARGS, POCKETSPHINX_AGENT_DEFAULT_VOCABULARY, POCKETSPHINX_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_VOCABULARY, POCKETSPHINX_NARROWBAND_DEFAULT_ARGS, POCKETSPHINX_SPOTTER_DEFAULT_ARGS, parsePocketsphinxArgs } from './asr/engines/pocketsphinx/args.js';
 import type { RecognitionMode } from './asr/types.js';
 import { WORKER_ISOLATIONS, type WorkerIsolation } from './asr/pool/WorkerHost.js';
 import { RTP_SOURCE_POLICIES, type RtpSourcePolicy } from './ingest/rtp/SourceLatch.js';
@@ -89,6 +89,10 @@ export interface GatewayConfig {
   readonly pocketsphinxArgs: readonly string[];
   /** The same for the telephone profile's (8 kHz) transcript decoders. */
   readonly pocketsphinxNarrowbandArgs: readonly string[];
+  /** The same for the transcript decoders of legs whose speaker raises no intent (the agent's); undefined: their band's flags. */
+  readonly pocketsphinxAgentArgs: readonly string[] | undefined;
+  /** Words those decoders search (`all`: the whole model); undefined: `pocketsphinxVocabulary`. */
+  readonly pocketsphinxAgentVocabulary: number | 'all' | undefined;
   readonly pocketsphinxSpotterArgs: readonly string[];
   /** Words of the language model pocketsphinx recognisers search (the most probable); undefined: all. */
   readonly pocketsphinxVocabulary: number | undefined;
@@ -230,6 +234,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'asrCapacityCores', flag: '--asr-capacity', env: 'ASR_CAPACITY', default: '0', description: 'Cores recognition may use before StartCall is refused with RESOURCE_EXHAUSTED (0: workers x 0.85)' },
   { key: 'pocketsphinxArgs', flag: '--pocketsphinx-args', env: 'POCKETSPHINX_ARGS', default: POCKETSPHINX_DEFAULT_ARGS.join(' '), description: 'pocketsphinx flag/value pairs for wideband transcript decoders, e.g. "-maxhmmpf 3000" (docs/asr.md#speed); none: the library defaults' },
   { key: 'pocketsphinxNarrowbandArgs', flag: '--pocketsphinx-narrowband-args', env: 'POCKETSPHINX_NARROWBAND_ARGS', default: POCKETSPHINX_NARROWBAND_DEFAULT_ARGS.join(' ') || 'none', description: 'pocketsphinx flag/value pairs for 8 kHz (telephone profile) transcript decoders (docs/asr.md#speed); none: the library defaults' },
+  { key: 'pocketsphinxAgentArgs', flag: '--pocketsphinx-agent-args', env: 'POCKETSPHINX_AGENT_ARGS', default: POCKETSPHINX_AGENT_DEFAULT_ARGS.join(' ') || 'none', description: "pocketsphinx flag/value pairs for the transcript decoders of agent legs when the grammars give the agent no intent (the shipped ones), both bands: a cheaper search for a transcript kept for the record (docs/asr.md#speed); same: the customer leg's flags; none: the library defaults" },
+  { key: 'pocketsphinxAgentVocabulary', flag: '--pocketsphinx-agent-vocabulary', env: 'POCKETSPHINX_AGENT_VOCABULARY', default: String(POCKETSPHINX_AGENT_DEFAULT_VOCABULARY), description: "Words the transcript decoders of those agent legs search (as POCKETSPHINX_VOCABULARY; docs/asr.md#speed); same: POCKETSPHINX_VOCABULARY; all: the whole model. With POCKETSPHINX_AGENT_ARGS=same agent legs share the customer's decoders, vocabulary included" },
   { key: 'pocketsphinxSpotterArgs', flag: '--pocketsphinx-spotter-args', env: 'POCKETSPHINX_SPOTTER_ARGS', default: POCKETSPHINX_SPOTTER_DEFAULT_ARGS.join(' ') || 'none', description: 'pocketsphinx flag/value pairs for keyword spotters, both profiles (docs/asr.md#speed); none: the library defaults' },
   { key: 'pocketsphinxVocabulary', flag: '--pocketsphinx-vocabulary', env: 'POCKETSPHINX_VOCABULARY', default: String(POCKETSPHINX_DEFAULT_VOCABULARY), description: "Words pocketsphinx transcript decoders search: the language model's N most probable (fewer: less memory and CPU per leg, rare words unheard; docs/asr.md#vocabulary); all: the whole model (72.5k words)" },
   { key: 'asrAlternatives', flag: '--asr-alternatives', env: 'ASR_ALTERNATIVES', default: '4', description: "Hypotheses after the best of each final (the recogniser's N-best list) also searched for intents, at a lower confidence; 0: the best only (docs/analytics.md#matching-that-survives-asr-errors)" },
@@ -347,6 +353,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const psArgs = parsedPsArgs;
   const psNarrowbandArgs = parsePocketsphinxArgs(str('pocketsphinxNarrowbandArgs'));
   if (typeof psNarrowbandArgs === 'string') throw invalid('pocketsphinxNarrowbandArgs', psNarrowbandArgs);
+  const psAgentArgs = str('pocketsphinxAgentArgs').trim() === 'same' ? undefined : parsePocketsphinxArgs(str('pocketsphinxAgentArgs'));
+  if (typeof psAgentArgs === 'string') throw invalid('pocketsphinxAgentArgs', psAgentArgs);
   const psSpotterArgs = parsePocketsphinxArgs(str('pocketsphinxSpotterArgs'));
   if (typeof psSpotterArgs === 'string') throw invalid('pocketsphinxSpotterArgs', psSpotterArgs);
   const siprecLegs = parseLegRule(str('siprecLegs'));
@@ -404,6 +412,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     asrLegCost: num('asrLegCost', 0.001, 16),
     pocketsphinxArgs: psArgs,
     pocketsphinxNarrowbandArgs: psNarrowbandArgs,
+    pocketsphinxAgentArgs: psAgentArgs,
+    pocketsphinxAgentVocabulary: str('pocketsphinxAgentVocabulary') === 'same' ? undefined : str('pocketsphinxAgentVocabulary') === 'all' ? 'all' : int('pocketsphinxAgentVocabulary', 1000, 1_000_000),
     pocketsphinxSpotterArgs: psSpotterArgs,
     pocketsphinxVocabulary: str('pocketsphinxVocabulary') === 'all' ? undefined : int('pocketsphinxVocabulary', 1000, 1_000_000),
     asrAlternatives: int('asrAlternatives', 0, 20),

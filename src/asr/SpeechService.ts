@@ -52,6 +52,12 @@ export interface OpenStreamOptions {
   readonly mode?: RecognitionMode;
   /** Phrases to spot (lower-case words), e.g. from `compileSpotPhrases`. */
   readonly spotPhrases?: readonly string[];
+  /**
+   * No intent is expected from this leg's speaker (the agent, with the shipped grammars): the
+   * transcript is for the record, QA and the screens, and the service may recognise it more
+   * cheaply (the local pocketsphinx pool: `POCKETSPHINX_AGENT_ARGS`). Default false.
+   */
+  readonly recordOnly?: boolean;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { SpeechService } from './SpeechService.js';
 
 export type SpeechServiceConfig = Pick<
   GatewayConfig,
-  'voskModels' | 'voskServerUrls' | 'voskServerStreams' | 'pocketsphinxArgs' | 'pocketsphinxNarrowbandArgs' | 'pocketsphinxVocabulary' | 'pocketsphinxSpotterArgs' | 'asrWorkers' | 'asrIsolation' | 'asrVad' | 'asrAlternatives' | 'asrNarrowbandFillDbfs' | 'asrDetectNarrowband'
+  'voskModels' | 'voskServerUrls' | 'voskServerStreams' | 'pocketsphinxArgs' | 'pocketsphinxNarrowbandArgs' | 'pocketsphinxAgentArgs' | 'pocketsphinxAgentVocabulary' | 'pocketsphinxVocabulary' | 'pocketsphinxSpotterArgs' | 'asrWorkers' | 'asrIsolation' | 'asrVad' | 'asrAlternatives' | 'asrNarrowbandFillDbfs' | 'asrDetectNarrowband'
 > & {
   readonly asr: AsrChoice | 'vosk-server';
 };
@@ -25,7 +25,7 @@ export async function createSpeechService(config: SpeechServiceConfig, logger: L
     return new VoskServerService({ servers: config.voskServerUrls, streamsPerServer: config.voskServerStreams, alternatives: config.asrAlternatives, logger, metrics });
   }
   const resolved = resolveEngineConfig({ asr: config.asr, voskModels: config.voskModels });
-  const engine = resolved.engine === 'pocketsphinx' ? { ...resolved, extraArgs: config.pocketsphinxArgs, narrowbandArgs: config.pocketsphinxNarrowbandArgs, spotterArgs: config.pocketsphinxSpotterArgs, ...(config.pocketsphinxVocabulary === undefined ? {} : { vocabulary: config.pocketsphinxVocabulary }) } : resolved;
+  const engine = resolved.engine === 'pocketsphinx' ? { ...resolved, extraArgs: config.pocketsphinxArgs, narrowbandArgs: config.pocketsphinxNarrowbandArgs, ...(config.pocketsphinxAgentArgs === undefined ? {} : { recordArgs: config.pocketsphinxAgentArgs }), ...(config.pocketsphinxAgentVocabulary === undefined ? {} : { recordVocabulary: config.pocketsphinxAgentVocabulary }), spotterArgs: config.pocketsphinxSpotterArgs, ...(config.pocketsphinxVocabulary === undefined ? {} : { vocabulary: config.pocketsphinxVocabulary }) } : resolved;
   // Telephone profile (docs/asr.md): measured for pocketsphinx's wideband model only.
   const fill = config.asrNarrowbandFillDbfs;
   return AsrWorkerPool.create({

@@ -14,6 +14,10 @@ export type EngineConfig =
       readonly extraArgs?: readonly string[];
       /** The same for telephone-profile (8 kHz) transcript decoders (`POCKETSPHINX_NARROWBAND_ARGS`). */
       readonly narrowbandArgs?: readonly string[];
+      /** The same for record-only streams' transcript decoders, both profiles (`POCKETSPHINX_AGENT_ARGS`); absent: their profile's. */
+      readonly recordArgs?: readonly string[];
+      /** Their vocabulary (`POCKETSPHINX_AGENT_VOCABULARY`; `all`: the whole model); absent: `vocabulary`. */
+      readonly recordVocabulary?: number | 'all';
       /** Recognisers search the language model's most probable words, this many (`POCKETSPHINX_VOCABULARY`); absent: all of them. */
       readonly vocabulary?: number;
       /** Extra flag/value pairs for keyword spotters (`POCKETSPHINX_SPOTTER_ARGS`). */

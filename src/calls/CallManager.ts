@@ -43,6 +43,12 @@ export interface CallManagerOptions {
    * those of the intents the leg's speaker may raise, or with no speaker those of every intent.
    */
   readonly spotPhrases?: (language: Language, speaker?: LegRole) => readonly SpotPhrase[];
+  /**
+   * Whether the current grammars give `speaker` any intent. An agent leg whose speaker
+   * raises none is opened record-only (`OpenStreamOptions.recordOnly`: a cheaper search).
+   * Absent: every leg is searched in full.
+   */
+  readonly raisesIntents?: (language: Language, speaker: LegRole) => boolean;
   readonly redact: ReadonlySet<PiiType>;
   /** The JSON-lines export of post-call records; undefined with CALL_RECORDS_JSONL=off (the database store follows the events). */
   readonly records: CallRecordWriter | undefined;
@@ -80,13 +86,23 @@ export class CallManager {
   constructor(private readonly options: CallManagerOptions) {}
 
   /**
+   * How a new leg's stream is recognised: mode and phrases (`searchMode`), and record-only for
+   * an agent leg when the grammars give the agent no intent (the shipped ones).
+   */
+  private recognition(asr: SpeechService, language: Language, role: LegRole): { mode: RecognitionMode; spotPhrases?: readonly string[]; recordOnly?: true } {
+    // The agent's transcript is for the record, QA and the screens when no intent can come of it.
+    const recordOnly = role === 'agent' && this.options.raisesIntents?.(language, role) === false ? { recordOnly: true as const } : {};
+    return { ...this.searchMode(asr, language, role), ...recordOnly };
+  }
+
+  /**
    * Mode and phrases for a new leg's stream; a language without phrases, or a
    * service that cannot spot, falls back to the transcript alone. A leg whose
    * speaker raises no intent with phrases (the agent, with the shipped
    * grammars) gets no spotter beside its transcript: its hits could never
    * become intents.
    */
-  private recognition(asr: SpeechService, language: Language, role: LegRole): { mode: RecognitionMode; spotPhrases?: readonly string[] } {
+  private searchMode(asr: SpeechService, language: Language, role: LegRole): { mode: RecognitionMode; spotPhrases?: readonly string[] } {
     const mode = this.options.recognitionMode ?? 'transcribe';
     if (mode === 'transcribe') return { mode };
     if (!asr.capabilities.spotting) {

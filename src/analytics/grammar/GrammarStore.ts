@@ -111,6 +111,11 @@ export class GrammarStore extends EventEmitter<GrammarStoreEvents> {
     return list;
   }
 
+  /** Whether the current grammars have an intent (of any kind) that `speaker` may raise. */
+  raisesIntents(language: Language, speaker: Speaker): boolean {
+    return this.set.intents(language).some((i) => i.speaker === 'either' || i.speaker === speaker);
+  }
+
   matcher(language: Language): IntentMatcher {
     let matcher = this.matchers.get(language);
     if (matcher === undefined) {

@@ -47,6 +47,13 @@ export interface RecognizerOptions {
    * Default 0: none.
    */
   readonly alternatives?: number;
+  /**
+   * No intent is expected from this stream's speaker (the agent leg, with the
+   * shipped grammars): its transcript is for the record, QA and the screens,
+   * so engines may search it more cheaply (pocketsphinx: its `recordArgs`,
+   * `POCKETSPHINX_AGENT_ARGS`). Default false.
+   */
+  readonly recordOnly?: boolean;
 }
 
 export interface SpotterOptions {

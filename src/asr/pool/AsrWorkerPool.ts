@@ -89,6 +89,7 @@ interface StreamEntry {
   readonly vad: SpeechGateTuning | false;
   readonly mode: RecognitionMode;
   readonly spotPhrases: readonly string[];
+  readonly recordOnly: boolean;
   slot: WorkerSlot;
   open?: Deferred;
   end?: Deferred;
@@ -228,7 +229,7 @@ export class AsrWorkerPool implements SpeechService {
     const mode = options.mode ?? 'transcribe';
     const spotPhrases = options.spotPhrases ?? [];
     if (mode !== 'transcribe' && spotPhrases.length === 0) throw invalidArgument('spotPhrases', `mode ${mode} needs at least one phrase`);
-    const entry: StreamEntry = { controller, language, inputSampleRate, logger, vad, mode, spotPhrases, slot };
+    const entry: StreamEntry = { controller, language, inputSampleRate, logger, vad, mode, spotPhrases, recordOnly: options.recordOnly === true, slot };
     this.streams.set(streamId, entry);
     slot.streams.set(streamId, entry);
     const opened = new Promise<void>((resolve, reject) => {
@@ -542,6 +543,7 @@ export class AsrWorkerPool implements SpeechService {
       vad: entry.vad,
       mode: entry.mode,
       ...(entry.mode === 'transcribe' ? {} : { spotPhrases: entry.spotPhrases }),
+      ...(entry.recordOnly ? { recordOnly: true } : {}),
       ...(this.options.narrowbandFillDbfs === undefined ? {} : { narrowbandFillDbfs: this.options.narrowbandFillDbfs }),
       detectNarrowband: this.options.detectNarrowband ?? true,
     });

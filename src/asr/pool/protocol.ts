@@ -40,6 +40,8 @@ export interface OpenMessage {
   readonly mode: RecognitionMode;
   /** Phrases for the spotter (lower-case words); required unless mode is `transcribe`. */
   readonly spotPhrases?: readonly string[];
+  /** The transcript is for the record only (`OpenStreamOptions.recordOnly`): a cheaper search where the engine has one. */
+  readonly recordOnly?: boolean;
   /**
    * Telephone profile (src/audio/HighBandFill.ts): when the input rate is below
    * the engine's, noise at this level (dBFS) fills the empty upper band of the

@@ -95,7 +95,7 @@ function codeOf(err: unknown): ErrorCode {
 function createEngine(config: EngineConfig): Engine {
   switch (config.engine) {
     case 'pocketsphinx':
-      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict }, { extraArgs: config.extraArgs ?? [], narrowbandArgs: config.narrowbandArgs ?? [], ...(config.vocabulary === undefined ? {} : { vocabulary: config.vocabulary }), spotterArgs: config.spotterArgs ?? [] });
+      return new PocketsphinxEngine({ hmm: config.hmm, lm: config.lm, dict: config.dict }, { extraArgs: config.extraArgs ?? [], narrowbandArgs: config.narrowbandArgs ?? [], ...(config.recordArgs === undefined ? {} : { recordArgs: config.recordArgs }), ...(config.recordVocabulary === undefined ? {} : { recordVocabulary: config.recordVocabulary }), ...(config.vocabulary === undefined ? {} : { vocabulary: config.vocabulary }), spotterArgs: config.spotterArgs ?? [] });
     case 'vosk':
       return new VoskEngine(config.models);
   }
@@ -171,13 +171,14 @@ async function handle(msg: ToWorker): Promise<void> {
         // wideband-like again, so a filled spotter keeps the wideband profile.
         const narrowband = msg.inputSampleRate < engine.sampleRate && msg.inputSampleRate <= 8000;
         const fill = narrowbandFill(msg, engine.sampleRate);
-        if (msg.mode !== 'spot') recognizer = engine.createRecognizer(msg.language, { narrowband, alternatives, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
+        if (msg.mode !== 'spot') recognizer = engine.createRecognizer(msg.language, { narrowband, alternatives, recordOnly: msg.recordOnly === true, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
         if (msg.mode !== 'transcribe') spotter = engine.createSpotter(msg.language, msg.spotPhrases ?? [], { narrowband: narrowband && fill === null });
         const probe = msg.detectNarrowband === true && !narrowband && engine.telephoneProfile && msg.inputSampleRate >= 16000 ? new BandwidthProbe({ sampleRate: engine.sampleRate }) : undefined;
         const wideEngine = engine;
         const language = msg.language;
         const mode = msg.mode;
         const phrases = msg.spotPhrases ?? [];
+        const recordOnly = msg.recordOnly === true;
         const sink = new StreamSink(
           recognizer ?? null,
           spotter ?? null,
@@ -185,7 +186,7 @@ async function handle(msg: ToWorker): Promise<void> {
           probe && {
             probe,
             create: () => {
-              const r = mode === 'spot' ? null : wideEngine.createRecognizer(language, { narrowband: true, alternatives, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
+              const r = mode === 'spot' ? null : wideEngine.createRecognizer(language, { narrowband: true, alternatives, recordOnly, ...(partialIntervalMs === undefined ? {} : { partialIntervalMs }) });
               try {
                 return { recognizer: r, spotter: mode === 'transcribe' ? null : wideEngine.createSpotter(language, phrases, { narrowband: true }) };
               } catch (err) {

@@ -366,6 +366,7 @@ describe('GrammarStore', () => {
         assert.deepEqual(texts('agent'), ['good morning to you', 'i can offer you a discount']);
         assert.deepEqual(texts(), ['cancel my order', 'good morning to you', 'i can offer you a discount']);
         assert.equal(store.spotPhrases('en-US', 'agent'), store.spotPhrases('en-US', 'agent'), 'compiled once per set');
+        assert.equal(store.raisesIntents('en-US', 'agent'), true, 'an agent intent and an either one');
       } finally {
         store.close();
       }
@@ -377,6 +378,9 @@ describe('GrammarStore', () => {
     try {
       for (const language of LANGUAGES) {
         assert.deepEqual(store.spotPhrases(language, 'agent'), [], language);
+        // So agent legs are opened record-only (a cheaper search, POCKETSPHINX_AGENT_ARGS).
+        assert.equal(store.raisesIntents(language, 'agent'), false, language);
+        assert.equal(store.raisesIntents(language, 'customer'), true, language);
         assert.ok(store.spotPhrases(language, 'customer').length > 20, language);
       }
     } finally {

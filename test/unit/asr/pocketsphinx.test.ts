@@ -5,6 +5,7 @@ import type { RecognitionResult } from '../../../src/asr/types.js';
 import type { Recognizer } from '../../../src/asr/engines/Engine.js';
 import { PocketsphinxEngine } from '../../../src/asr/engines/pocketsphinx/PocketsphinxEngine.js';
 import { DEBIAN_MODEL } from '../../../src/asr/engines/pocketsphinx/paths.js';
+import { POCKETSPHINX_AGENT_DEFAULT_ARGS, POCKETSPHINX_DEFAULT_ARGS } from '../../../src/asr/engines/pocketsphinx/args.js';
 import { chunks, concat, silence, synthesize } from '../../helpers/speech.js';
 
 const RATE = 16000;
@@ -236,4 +237,71 @@ test("vocabulary: recognisers search only the language model's N most probable w
   }
   assert.throws(() => new PocketsphinxEngine(DEBIAN_MODEL, { vocabulary: 0 }), RangeError);
   assert.throws(() => new PocketsphinxEngine(DEBIAN_MODEL, { vocabulary: 1.5 }), RangeError);
+});
+
+test('N-best works with the one-pass search (-fwdflat no) too: the agent legs\' default, an option for the others', async () => {
+  const audio = concat(silence(300, RATE), await synthesize('I want to cancel my order', { rate: RATE }), silence(1200, RATE));
+  for (const [name, args] of [['POCKETSPHINX_ARGS + -fwdflat no', [...POCKETSPHINX_DEFAULT_ARGS, '-fwdflat', 'no']], ['POCKETSPHINX_AGENT_ARGS', POCKETSPHINX_AGENT_DEFAULT_ARGS]] as const) {
+    assert.ok(args.join(' ').includes('-fwdflat no'), name);
+    const engine = new PocketsphinxEngine(DEBIAN_MODEL, { extraArgs: args });
+    try {
+      const recognizer = engine.createRecognizer('en-US', { alternatives: 3 });
+      const finals = feed(recognizer, audio).results.filter((r) => r.final);
+      recognizer.free();
+      assert.equal(finals.length, 1, name);
+      assert.match(finals[0]!.text, /cancel my order/, name);
+      const alternatives = finals[0]!.alternatives ?? [];
+      assert.ok(alternatives.length >= 1, `${name}: alternatives ${alternatives.map((a) => a.text).join(' | ')}`);
+      assert.equal(new Set([finals[0]!.text, ...alternatives.map((a) => a.text)]).size, alternatives.length + 1, `${name}: distinct`);
+    } finally {
+      engine.free();
+    }
+  }
+});
+
+test('record-only recognisers (agent legs) get the record flags and vocabulary, in decoders pooled apart from the full ones', async () => {
+  const audio = concat(silence(300, RATE), await synthesize('I want to cancel my order', { rate: RATE }), silence(1200, RATE));
+  const transcript = (engine: PocketsphinxEngine, recordOnly: boolean): string => {
+    const recognizer = engine.createRecognizer('en-US', { recordOnly });
+    const text = feed(recognizer, audio)
+      .results.filter((r) => r.final)
+      .map((r) => r.text)
+      .join(' ');
+    recognizer.free();
+    return text;
+  };
+  // Five active HMMs per frame cannot follow the sentence: the flags show in the words.
+  const engine = new PocketsphinxEngine(DEBIAN_MODEL, { recordArgs: ['-maxhmmpf', '5'] });
+  try {
+    for (let round = 0; round < 2; round++) {
+      // The second round reuses both pools' decoders: each kind stays with its own flags.
+      assert.match(transcript(engine, false), /cancel my order/, `full search, round ${round}`);
+      assert.doesNotMatch(transcript(engine, true), /cancel my order/, `record flags, round ${round}`);
+    }
+  } finally {
+    engine.free();
+  }
+  // Ranks by unigram in the Debian en-US model: "cancel" 5162, "supervisor" 8043.
+  const rare = concat(silence(300, RATE), await synthesize('I want to speak to a supervisor', { rate: RATE }), silence(1200, RATE));
+  const small = new PocketsphinxEngine(DEBIAN_MODEL, { recordArgs: [], recordVocabulary: 6000 });
+  try {
+    const heard = (recordOnly: boolean): string => {
+      const recognizer = small.createRecognizer('en-US', { recordOnly });
+      const text = feed(recognizer, rare).results.filter((r) => r.final).map((r) => r.text).join(' ');
+      recognizer.free();
+      return text;
+    };
+    assert.match(heard(false), /\bsupervisor\b/, 'the full vocabulary hears the word');
+    assert.doesNotMatch(heard(true), /\bsupervisor\b/, 'the record-only vocabulary of 6000 words cannot');
+    assert.match(transcript(small, true), /cancel my order/);
+  } finally {
+    small.free();
+  }
+  assert.throws(() => new PocketsphinxEngine(DEBIAN_MODEL, { recordVocabulary: 0 }), RangeError);
+  const shared = new PocketsphinxEngine(DEBIAN_MODEL);
+  try {
+    assert.match(transcript(shared, true), /cancel my order/, 'without record flags a record-only stream is searched as any other');
+  } finally {
+    shared.free();
+  }
 });

@@ -204,6 +204,26 @@ describe('AsrWorkerPool with pocketsphinx', () => {
     }
   });
 
+  test('a record-only stream (an agent leg) reaches its worker as such: it gets the engine\'s record flags', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    // Five active HMMs per frame cannot follow the sentence: the flags show in the words.
+    const pool = await AsrWorkerPool.create(poolOptions(metrics, { engine: { ...POCKETSPHINX, recordArgs: ['-maxhmmpf', '5'] }, workers: 1 }));
+    try {
+      const full = await pool.openStream({ language: 'en-US', inputSampleRate: 16000 });
+      const record = await pool.openStream({ language: 'en-US', inputSampleRate: 16000, recordOnly: true });
+      const a = collect(full);
+      const b = collect(record);
+      const audio = concat(silence(500, 16000), cancel16, silence(1500, 16000));
+      await Promise.all([writeChunked(full, audio, 16000), writeChunked(record, audio, 16000)]);
+      await Promise.all([full.end(), record.end()]);
+      await Promise.all([a.done, b.done]);
+      assert.match(a.finals().map((f) => f.text).join(' '), /cancel my order/);
+      assert.doesNotMatch(b.finals().map((f) => f.text).join(' '), /cancel my order/);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('unsupported language and bad sample rates are rejected', async () => {
     const pool = await AsrWorkerPool.create(poolOptions(new GatewayMetrics({ defaultMetrics: false }), { workers: 1 }));
     try {

@@ -19,7 +19,8 @@ export interface PocketsphinxEngineOptions {
   /**
    * Freed recognisers' decoders kept for reuse. ps_init takes ~0.3 s and
    * ~50 MB (the search tree over the vocabulary is per decoder), blocking the
-   * worker thread, so reusing decoders matters for call set-up latency. Default 2.
+   * worker thread, so reusing decoders matters for call set-up latency. Default 2
+   * per profile (wideband, telephone), record-only decoders included.
    */
   readonly maxIdleDecoders?: number;
   /** Forced endpoint for speech that never pauses (noisy lines), so hypotheses stay cheap. Default 30 s. */
@@ -28,6 +29,17 @@ export interface PocketsphinxEngineOptions {
   readonly extraArgs?: readonly string[];
   /** The same for the telephone profile's (8 kHz) transcript decoders. Default none (the gateway passes POCKETSPHINX_NARROWBAND_ARGS). */
   readonly narrowbandArgs?: readonly string[];
+  /**
+   * Extra pocketsphinx arguments for the transcript decoders of record-only streams
+   * (`RecognizerOptions.recordOnly`: legs no intent is expected from), both profiles,
+   * instead of `extraArgs` / `narrowbandArgs`. Default: those (no separate search).
+   */
+  readonly recordArgs?: readonly string[];
+  /**
+   * The vocabulary of record-only streams' decoders (as `vocabulary`; `all`: every word of the
+   * model), when `recordArgs` are given. Default: `vocabulary`.
+   */
+  readonly recordVocabulary?: number | 'all';
   /** Extra pocketsphinx arguments for keyword spotters (both profiles). Default none: the library's settings. */
   readonly spotterArgs?: readonly string[];
   /**
@@ -64,6 +76,10 @@ export const TELEPHONE_CMNINIT = '42.00,33.64,-31.91,38.16,-22.40,-2.25,14.66,-2
 
 /** Acoustic front-end profile of a decoder: the model as shipped, or with the telephone CMN start. */
 type Profile = 'wideband' | 'narrowband';
+/** A recogniser decoder's search flags: its profile's, or the record-only streams' (`recordArgs`). */
+type Tier = 'full' | 'record';
+/** Idle recogniser decoders are pooled by profile and tier: they differ in model folder and flags. */
+type PoolKey = `${Profile}/${Tier}`;
 
 const SAMPLE_RATE = 16000;
 /** pocketsphinx's default -frate. */
@@ -109,13 +125,14 @@ export class PocketsphinxEngine implements Engine {
   readonly sampleRate = SAMPLE_RATE;
   readonly telephoneProfile = true;
   private readonly ps: PocketsphinxApi;
-  /** Idle recogniser decoders per profile. */
-  private readonly idle: Record<Profile, DecoderHandle[]> = { wideband: [], narrowband: [] };
+  /** Idle recogniser decoders per profile and tier. */
+  private readonly idle: Record<PoolKey, DecoderHandle[]> = { 'wideband/full': [], 'narrowband/full': [], 'wideband/record': [], 'narrowband/record': [] };
   private readonly live = new Set<PocketsphinxRecognizer>();
   private readonly maxIdle: number;
   private readonly maxUtteranceMs: number;
   private readonly extraArgs: readonly string[];
   private readonly narrowbandArgs: readonly string[];
+  private readonly recordArgs: readonly string[] | undefined;
   private readonly vocabulary: number | undefined;
   private readonly spotterArgs: readonly string[];
   private readonly kwsExponentPerWord: number;
@@ -126,8 +143,9 @@ export class PocketsphinxEngine implements Engine {
   private readonly spotSetups = new Map<string, SpotSetup>();
   /** The language model every recogniser decoder searches (this engine's reference; each search holds its own). */
   private lm: NgramModelHandle | undefined;
-  /** The recognisers' dictionary: the model's restricted to the language model's words, or the model's own. */
-  private recognizerDictPath: string | undefined;
+  /** The recognisers' dictionaries by vocabulary size ('all': every word of the language model), or the model's own. */
+  private readonly recognizerDictPaths = new Map<number | 'all', string>();
+  private readonly recordVocabulary: number | 'all' | undefined;
   private readonly telephoneCmninit: string;
   /** The model folder with the telephone `feat.params`, made (or found) on first use. */
   private telephoneHmm: string | undefined;
@@ -144,10 +162,12 @@ export class PocketsphinxEngine implements Engine {
     this.maxUtteranceMs = options.maxUtteranceMs ?? 30_000;
     this.extraArgs = options.extraArgs ?? [];
     this.narrowbandArgs = options.narrowbandArgs ?? [];
-    if (options.vocabulary !== undefined && !(Number.isInteger(options.vocabulary) && options.vocabulary > 0)) {
-      throw new RangeError(`vocabulary must be a positive whole number of words, not ${options.vocabulary}`);
-    }
+    this.recordArgs = options.recordArgs;
     this.vocabulary = options.vocabulary;
+    for (const v of [options.vocabulary, options.recordVocabulary]) {
+      if (v !== undefined && v !== 'all' && !(Number.isInteger(v) && v > 0)) throw new RangeError(`vocabulary must be a positive whole number of words, not ${v}`);
+    }
+    this.recordVocabulary = options.recordVocabulary ?? options.vocabulary;
     this.spotterArgs = options.spotterArgs ?? [];
     this.kwsExponentPerWord = options.kwsThresholdExponentPerWord ?? 8;
     this.telephoneCmninit = options.telephoneCmninit ?? TELEPHONE_CMNINIT;
@@ -160,7 +180,7 @@ export class PocketsphinxEngine implements Engine {
       }
     }
     this.ps = pocketsphinx();
-    this.idle.wideband.push(this.newDecoder('wideband', 'lm'));
+    this.idle['wideband/full'].push(this.newDecoder('wideband', 'lm'));
   }
 
   supports(language: Language): boolean {
@@ -173,13 +193,16 @@ export class PocketsphinxEngine implements Engine {
       throw new GatewayError('SGW_LANGUAGE_UNSUPPORTED', `pocketsphinx has no model for ${language} (only en-US)`);
     }
     const profile: Profile = options.narrowband === true ? 'narrowband' : 'wideband';
-    const decoder = this.idle[profile].pop() ?? this.newDecoder(profile, 'lm');
+    // Without flags of their own, record-only streams share the full decoders.
+    const tier: Tier = options.recordOnly === true && this.recordArgs !== undefined ? 'record' : 'full';
+    const pool: PoolKey = `${profile}/${tier}`;
+    const decoder = this.idle[pool].pop() ?? this.newDecoder(profile, 'lm', tier);
     this.resetState(decoder);
     const recognizer = new PocketsphinxRecognizer(this.ps, decoder, {
       partialIntervalMs: options.partialIntervalMs ?? DEFAULT_PARTIAL_INTERVAL_MS,
       alternatives: Math.max(0, Math.floor(options.alternatives ?? 0)),
       maxUtteranceMs: this.maxUtteranceMs,
-      release: (d) => this.release(recognizer, profile, d),
+      release: (d) => this.release(recognizer, pool, d),
     });
     this.live.add(recognizer);
     return recognizer;
@@ -213,10 +236,12 @@ export class PocketsphinxEngine implements Engine {
     this.lm = undefined;
   }
 
-  private release(recognizer: PocketsphinxRecognizer, profile: Profile, decoder: DecoderHandle): void {
+  private release(recognizer: PocketsphinxRecognizer, pool: PoolKey, decoder: DecoderHandle): void {
     this.live.delete(recognizer);
-    const idle = this.idle[profile];
-    if (!this.freed && idle.length < this.maxIdle) idle.push(decoder);
+    // The bound is per profile, over both tiers: a call's two legs give back one decoder of each.
+    const profile = pool.slice(0, pool.indexOf('/'));
+    const kept = this.idle[`${profile}/full` as PoolKey].length + this.idle[`${profile}/record` as PoolKey].length;
+    if (!this.freed && kept < this.maxIdle) this.idle[pool].push(decoder);
     else this.freeDecoder(decoder);
   }
 
@@ -329,8 +354,9 @@ export class PocketsphinxEngine implements Engine {
    * once per model and size in the temp folder, named by them; where that
    * fails, the model's own dictionary (every word, more memory).
    */
-  private recognizerDict(): string {
-    if (this.recognizerDictPath !== undefined && existsSync(this.recognizerDictPath)) return this.recognizerDictPath;
+  private recognizerDict(size: number | undefined): string {
+    const known = this.recognizerDictPaths.get(size ?? 'all');
+    if (known !== undefined && existsSync(known)) return known;
     const { dict, lm } = this.model;
     let path = dict;
     try {
@@ -338,10 +364,10 @@ export class PocketsphinxEngine implements Engine {
         const st = statSync(file);
         return `${file}\n${st.size}\n${st.mtimeMs}`;
       };
-      const id = createHash('sha256').update(`${version(dict)}\n${version(lm)}\n${this.vocabulary ?? 'all'}`).digest('hex').slice(0, 16);
+      const id = createHash('sha256').update(`${version(dict)}\n${version(lm)}\n${size ?? 'all'}`).digest('hex').slice(0, 16);
       const dir = join(tmpdir(), `sgw-ps-lmdict-${id}`);
       buildOnce(dir, 'dict', (building) => {
-        const vocabulary = this.lmVocabulary();
+        const vocabulary = this.lmVocabulary(size);
         const lines = readFileSync(dict, 'utf8').split('\n').filter((line) => {
           const space = line.indexOf(' ');
           return space > 0 && vocabulary.has(stripVariant(line.slice(0, space)));
@@ -352,12 +378,12 @@ export class PocketsphinxEngine implements Engine {
     } catch {
       // Keep the model's dictionary.
     }
-    this.recognizerDictPath = path;
+    this.recognizerDictPaths.set(size ?? 'all', path);
     return path;
   }
 
-  /** The language model's words (its `vocabulary` most probable), from a copy loaded just for that (once per model and machine: the result is kept on disk). */
-  private lmVocabulary(): Set<string> {
+  /** The language model's words (its `size` most probable), from a copy loaded just for that (once per model, size and machine: the result is kept on disk). */
+  private lmVocabulary(size: number | undefined): Set<string> {
     const { ps } = this;
     // Scores are not used, so any log base will do.
     const lmath = ps.logmath_init(1.0001, 0, 0);
@@ -370,11 +396,11 @@ export class PocketsphinxEngine implements Engine {
         const count = ps.ngram_model_unigram_count(lm);
         for (let wid = 0; wid < count; wid++) {
           const word = ps.ngram_word(lm, wid);
-          if (word !== null) scored.push({ word, score: this.vocabulary === undefined ? 0 : ps.ngram_unigram_score(lm, wid) });
+          if (word !== null) scored.push({ word, score: size === undefined ? 0 : ps.ngram_unigram_score(lm, wid) });
         }
         if (scored.length === 0) throw new Error(`no words in ${this.model.lm}`);
-        if (this.vocabulary !== undefined) scored.sort((a, b) => b.score - a.score);
-        return new Set(scored.slice(0, this.vocabulary).map((s) => s.word));
+        if (size !== undefined) scored.sort((a, b) => b.score - a.score);
+        return new Set(scored.slice(0, size).map((s) => s.word));
       } finally {
         ps.ngram_model_free(lm);
       }
@@ -410,18 +436,21 @@ export class PocketsphinxEngine implements Engine {
     return dir;
   }
 
-  /** A recogniser's decoder (`'lm'`: n-gram search over the shared language model) or a spotter's. */
-  private newDecoder(profile: Profile, search: 'lm' | { readonly kws: string; readonly dict: string }): DecoderHandle {
+  /**
+   * A recogniser's decoder (`'lm'`: n-gram search over the shared language model, with the
+   * flags of its profile or, for tier `record`, the record-only streams') or a spotter's.
+   */
+  private newDecoder(profile: Profile, search: 'lm' | { readonly kws: string; readonly dict: string }, tier: Tier = 'full'): DecoderHandle {
     const { ps, model } = this;
     const hmm = profile === 'narrowband' ? this.narrowbandHmm() : model.hmm;
     // No -lm for recognisers: ps_init would read a copy of the model for each decoder; it is added below.
-    const searchArgs = search === 'lm' ? ['-dict', this.recognizerDict()] : ['-kws', search.kws, '-dict', search.dict];
+    const searchArgs = search === 'lm' ? ['-dict', this.recognizerDict(this.vocabularyOf(tier))] : ['-kws', search.kws, '-dict', search.dict];
     const config = ps.cmd_ln_init(null, ps.ps_args(), 1,
       // No -logfn: logging is disabled process-wide by the bindings (see there).
       '-hmm', hmm, ...searchArgs,
       // Search pruning is for the n-gram search (keyword spotting has its own thresholds, and
       // flags of its own); the telephone profile has flags of its own, as pruning costs it more recall (docs/asr.md#speed).
-      ...(search === 'lm' ? (profile === 'wideband' ? this.extraArgs : this.narrowbandArgs) : this.spotterArgs),
+      ...(search !== 'lm' ? this.spotterArgs : tier === 'record' && this.recordArgs !== undefined ? this.recordArgs : profile === 'wideband' ? this.extraArgs : this.narrowbandArgs),
       null);
     if (config === null) throw new GatewayError('SGW_ASR_UNAVAILABLE', 'pocketsphinx rejected its configuration');
     try {
@@ -431,7 +460,7 @@ export class PocketsphinxEngine implements Engine {
       }
       if (search === 'lm') {
         try {
-          this.attachLanguageModel(decoder, config);
+          this.attachLanguageModel(decoder, config, tier);
         } catch (err) {
           ps.ps_free(decoder);
           throw err;
@@ -451,6 +480,12 @@ export class PocketsphinxEngine implements Engine {
     }
   }
 
+  /** The vocabulary a recogniser decoder of `tier` searches. */
+  private vocabularyOf(tier: Tier): number | undefined {
+    if (tier === 'full') return this.vocabulary;
+    return this.recordVocabulary === 'all' ? undefined : this.recordVocabulary;
+  }
+
   /**
    * What ps_init does for `-lm` (ps_set_lm_file, then ps_set_search), except
    * that the model is read once per engine: the first decoder's read, with its
@@ -458,7 +493,7 @@ export class PocketsphinxEngine implements Engine {
    * searches (~27 MB saved per decoder). ps_set_lm retains the model, so the
    * decoders and the engine may be freed in any order.
    */
-  private attachLanguageModel(decoder: DecoderHandle, config: ConfigHandle): void {
+  private attachLanguageModel(decoder: DecoderHandle, config: ConfigHandle, tier: Tier): void {
     const { ps, model } = this;
     if (this.lm === undefined) {
       const lm = ps.ngram_model_read(config, model.lm, NGRAM_AUTO, ps.ps_get_logmath(decoder));
@@ -466,7 +501,7 @@ export class PocketsphinxEngine implements Engine {
       this.lm = lm;
     }
     if (ps.ps_set_lm(decoder, DEFAULT_SEARCH, this.lm) !== 0 || ps.ps_set_search(decoder, DEFAULT_SEARCH) !== 0) {
-      throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx could not set up the language model search (lm ${model.lm}, dict ${this.recognizerDict()})`);
+      throw new GatewayError('SGW_ASR_UNAVAILABLE', `pocketsphinx could not set up the language model search (lm ${model.lm}, dict ${this.recognizerDict(this.vocabularyOf(tier))})`);
     }
   }
 }

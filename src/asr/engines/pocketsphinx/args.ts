@@ -1,8 +1,10 @@
 /**
  * Extra pocketsphinx flags for wideband (16 kHz) transcript decoders (`POCKETSPHINX_ARGS`).
- * The default prunes the search to at most 3000 active HMMs per frame: about
- * a fifth less CPU per leg for a small loss of words (docs/asr.md#speed,
- * measured with the load test).
+ * The default prunes the search to at most 3000 active HMMs per frame and the two best
+ * Gaussians: about a fifth less CPU per leg for a small loss of words (docs/asr.md#speed,
+ * measured with the load test). Skipping the second search pass as well (`-fwdflat no`)
+ * saves about a quarter more, but lost three of 53 dev intents (docs/asr.md#speed), so
+ * only the agent leg's search does (POCKETSPHINX_AGENT_DEFAULT_ARGS).
  */
 export const POCKETSPHINX_DEFAULT_ARGS: readonly string[] = ['-maxhmmpf', '3000', '-topn', '2'];
 
@@ -41,6 +43,22 @@ export function parsePocketsphinxArgs(text: string): readonly string[] | string 
  * "fortnightly") is inside it. docs/asr.md#vocabulary has the measurements.
  */
 export const POCKETSPHINX_DEFAULT_VOCABULARY = 40_000;
+
+/**
+ * Extra flags for the transcript decoders of legs whose speaker raises no intent
+ * (`POCKETSPHINX_AGENT_ARGS`: the agent, as every intent of the shipped grammars is the
+ * customer's), both bands. Their transcript is for the record, QA and the screens, not
+ * for intents, so it gets a narrower search: half the active HMMs, at most five word exits
+ * per frame, and no second (fwdflat) pass. docs/asr.md#speed has the measurements.
+ */
+export const POCKETSPHINX_AGENT_DEFAULT_ARGS: readonly string[] = ['-maxhmmpf', '1500', '-maxwpf', '5', '-topn', '2', '-fwdflat', 'no'];
+
+/**
+ * Words those agent legs' decoders search (`POCKETSPHINX_AGENT_VOCABULARY`): the language
+ * model's 20k most probable, half the customer's, for a decoder of ~21 instead of ~31 MB
+ * and a little less CPU (docs/asr.md#speed). A word outside it is not heard on the agent leg.
+ */
+export const POCKETSPHINX_AGENT_DEFAULT_VOCABULARY = 20_000;
 
 /** Keyword spotters' flags (`POCKETSPHINX_SPOTTER_ARGS`): the library's settings. */
 export const POCKETSPHINX_SPOTTER_DEFAULT_ARGS: readonly string[] = [];
