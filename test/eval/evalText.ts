@@ -110,6 +110,8 @@ export interface TextEvalOptions {
   readonly classifier?: boolean;
   /** Read the lines as a recogniser's output (the classifier's threshold for recognised speech); default false. */
   readonly recognised?: boolean;
+  /** Classifiers to use instead of the model files (fold evaluation: trained on the other dev batches). */
+  readonly classifiers?: Partial<Record<Language, IntentClassifier>>;
 }
 
 export async function evaluateText(grammarsDir: string, dir: string, options: TextEvalOptions = {}): Promise<TextEvalResult> {
@@ -133,7 +135,8 @@ export async function evaluateText(grammarsDir: string, dir: string, options: Te
     const known = new Set(definitions.map((d) => d.id));
     const phonetic = options.phonetic === false ? undefined : lexicons(language);
     const classifierFile = path.join(grammarsDir, language, 'classifier.json');
-    const classifier = options.classifier === false || !existsSync(classifierFile) ? undefined : await IntentClassifier.load(classifierFile);
+    const classifier =
+      options.classifier === false ? undefined : (options.classifiers?.[language] ?? (existsSync(classifierFile) ? await IntentClassifier.load(classifierFile) : undefined));
     const matcher = new IntentMatcher(definitions, { language, ...(phonetic === undefined ? {} : { phonetic }), ...(classifier === undefined ? {} : { classifier }) });
     const languageCounts = new Map<string, { tp: number; fp: number; fn: number }>();
     const languageCount = (key: string) => {
