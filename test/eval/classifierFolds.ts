@@ -6,7 +6,7 @@
  * the grammars; a batch written after the last grammar change (e, f) is the
  * fair fold.
  *
- *   node dist/test/eval/classifierFolds.js                       # every batch, shipped training options
+ *   node dist/test/eval/classifierFolds.js                       # every dev batch, shipped training options
  *   node dist/test/eval/classifierFolds.js --folds e,f --threshold 0.5,0.6,0.7
  *   node dist/test/eval/classifierFolds.js --folds f --errors     # and what the first threshold got wrong
  */
@@ -28,12 +28,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      folds: { type: 'string', default: 'a,b,c,d,e,f' },
+      folds: { type: 'string' },
       threshold: { type: 'string', default: String(DEFAULT_TRAINING_OPTIONS.threshold) },
       errors: { type: 'boolean', default: false },
     },
   });
-  const folds = values.folds.split(',');
   const thresholds = values.threshold.split(',').map(Number);
   if (thresholds.some((t) => !(t > 0 && t < 1))) throw new Error('--threshold: numbers between 0 and 1, comma-separated');
   const grammars = path.join(PACKAGE_ROOT, 'grammars');
@@ -41,6 +40,7 @@ async function main(argv: readonly string[]): Promise<void> {
     Language,
     Awaited<ReturnType<typeof readCorpusFiles>>
   >;
+  const folds = values.folds?.split(',') ?? [...new Set(LANGUAGES.flatMap((l) => files[l].map((f) => batchOf(f.name))))].sort();
   const scratch = await mkdtemp(path.join(tmpdir(), 'sgw-folds-'));
   try {
     for (const fold of folds) {
