@@ -80,7 +80,9 @@ function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
  * admission control must see all of it. A thread shares the gateway's CPU
  * clock, so it reports the wall time of the audio it handled instead.
  */
-let cpuReported = process.cpuUsage();
+// From zero, not from now: the process's own start (Node, its modules, the engine's library)
+// is recognition cost too, and /proc counts it; from now it went missing (about 0.2 s a worker).
+let cpuReported: NodeJS.CpuUsage = { user: 0, system: 0 };
 function cpuSinceLastReportMs(): number {
   const now = process.cpuUsage();
   const ms = (now.user - cpuReported.user + now.system - cpuReported.system) / 1000;
