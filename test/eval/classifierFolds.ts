@@ -3,8 +3,8 @@
  * held-out test split: each dev batch in turn is scored with a classifier
  * trained on the other dev batches, beside the grammars as shipped
  * (docs/analytics.md#classifier). Batches the grammars were tuned on flatter
- * the grammars; a batch written after the last grammar change (e, f) is the
- * fair fold.
+ * the grammars; the batches written after the last grammar change (e to j)
+ * are the fair folds. Only the dev split is read.
  *
  *   node dist/test/eval/classifierFolds.js                       # every dev batch, shipped training options
  *   node dist/test/eval/classifierFolds.js --folds e,f --threshold 0.5,0.6,0.7
