@@ -46,11 +46,9 @@ async function main(argv: readonly string[]): Promise<void> {
     for (const fold of folds) {
       const dir = path.join(scratch, fold);
       const trained: Partial<Record<Language, ReturnType<typeof trainClassifier>>> = {};
-      let present = false;
       for (const language of LANGUAGES) {
         const held = files[language].filter((f) => batchOf(f.name) === fold);
         if (held.length === 0) continue;
-        present = true;
         await mkdir(dir, { recursive: true });
         await writeFile(path.join(dir, `${language}.jsonl`), held.flatMap((f) => f.items.map((i) => JSON.stringify(i))).join('\n') + '\n');
         const examples = files[language]
@@ -58,7 +56,7 @@ async function main(argv: readonly string[]): Promise<void> {
           .flatMap((f) => f.items.filter((i) => i.speaker === 'customer').map((i) => ({ text: i.text, intents: i.expect })));
         trained[language] = trainClassifier(language, examples, [], DEFAULT_TRAINING_OPTIONS);
       }
-      if (!present) continue;
+      if (Object.keys(trained).length === 0) continue;
       const line = (what: string, r: Awaited<ReturnType<typeof evaluateText>>): string =>
         `${what.padEnd(26)} ${LANGUAGES.map((l) => {
           const o = r.perLanguage[l]?.overall;
