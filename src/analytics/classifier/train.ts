@@ -43,13 +43,12 @@ export function trainClassifier(
   const labels = [...new Set(examples.flatMap((e) => e.intents))].sort();
   const vocabulary = [...new Set(xs.flatMap((x) => [...x.keys()]))].sort();
   const index = new Map(vocabulary.map((f, i) => [f, i]));
+  const rows = xs.map((x) => sparseRow(x, index));
   const intents: Record<string, { bias: number; weights: number[] }> = {};
   for (const label of labels) {
     const ys = examples.map((e) => (e.intents.includes(label) ? 1 : 0));
-    const { bias, weights } = fit(xs, ys, options);
-    const dense = new Array<number>(vocabulary.length).fill(0);
-    for (const [feature, w] of weights) dense[index.get(feature) ?? 0] = Math.round(w * SCALE);
-    intents[label] = { bias: Math.round(bias * SCALE), weights: dense };
+    const { bias, weights } = fit(rows, ys, vocabulary.length, options);
+    intents[label] = { bias: Math.round(bias * SCALE), weights: Array.from(weights, (w) => Math.round(w * SCALE)) };
   }
   const digest = createHash('sha256');
   for (const e of examples) digest.update(`${e.text}\t${[...e.intents].sort().join(',')}\n`);
@@ -66,12 +65,31 @@ export function trainClassifier(
   };
 }
 
-function fit(xs: readonly Features[], ys: readonly number[], options: TrainingOptions): { bias: number; weights: Map<string, number> } {
-  const weights = new Map<string, number>();
-  const squares = new Map<string, number>();
+/** A feature vector as parallel arrays of vocabulary positions and values, in the vector's own order. */
+interface SparseRow {
+  readonly at: Int32Array;
+  readonly values: Float64Array;
+}
+
+function sparseRow(x: Features, index: ReadonlyMap<string, number>): SparseRow {
+  const at = new Int32Array(x.size);
+  const values = new Float64Array(x.size);
+  let k = 0;
+  for (const [feature, value] of x) {
+    at[k] = index.get(feature) ?? 0;
+    values[k] = value;
+    k++;
+  }
+  return { at, values };
+}
+
+function fit(rows: readonly SparseRow[], ys: readonly number[], size: number, options: TrainingOptions): { bias: number; weights: Float64Array } {
+  // Typed arrays indexed by vocabulary position: the same arithmetic in the same order as a map by name, an order of magnitude faster.
+  const weights = new Float64Array(size);
+  const squares = new Float64Array(size);
   let bias = 0;
   let biasSquares = 0;
-  const order = xs.map((_, i) => i);
+  const order = rows.map((_, i) => i);
   let seed = 7;
   // A fixed Park-Miller sequence: shuffles that are the same on every run.
   const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
@@ -81,16 +99,17 @@ function fit(xs: readonly Features[], ys: readonly number[], options: TrainingOp
       [order[i], order[j]] = [order[j] as number, order[i] as number];
     }
     for (const i of order) {
-      const x = xs[i] as Features;
+      const { at, values } = rows[i] as SparseRow;
       let z = bias;
-      for (const [feature, value] of x) z += (weights.get(feature) ?? 0) * value;
+      for (let k = 0; k < at.length; k++) z += (weights[at[k] as number] as number) * (values[k] as number);
       const error = 1 / (1 + Math.exp(-z)) - (ys[i] as number);
-      for (const [feature, value] of x) {
-        const w = weights.get(feature) ?? 0;
-        const gradient = error * value + options.l2 * w;
-        const sum = (squares.get(feature) ?? 0) + gradient * gradient;
-        squares.set(feature, sum);
-        weights.set(feature, w - (options.learningRate * gradient) / Math.sqrt(sum + 1e-8));
+      for (let k = 0; k < at.length; k++) {
+        const f = at[k] as number;
+        const w = weights[f] as number;
+        const gradient = error * (values[k] as number) + options.l2 * w;
+        const sum = (squares[f] as number) + gradient * gradient;
+        squares[f] = sum;
+        weights[f] = w - (options.learningRate * gradient) / Math.sqrt(sum + 1e-8);
       }
       biasSquares += error * error;
       bias -= (options.learningRate * error) / Math.sqrt(biasSquares + 1e-8);
