@@ -35,10 +35,11 @@ const SCALE = 1000;
 
 export function trainClassifier(
   language: Language,
-  examples: readonly TrainingExample[],
+  given: readonly TrainingExample[],
   sources: readonly string[],
   options: TrainingOptions = DEFAULT_TRAINING_OPTIONS,
 ): ClassifierModelFile {
+  const examples = distinct(given);
   const xs: Features[] = examples.map((e) => features(e.text, language, options.features));
   const labels = [...new Set(examples.flatMap((e) => e.intents))].sort();
   const vocabulary = [...new Set(xs.flatMap((x) => [...x.keys()]))].sort();
@@ -63,6 +64,21 @@ export function trainClassifier(
     vocabulary,
     intents,
   };
+}
+
+/**
+ * Each labelled utterance once: corpus files written apart repeat the common
+ * short requests ("where is my order"), and counting every copy would weigh
+ * them by how many writers happened to write them. First occurrence kept.
+ */
+function distinct(examples: readonly TrainingExample[]): TrainingExample[] {
+  const seen = new Set<string>();
+  return examples.filter((e) => {
+    const key = `${e.text}\t${[...e.intents].sort().join(',')}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** A feature vector as parallel arrays of vocabulary positions and values, in the vector's own order. */
