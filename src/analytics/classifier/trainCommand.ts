@@ -6,7 +6,7 @@ import { readCorpusFiles } from './corpus.js';
 import { DEFAULT_TRAINING_OPTIONS, trainClassifier } from './train.js';
 
 /**
- * `speech-gateway train-intents --corpus test/eval/corpus/dev [--corpus <more>…] [--recognised-threshold 0.9]
+ * `speech-gateway train-intents --corpus test/eval/corpus/dev [--corpus <more>…] [--threshold 0.5] [--recognised-threshold 0.9]
  * [--language en-US] [--grammars grammars]`: trains the intent classifier of
  * each language on the labelled utterances of the corpus folders (customer
  * lines; docs/analytics.md#classifier) and writes
@@ -26,9 +26,15 @@ export async function runTrainCommand(argv: readonly string[]): Promise<number> 
     return c;
   });
   if (corpora.length === 0) throw new GatewayError('SGW_CONFIG', '--corpus <folder of <language>[.<part>].jsonl files> is required');
-  const recognised = value('--recognised-threshold');
-  const recognisedThreshold = recognised === undefined ? undefined : Number(recognised);
-  if (recognisedThreshold !== undefined && !(recognisedThreshold > 0 && recognisedThreshold < 1)) throw new GatewayError('SGW_CONFIG', '--recognised-threshold must lie between 0 and 1');
+  const probability = (flag: string): number | undefined => {
+    const given = value(flag);
+    if (given === undefined) return undefined;
+    const p = Number(given);
+    if (!(p > 0 && p < 1)) throw new GatewayError('SGW_CONFIG', `${flag} must lie between 0 and 1`);
+    return p;
+  };
+  const threshold = probability('--threshold') ?? DEFAULT_TRAINING_OPTIONS.threshold;
+  const recognisedThreshold = probability('--recognised-threshold');
   const only = value('--language');
   if (only !== undefined && !isLanguage(only)) throw new GatewayError('SGW_CONFIG', `--language must be one of ${LANGUAGES.join(', ')}`);
   const grammars = value('--grammars') ?? 'grammars';
@@ -37,7 +43,7 @@ export async function runTrainCommand(argv: readonly string[]): Promise<number> 
     const files = (await Promise.all(corpora.map(async (corpus) => (await readCorpusFiles(corpus, language)).map((f) => ({ ...f, name: path.posix.join(corpus, f.name) }))))).flat();
     const examples = files.flatMap((f) => f.items.filter((i) => i.speaker === 'customer').map((i) => ({ text: i.text, intents: i.expect })));
     if (examples.length === 0) throw new GatewayError('SGW_CONFIG', `no ${language} utterances in ${corpora.join(', ')}`);
-    const options = recognisedThreshold === undefined ? DEFAULT_TRAINING_OPTIONS : { ...DEFAULT_TRAINING_OPTIONS, recognisedThreshold };
+    const options = { ...DEFAULT_TRAINING_OPTIONS, threshold, ...(recognisedThreshold === undefined ? {} : { recognisedThreshold }) };
     const model = trainClassifier(language, examples, files.map((f) => f.name), options);
     const out = path.join(grammars, language, 'classifier.json');
     await mkdir(path.dirname(out), { recursive: true });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_FEATURE_OPTIONS, features } from '../../../src/analytics/classifier/features.js';
 import { ClassifierModelError, IntentClassifier, RECOGNISED_SPEECH_THRESHOLD } from '../../../src/analytics/classifier/IntentClassifier.js';
 import { DEFAULT_TRAINING_OPTIONS, trainClassifier, type TrainingExample } from '../../../src/analytics/classifier/train.js';
+import { runTrainCommand } from '../../../src/analytics/classifier/trainCommand.js';
 import { GrammarSet } from '../../../src/analytics/grammar/GrammarSet.js';
 import { IntentMatcher, UtteranceIntentTracker } from '../../../src/analytics/intents/IntentMatcher.js';
 import type { RecognitionResult } from '../../../src/asr/types.js';
@@ -144,5 +145,28 @@ describe('intent classifier', () => {
       const known = new Set(grammars.intents(language).map((i) => i.id));
       assert.deepEqual(model.labels.filter((id) => !known.has(id)), []);
     }
+  });
+
+  test('an utterance repeated across corpus files trains once; train-intents writes the threshold it is given and refuses one outside (0, 1)', async () => {
+    const once = trainClassifier('en-US', EXAMPLES, ['x']);
+    const twice = trainClassifier('en-US', [...EXAMPLES, ...EXAMPLES.slice(0, 3)], ['x']);
+    assert.deepEqual(twice.intents, once.intents);
+    assert.equal(twice.trainedOn.utterances, EXAMPLES.length);
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'sgw-train-'));
+    const corpus = path.join(dir, 'corpus');
+    await mkdir(corpus);
+    await writeFile(path.join(corpus, 'en-US.jsonl'), EXAMPLES.map((e) => JSON.stringify({ text: e.text, speaker: 'customer', expect: e.intents })).join('\n'));
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      assert.equal(await runTrainCommand(['--corpus', corpus, '--language', 'en-US', '--grammars', dir, '--threshold', '0.45']), 0);
+    } finally {
+      console.log = log;
+    }
+    const written = JSON.parse(await readFile(path.join(dir, 'en-US', 'classifier.json'), 'utf8')) as { threshold: number; recognisedThreshold?: number };
+    assert.equal(written.threshold, 0.45);
+    assert.equal(written.recognisedThreshold, undefined);
+    for (const bad of ['0', '1', 'high']) await assert.rejects(runTrainCommand(['--corpus', corpus, '--grammars', dir, '--threshold', bad]), /--threshold must lie between 0 and 1/);
   });
 });
