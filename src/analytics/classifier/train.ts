@@ -28,7 +28,7 @@ export interface TrainingOptions {
 }
 
 /** Chosen on dev folds (docs/analytics.md#evaluation); the threshold trades recall for precision. */
-export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = { features: DEFAULT_FEATURE_OPTIONS, epochs: 40, learningRate: 0.5, l2: 1e-4, threshold: 0.6 };
+export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = { features: DEFAULT_FEATURE_OPTIONS, epochs: 40, learningRate: 0.5, l2: 1e-4, threshold: 0.5 };
 
 /** Weights are stored as integers of 1/SCALE: three decimals change no decision. */
 const SCALE = 1000;
