@@ -3,7 +3,7 @@
  * held-out test split: each dev batch in turn is scored with a classifier
  * trained on the other dev batches, beside the grammars as shipped
  * (docs/analytics.md#classifier). Batches the grammars were tuned on flatter
- * the grammars; the batches written after the last grammar change (e to j)
+ * the grammars; the batches written after the last grammar change (e to n)
  * are the fair folds. Only the dev split is read.
  *
  *   node dist/test/eval/classifierFolds.js                       # every dev batch, shipped training options
