@@ -17,6 +17,14 @@ export function parseLogLines(text: string): LogLine[] {
     .map((line) => JSON.parse(line) as LogLine);
 }
 
+/** The lines of a file another process may be writing: the text after the last newline is a line in progress, left out. */
+export function completeLines(text: string): string[] {
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+}
+
 /** Keys that occur more than once in one object of `json` (at any depth); JSON.parse would keep only the last. */
 export function duplicateKeys(json: string): string[] {
   const duplicates: string[] = [];

@@ -21,7 +21,7 @@ import { DTMF_BURST, DTMF_PRESSES_PER_SECOND } from '../../src/calls/DtmfRateLim
 import { CallControl } from '../../src/ingest/grpc/client.js';
 import { TEST_SECRET, hsToken } from '../helpers/auth.js';
 import { EventRecorder } from '../helpers/gateway.js';
-import { duplicateKeys, type LogLine } from '../helpers/logLines.js';
+import { completeLines, duplicateKeys, type LogLine } from '../helpers/logLines.js';
 
 // This file owns ports 47300-47309.
 const RTP_PORT_MIN = 47300;
@@ -36,9 +36,9 @@ async function logText(): Promise<string> {
   return readFile(logFile, 'utf8');
 }
 
+/** The gateway is still writing: complete lines only. */
 async function logLines(): Promise<LogLine[]> {
-  return (await logText())
-    .split('\n')
+  return completeLines(await logText())
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as LogLine);
 }

@@ -13,6 +13,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { WebSocket } from 'ws';
 import type { CallSummary } from '../../src/events.js';
 import { EventRecorder, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { completeLines } from '../helpers/logLines.js';
 
 let gw: TestGateway;
 let events: EventRecorder;
@@ -96,7 +97,7 @@ describe('transcript ingest', () => {
     await push('push-2', 'LEG_ROLE_CUSTOMER', 0, 'waar blijft mijn bestelling', 1000);
     await events.waitFor((e) => e.event.callId === 'push-2' && e.event.type === 'intent', 2000);
     // Not ended by request: the shutdown ends it and must still write its record.
-    const lines = async () => (await readFile(recordsFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as CallSummary);
+    const lines = async () => completeLines(await readFile(recordsFile, 'utf8').catch(() => '')).map((l) => JSON.parse(l) as CallSummary);
     assert.ok((await lines()).some((r) => r.callId === 'push-1'));
     const second = await startTestGateway({ rtpPortMin: 42310, rtpPortMax: 42319, asrWorkers: 1, callRecordsFile: path.join(scratch, 'second.jsonl') });
     await second.control.startCall({ call_id: 'at-shutdown', agent_id: 'a', queue: 'q', language: 'nl-NL', transcripts_only: true, legs: [{ role: 'LEG_ROLE_CUSTOMER' }] });
