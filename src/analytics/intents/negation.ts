@@ -22,13 +22,22 @@
  *   counts: threats are conditional by nature ("if this isn't fixed i'm
  *   going to sue", "als u dit niet oplost stap ik naar de rechter").
  *
+ * - it is a question about a policy ("how much notice do i need
+ *   to give to end the membership", "what's the time limit for going to the
+ *   ombudsman"), a plan given up ("i was this close to cancelling … but
+ *   you sorted it"), or a hedge ("i might cancel after the summer");
+ * - it is a relative's or a friend's speech the caller reports
+ *   ("my brother reckons everyone should switch", "my neighbour said she's
+ *   going to report you to the papers"), up to the next "but", "so" or the
+ *   like: the caller did not say it.
+ *
  * Negation that is part of the intent ("i haven't received my order", "ik
  * hoef de bestelling niet meer") is written in the phrase itself; negators
  * matched by the phrase's own words never suppress it.
  */
 import type { Language } from '../../language.js';
 
-export type Suppression = 'negated' | 'hypothetical';
+export type Suppression = 'negated' | 'hypothetical' | 'reported';
 
 interface LanguageCues {
   readonly negators: ReadonlySet<string>;
@@ -43,7 +52,18 @@ interface LanguageCues {
     readonly next?: ReadonlySet<string>;
     /** Only doubt: counts after a negated embedder ("weet niet of") or a verb of doubt ("twijfel of"). */
     readonly doubtOnly?: boolean;
+    /** Only at the start of the utterance or of a clause ("say i cancel …", not "i never say i …"). */
+    readonly clauseInitial?: boolean;
+    /** A plan given up: counts only when a word of `retractions` follows ("i almost switched | but you sorted it"). */
+    readonly retracted?: boolean;
   }[];
+  /** Words that give up a plan told before them ("but", "though"). */
+  readonly retractions: ReadonlySet<string>;
+  /** People whose speech a caller reports ("my brother", "my neighbour"), after one of `possessives`. */
+  readonly thirdParties: ReadonlySet<string>;
+  readonly possessives: ReadonlySet<string>;
+  /** Verbs that report a third party's speech or opinion, right after them or one word on ("keeps saying"). */
+  readonly thirdPartyReporting: ReadonlySet<string>;
   /** "if possible", "als het kan": politeness, not a condition. */
   readonly politeConditionals: readonly (readonly string[])[];
   /** Before "if"/"whether" these make an indirect question, not a condition ("can you check if ..."). */
@@ -106,7 +126,58 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
       { words: ['was', 'going', 'to'] },
       { words: ['was', 'gonna'] },
       { words: ['were', 'going', 'to'] },
+      // Inverted and imagined conditions: "were i to close my account …", "say i cancel today would …".
+      { words: ['were', 'i', 'to'] },
+      { words: ['were', 'we', 'to'] },
+      { words: ['should', 'i', 'decide'] },
+      { words: ['should', 'we', 'decide'] },
+      { words: ['say'], next: set('i we'), clauseInitial: true },
+      { words: ['should'], next: set('the my it your this that our'), clauseInitial: true },
+      // Hedges: "i might cancel after the summer".
+      { words: ['i', 'might'] },
+      { words: ['we', 'might'] },
+      // Questions about a policy, not requests: "how much notice do i need to give to end …".
+      { words: ['how', 'much', 'notice'] },
+      { words: ['notice', 'period'] },
+      { words: ['is', 'there', 'a'], next: set('fee charge penalty cost time') },
+      { words: ['is', 'there', 'an'], next: set('exit early cancellation') },
+      { words: ['how', 'many', 'days'] },
+      { words: ['how', 'long', 'do', 'i', 'have'] },
+      { words: ['how', 'long', 'i', 'have'] },
+      { words: ['how', 'long', 'have', 'i', 'got'] },
+      { words: ['time', 'limit'] },
+      { words: ['what', 'happens', 'after'] },
+      { words: ['what', 'happens', 'when'] },
+      { words: ["what's", 'the', 'process'] },
+      { words: ['what', 'is', 'the', 'process'] },
+      { words: ['do', 'you'], next: set('refund refunds pay') },
+      { words: ['do', 'i', 'need', 'to', 'give', 'notice'] },
+      { words: ['do', 'i', 'have', 'to', 'give', 'notice'] },
+      // Plans given up: "i was this close to cancelling … but your technician sorted it".
+      { words: ['was', 'this', 'close', 'to'], retracted: true },
+      { words: ['was', 'so', 'close', 'to'], retracted: true },
+      { words: ['came', 'close', 'to'], retracted: true },
+      { words: ['was', 'all', 'ready', 'to'], retracted: true },
+      { words: ['was', 'ready', 'to'], retracted: true },
+      { words: ['was', 'about', 'to'], retracted: true },
+      { words: ['were', 'about', 'to'], retracted: true },
+      { words: ['was', 'thinking', 'about'], retracted: true },
+      { words: ['was', 'thinking', 'of'], retracted: true },
+      { words: ['were', 'thinking', 'about'], retracted: true },
+      { words: ['were', 'thinking', 'of'], retracted: true },
+      { words: ['did', 'think', 'about'], retracted: true },
+      { words: ['thought', 'about'], retracted: true },
+      { words: ['was', 'planning', 'to'], retracted: true },
+      { words: ['would', 'have'], retracted: true },
+      { words: ['almost'], next: set('cancelled canceled switched left closed called rang went quit sued complained reported wrote posted moved walked took'), retracted: true },
+      { words: ['nearly'], next: set('cancelled canceled switched left closed called rang went quit sued complained reported wrote posted moved walked took'), retracted: true },
     ],
+    retractions: set('but though however anyway instead'),
+    thirdParties: set(
+      'brother sister husband wife partner mum mom mother dad father son daughter neighbour neighbor mate friend friends cousin uncle aunt boyfriend girlfriend flatmate roommate colleague boss grandma grandad grandpa gran nan parents',
+    ),
+    possessives: set('my our his her'),
+    thirdPartyReporting: set('said says told tells reckons reckoned thinks thought keeps always suggested claims'),
     politeConditionals: [
       ['if', 'possible'],
       ['if', 'at', 'all', 'possible'],
@@ -158,7 +229,32 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
       { words: ['in', 'geval'] },
       // "ik weet niet of ik wil opzeggen": doubt, not a request.
       { words: ['of'], doubtOnly: true },
+      // Questions about a policy, not requests: "wat kost het om het contract eerder te beëindigen".
+      { words: ['wat', 'kost', 'het', 'om'] },
+      { words: ['tot', 'wanneer'] },
+      { words: ['binnen', 'welke', 'termijn'] },
+      { words: ['hoe', 'gaat', 'dat'] },
+      { words: ['wat', 'is', 'jullie', 'beleid'] },
+      { words: ['wat', 'is', 'uw', 'beleid'] },
+      { words: ['hoe', 'zit', 'het', 'met'], next: set('geld terugbetaling restitutie retourneren') },
+      { words: ['heeft', 'het', 'zin', 'om'] },
+      { words: ['hoe', 'lang', 'duurt', 'het'] },
+      // Plans given up: "ik had bijna mijn advocaat gebeld maar toen kwam het geld binnen".
+      { words: ['bijna'], retracted: true },
+      { words: ['wou', 'eigenlijk'], retracted: true },
+      { words: ['wilde', 'eigenlijk'], retracted: true },
+      { words: ['was', 'al', 'helemaal', 'klaar', 'om'], retracted: true },
+      { words: ['was', 'klaar', 'om'], retracted: true },
+      { words: ['over', 'gedacht'], retracted: true },
+      { words: ['aan', 'gedacht'], retracted: true },
+      { words: ['overwogen'], retracted: true },
     ],
+    retractions: set('maar toch echter'),
+    thirdParties: set(
+      'broer zus man vrouw partner moeder vader zoon dochter buurman buurvrouw vriend vriendin vrienden neef nicht oom tante collega baas schoonmoeder schoonvader kleinzoon kleindochter opa oma ouders',
+    ),
+    possessives: set('mijn onze zijn haar'),
+    thirdPartyReporting: set('zegt zei zeggen vindt vond denkt dacht roept riep beweert'),
     politeConditionals: [
       ['als', 'het', 'kan'],
       ['als', 'dat', 'kan'],
@@ -206,6 +302,9 @@ const DUTCH_NEUTER_SUBJECTS = set('het dit dat er');
 /** Words before "het/dit/dat/er" that show it is not a subject after a verb (articles, prepositions, particles, conjunctions). */
 const DUTCH_NOT_VERBS = set('van op in aan met voor naar om bij uit over tot door onder tegen na als dan dat de het een niet geen nog al wel ook toch maar zo te en of omdat want dus');
 
+/** The caller's own voice after a conjunction: a reported third party's speech ends there ("… and we want a refund"). */
+const FIRST_PERSON_SUBJECTS = set("i i'm im i'd id i'll i've ive we we're we'll we'd we've ik wij");
+
 /** How far before a match a negator is looked for. */
 const NEGATION_WINDOW = 5;
 /** How far after its marker an if-clause and its main clause reach. */
@@ -220,6 +319,8 @@ interface Conditional {
   readonly consequent: number;
   /** Token after the conditional's reach (strong boundary or distance). */
   readonly scopeEnd: number;
+  /** A plan given up: a phrase that includes the marker ("thinking about cancelling", "ik wilde bijna opzeggen") is in its scope too. */
+  readonly retracted: boolean;
 }
 
 /** A candidate match, by token index. */
@@ -240,6 +341,10 @@ export class UtteranceContext {
   private readonly conditionals: Conditional[] = [];
   /** Tokens that belong to a conditional marker; they end a negation scope. */
   private readonly markerTokens = new Set<number>();
+  /** A third party's reported speech: [start, end) by token. */
+  private readonly reportedSpans: { readonly start: number; readonly end: number }[] = [];
+  /** Markers of a plan whose retraction ("but …") may still be recognised: a partial hypothesis waits. */
+  private readonly unresolvedRetractions: number[] = [];
 
   constructor(
     private readonly tokens: readonly string[],
@@ -247,16 +352,19 @@ export class UtteranceContext {
   ) {
     this.cues = CUES[language];
     this.findConditionals();
+    this.findReportedSpeech();
   }
 
   /** Why the match should not count, or `undefined` when it should. */
   suppression(span: MatchSpan, kind: 'intent' | 'escalation'): Suppression | undefined {
     const { cues, tokens } = this;
     for (const i of span.free) if (cues.negators.has(tokens[i] ?? '')) return 'negated';
+    if (this.reportedSpans.some((r) => r.start <= span.start && span.start < r.end)) return 'reported';
 
     let barrier = 0;
     for (const c of this.conditionals) {
-      if (c.end > span.start || span.start >= c.scopeEnd) continue;
+      if (c.retracted ? span.end < c.at : c.end > span.start) continue;
+      if (span.start >= c.scopeEnd) continue;
       if (span.start < c.consequent) return 'hypothetical';
       if (kind === 'intent') return 'hypothetical';
       barrier = Math.max(barrier, c.consequent);
@@ -279,6 +387,7 @@ export class UtteranceContext {
   openEnded(span: MatchSpan, kind: 'intent' | 'escalation'): boolean {
     const { cues, tokens } = this;
     if (kind === 'intent' && this.questionClause(span.start)) return true;
+    if (this.unresolvedRetractions.some((at) => at <= span.end)) return true;
     if (cues.trailingNegation === 0) return false;
     for (let k = span.end + 1; k <= span.end + cues.trailingNegation; k++) {
       const t = tokens[k];
@@ -361,6 +470,8 @@ export class UtteranceContext {
       );
       if (marker === undefined) continue;
       if (marker.doubtOnly === true && !this.doubtBefore(i)) continue;
+      if (marker.clauseInitial === true && i > 0 && !cues.boundaries.has(tokens[i - 1] ?? '')) continue;
+      if (marker.retracted === true && !this.retractedAfter(i, i + marker.words.length)) continue;
       if (cues.politeConditionals.some((p) => p.every((w, k) => tokens[i + k] === w))) continue;
       if (this.indirectQuestion(i)) continue;
       const end = i + marker.words.length;
@@ -389,7 +500,39 @@ export class UtteranceContext {
           break;
         }
       }
-      this.conditionals.push({ at: i, end, consequent: consequent < 0 ? scopeEnd : consequent, scopeEnd });
+      this.conditionals.push({ at: i, end, consequent: consequent < 0 ? scopeEnd : consequent, scopeEnd, retracted: marker.retracted === true });
+      i = end - 1;
+    }
+  }
+
+  /**
+   * Whether a plan told from `from` on (its marker at `marker`) is given up ("… but you sorted it").
+   * When the words so far end before the retraction could be ruled out, the marker is remembered for `openEnded`.
+   */
+  private retractedAfter(marker: number, from: number): boolean {
+    const { cues, tokens } = this;
+    const reach = from + 2 * CONDITIONAL_REACH;
+    for (let k = from; k < Math.min(tokens.length, reach); k++) if (cues.retractions.has(tokens[k] ?? '')) return true;
+    if (tokens.length < reach) this.unresolvedRetractions.push(marker);
+    return false;
+  }
+
+  /** "my brother reckons …", "my husband keeps telling me …": up to a strong boundary or the caller's own next clause. */
+  private findReportedSpeech(): void {
+    const { cues, tokens } = this;
+    for (let i = 0; i + 2 < tokens.length; i++) {
+      if (!cues.possessives.has(tokens[i] ?? '') || !cues.thirdParties.has(tokens[i + 1] ?? '')) continue;
+      const verb = cues.thirdPartyReporting.has(tokens[i + 2] ?? '') ? i + 2 : cues.thirdPartyReporting.has(tokens[i + 3] ?? '') ? i + 3 : -1;
+      if (verb < 0) continue;
+      let end = Math.min(tokens.length, verb + 1 + CONDITIONAL_REACH + 6);
+      for (let k = verb + 1; k < end; k++) {
+        const t = tokens[k] ?? '';
+        if (cues.strongBoundaries.has(t) || (cues.boundaries.has(t) && FIRST_PERSON_SUBJECTS.has(tokens[k + 1] ?? ''))) {
+          end = k;
+          break;
+        }
+      }
+      this.reportedSpans.push({ start: i, end });
       i = end - 1;
     }
   }

@@ -186,6 +186,66 @@ describe('hypotheticals', () => {
     assert.deepEqual(ids('nl-NL', 'kunt u kijken of mijn pakket al verzonden is'), ['order_status']);
   });
 
+  test('a question about a policy, an inverted or imagined condition, and a hedge raise no intent', () => {
+    for (const text of [
+      'how much notice do i have to give to cancel my contract',
+      "what's the notice period if i end my membership",
+      'is there a fee for cancelling my subscription early',
+      'how many days do i have to cancel an order after it ships',
+      'what is the time limit for taking you to court',
+      'were i to cancel my order would the voucher still work',
+      'say we cancel the order now do we keep the discount',
+      'should my parcel be late do i get the shipping back',
+      'i might cancel my membership next year',
+      'do you refund the postage on returns',
+    ]) {
+      assert.deepEqual(ids('en-US', text), [], text);
+    }
+    // The request after the question still counts.
+    assert.deepEqual(ids('en-US', 'is there a fee for ending it early because i want to cancel my contract'), ['churn']);
+  });
+
+  test('a plan given up raises nothing; the same plan not given up does', () => {
+    assert.deepEqual(ids('en-US', 'i nearly cancelled my subscription in may but the new prices are fine'), []);
+    assert.deepEqual(ids('en-US', 'we were thinking about switching to another provider but we are staying'), []);
+    assert.deepEqual(ids('en-US', 'i almost called my lawyer however it got sorted'), []);
+    assert.deepEqual(ids('en-US', 'i was thinking about cancelling my subscription'), ['churn']);
+    // On partials the plan is held: its "but" may still come.
+    const en = new UtteranceIntentTracker(matchers['en-US'], 'customer');
+    assert.deepEqual(live(en, 1, 'i was this close to cancelling my contract but you fixed it'), []);
+    assert.deepEqual(live(en, 2, 'i was this close to cancelling my contract'), ['churn'], 'fires on the final');
+  });
+
+  test("a relative's or a friend's speech is theirs, up to the caller's own clause", () => {
+    assert.deepEqual(ids('en-US', 'my sister says i should cancel my subscription but i like it'), []);
+    assert.deepEqual(ids('en-US', "my dad keeps saying he'll sue you over the boiler"), []);
+    assert.deepEqual(ids('en-US', 'my husband said you overcharged us and we want a refund'), ['refund_request']);
+    assert.deepEqual(ids('en-US', 'my husband wants me to cancel my order'), ['cancel_order'], 'a wish passed on is the request of the household');
+  });
+
+  test('Dutch: policy questions, plans given up, reported speech, extras', () => {
+    for (const text of [
+      'wat kost het om mijn abonnement op te zeggen',
+      'tot wanneer kan ik mijn bestelling annuleren',
+      'ik wilde bijna opzeggen maar jullie hebben het opgelost',
+      'mijn zus zegt dat ik moet overstappen naar een andere provider',
+      'ik wil de losse zenderpakketten opzeggen',
+      'ik wil de papieren rekening stopzetten',
+    ]) {
+      assert.deepEqual(ids('nl-NL', text), [], text);
+    }
+    assert.deepEqual(ids('nl-NL', 'mijn zus zegt dat het te duur is en ik wil mijn abonnement opzeggen'), ['churn']);
+    assert.deepEqual(ids('nl-NL', 'ik wilde eigenlijk mijn bestelling annuleren'), ['cancel_order'], 'polite past, no plan given up');
+  });
+
+  test('an add-on or a paper bill cancelled is neither an order cancellation nor churn', () => {
+    for (const text of ['i want to cancel the movies add on', 'can you cancel the extra sim on my account', 'please cancel my paper statements', 'i need to cancel my dentist appointment']) {
+      assert.deepEqual(ids('en-US', text), [], text);
+    }
+    assert.deepEqual(ids('en-US', 'i want to cancel my subscription'), ['churn']);
+    assert.deepEqual(ids('en-US', 'i want to cancel my order'), ['cancel_order']);
+  });
+
   test('doubt is no request', () => {
     assert.deepEqual(ids('en-US', "i'm not sure if i want to cancel"), []);
     assert.deepEqual(ids('en-US', "i don't know whether i want to cancel"), []);
