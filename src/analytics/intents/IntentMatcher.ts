@@ -295,6 +295,8 @@ export class IntentMatcher {
    * what customers say. An intent must exist in the grammars (its kind,
    * severity and prompt come from there) and lie in its window; negation is
    * in the model's features, as the labelled negative examples taught it.
+   * Plans given up and reported speech are taken out before it reads
+   * (`UtteranceContext.freeText`).
    */
   classify(tokens: readonly TimedToken[], speaker: Speaker, options: MatchOptions = {}): IntentMatch[] {
     const first = tokens[0];
@@ -304,7 +306,8 @@ export class IntentMatcher {
     const at = (options.callTimeOffsetMs ?? 0) + first.startMs;
     const matches: IntentMatch[] = [];
     const threshold = options.recognised === true ? this.classifier.recognisedThreshold : this.classifier.threshold;
-    for (const { intent: id, probability } of this.classifier.classify(text, threshold)) {
+    const free = new UtteranceContext(tokens.map((t) => t.text), this.language).freeText();
+    for (const { intent: id, probability } of free === '' ? [] : this.classifier.classify(free, threshold)) {
       const intent = this.byId.get(id);
       if (intent === undefined || intent.speaker === 'agent') continue;
       if (intent.window !== undefined && (at < intent.window.afterMs || at >= intent.window.beforeMs)) continue;

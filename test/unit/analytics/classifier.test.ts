@@ -110,6 +110,15 @@ describe('intent classifier', () => {
     assert.equal(heard, p >= 0.75, `order_status at ${p.toFixed(2)} on recognised "${text}"`);
   });
 
+  test('the classifier does not read plans given up or reported speech', () => {
+    const read = (text: string) => new UtteranceIntentTracker(matcher, 'customer').onResult(result(1, text, true)).map((m) => m.intent.id);
+    assert.deepEqual(read('i want to end my subscription'), ['churn']);
+    for (const text of ['my sister says i should end my subscription', 'i almost ended my subscription but the price is fine']) {
+      assert.deepEqual(read(text), [], text);
+    }
+    assert.deepEqual(read('my sister says hello and i want to end my subscription'), ['churn'], "the caller's own clause is read");
+  });
+
   test("an intent's window applies to the classifier too", () => {
     const tracker = new UtteranceIntentTracker(matcher, 'customer');
     assert.deepEqual(tracker.onResult(result(1, 'i want to end my subscription', true), { callTimeMs: 5_000 }).map((m) => m.intent.id), ['churn']);

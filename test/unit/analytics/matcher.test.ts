@@ -235,6 +235,11 @@ describe('hypotheticals', () => {
       assert.deepEqual(ids('nl-NL', text), [], text);
     }
     assert.deepEqual(ids('nl-NL', 'mijn zus zegt dat het te duur is en ik wil mijn abonnement opzeggen'), ['churn']);
+    // A negated verb of saying reaches into its clause, also past a long object or after the verb.
+    assert.deepEqual(ids('nl-NL', 'ik heb nooit gezegd dat ik het abonnement wilde opzeggen'), []);
+    assert.deepEqual(ids('nl-NL', 'ik zei niet dat ik wil opzeggen'), []);
+    assert.deepEqual(ids('nl-NL', 'ik ga echt niemand aanklagen'), []);
+    assert.deepEqual(ids('nl-NL', 'als niemand me helpt stap ik naar de rechter'), ['legal_threat']);
     assert.deepEqual(ids('nl-NL', 'ik wilde eigenlijk mijn bestelling annuleren'), ['cancel_order'], 'polite past, no plan given up');
   });
 
