@@ -295,8 +295,8 @@ export class IntentMatcher {
    * what customers say. An intent must exist in the grammars (its kind,
    * severity and prompt come from there) and lie in its window; negation is
    * in the model's features, as the labelled negative examples taught it.
-   * Plans given up and reported speech are taken out before it reads
-   * (`UtteranceContext.freeText`).
+   * Plans given up, reported speech, policy questions and imagined cases
+   * are taken out before it reads (`UtteranceContext.freeText`).
    */
   classify(tokens: readonly TimedToken[], speaker: Speaker, options: MatchOptions = {}): IntentMatch[] {
     const first = tokens[0];

@@ -56,6 +56,8 @@ interface LanguageCues {
     readonly clauseInitial?: boolean;
     /** A plan given up: counts only when a word of `retractions` follows ("i almost switched | but you sorted it"). */
     readonly retracted?: boolean;
+    /** A question about a policy or an imagined case, never a request: the classifier does not read it either. */
+    readonly inquiry?: boolean;
   }[];
   /** Words that give up a plan told before them ("but", "though"). */
   readonly retractions: ReadonlySet<string>;
@@ -127,32 +129,32 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
       { words: ['was', 'gonna'] },
       { words: ['were', 'going', 'to'] },
       // Inverted and imagined conditions: "were i to close my account …", "say i cancel today would …".
-      { words: ['were', 'i', 'to'] },
-      { words: ['were', 'we', 'to'] },
-      { words: ['should', 'i', 'decide'] },
-      { words: ['should', 'we', 'decide'] },
-      { words: ['say'], next: set('i we'), clauseInitial: true },
-      { words: ['should'], next: set('the my it your this that our'), clauseInitial: true },
+      { words: ['were', 'i', 'to'], inquiry: true },
+      { words: ['were', 'we', 'to'], inquiry: true },
+      { words: ['should', 'i', 'decide'], inquiry: true },
+      { words: ['should', 'we', 'decide'], inquiry: true },
+      { words: ['say'], next: set('i we'), clauseInitial: true, inquiry: true },
+      { words: ['should'], next: set('the my it your this that our'), clauseInitial: true, inquiry: true },
       // Hedges: "i might cancel after the summer".
       { words: ['i', 'might'] },
       { words: ['we', 'might'] },
       // Questions about a policy, not requests: "how much notice do i need to give to end …".
-      { words: ['how', 'much', 'notice'] },
-      { words: ['notice', 'period'] },
-      { words: ['is', 'there', 'a'], next: set('fee charge penalty cost time') },
-      { words: ['is', 'there', 'an'], next: set('exit early cancellation') },
-      { words: ['how', 'many', 'days'] },
-      { words: ['how', 'long', 'do', 'i', 'have'] },
-      { words: ['how', 'long', 'i', 'have'] },
-      { words: ['how', 'long', 'have', 'i', 'got'] },
-      { words: ['time', 'limit'] },
-      { words: ['what', 'happens', 'after'] },
-      { words: ['what', 'happens', 'when'] },
-      { words: ["what's", 'the', 'process'] },
-      { words: ['what', 'is', 'the', 'process'] },
-      { words: ['do', 'you'], next: set('refund refunds pay') },
-      { words: ['do', 'i', 'need', 'to', 'give', 'notice'] },
-      { words: ['do', 'i', 'have', 'to', 'give', 'notice'] },
+      { words: ['how', 'much', 'notice'], inquiry: true },
+      { words: ['notice', 'period'], inquiry: true },
+      { words: ['is', 'there', 'a'], next: set('fee charge penalty cost time'), inquiry: true },
+      { words: ['is', 'there', 'an'], next: set('exit early cancellation'), inquiry: true },
+      { words: ['how', 'many', 'days'], inquiry: true },
+      { words: ['how', 'long', 'do', 'i', 'have'], inquiry: true },
+      { words: ['how', 'long', 'i', 'have'], inquiry: true },
+      { words: ['how', 'long', 'have', 'i', 'got'], inquiry: true },
+      { words: ['time', 'limit'], inquiry: true },
+      { words: ['what', 'happens', 'after'], inquiry: true },
+      { words: ['what', 'happens', 'when'], inquiry: true },
+      { words: ["what's", 'the', 'process'], inquiry: true },
+      { words: ['what', 'is', 'the', 'process'], inquiry: true },
+      { words: ['do', 'you'], next: set('refund refunds pay'), inquiry: true },
+      { words: ['do', 'i', 'need', 'to', 'give', 'notice'], inquiry: true },
+      { words: ['do', 'i', 'have', 'to', 'give', 'notice'], inquiry: true },
       // Plans given up: "i was this close to cancelling … but your technician sorted it".
       { words: ['was', 'this', 'close', 'to'], retracted: true },
       { words: ['was', 'so', 'close', 'to'], retracted: true },
@@ -230,15 +232,15 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
       // "ik weet niet of ik wil opzeggen": doubt, not a request.
       { words: ['of'], doubtOnly: true },
       // Questions about a policy, not requests: "wat kost het om het contract eerder te beëindigen".
-      { words: ['wat', 'kost', 'het', 'om'] },
-      { words: ['tot', 'wanneer'] },
-      { words: ['binnen', 'welke', 'termijn'] },
-      { words: ['hoe', 'gaat', 'dat'] },
-      { words: ['wat', 'is', 'jullie', 'beleid'] },
-      { words: ['wat', 'is', 'uw', 'beleid'] },
-      { words: ['hoe', 'zit', 'het', 'met'], next: set('geld terugbetaling restitutie retourneren') },
-      { words: ['heeft', 'het', 'zin', 'om'] },
-      { words: ['hoe', 'lang', 'duurt', 'het'] },
+      { words: ['wat', 'kost', 'het', 'om'], inquiry: true },
+      { words: ['tot', 'wanneer'], inquiry: true },
+      { words: ['binnen', 'welke', 'termijn'], inquiry: true },
+      { words: ['hoe', 'gaat', 'dat'], inquiry: true },
+      { words: ['wat', 'is', 'jullie', 'beleid'], inquiry: true },
+      { words: ['wat', 'is', 'uw', 'beleid'], inquiry: true },
+      { words: ['hoe', 'zit', 'het', 'met'], next: set('geld terugbetaling restitutie retourneren'), inquiry: true },
+      { words: ['heeft', 'het', 'zin', 'om'], inquiry: true },
+      { words: ['hoe', 'lang', 'duurt', 'het'], inquiry: true },
       // Plans given up: "ik had bijna mijn advocaat gebeld maar toen kwam het geld binnen".
       { words: ['bijna'], retracted: true },
       { words: ['wou', 'eigenlijk'], retracted: true },
@@ -321,6 +323,7 @@ interface Conditional {
   readonly scopeEnd: number;
   /** A plan given up: a phrase that includes the marker ("thinking about cancelling", "ik wilde bijna opzeggen") is in its scope too. */
   readonly retracted: boolean;
+  readonly inquiry: boolean;
 }
 
 /** A candidate match, by token index. */
@@ -379,15 +382,15 @@ export class UtteranceContext {
   }
 
   /**
-   * The words left when plans given up and reported speech are taken out: the intent classifier
-   * reads these. If-clauses and policy questions stay in, as does negation: the model learnt them
-   * from the labelled negatives, and taking them out too cost as many requests as it saved false
-   * intents on the dev folds (docs/analytics.md#classifier).
+   * The words left when plans given up, reported speech, policy questions and imagined cases are
+   * taken out: the intent classifier reads these. If-clauses stay in, as does negation: the model
+   * learnt them from the labelled negatives, and taking if-clauses out too cost as many requests
+   * as it saved false intents on the dev folds (docs/analytics.md#classifier).
    */
   freeText(): string {
     const out = new Set<number>();
     for (const c of this.conditionals) {
-      if (!c.retracted) continue;
+      if (!c.retracted && !c.inquiry) continue;
       for (let k = c.at; k < c.scopeEnd; k++) out.add(k);
     }
     for (const r of this.reportedSpans) for (let k = r.start; k < r.end; k++) out.add(k);
@@ -522,7 +525,7 @@ export class UtteranceContext {
           break;
         }
       }
-      this.conditionals.push({ at: i, end, consequent: consequent < 0 ? scopeEnd : consequent, scopeEnd, retracted: marker.retracted === true });
+      this.conditionals.push({ at: i, end, consequent: consequent < 0 ? scopeEnd : consequent, scopeEnd, retracted: marker.retracted === true, inquiry: marker.inquiry === true });
       i = end - 1;
     }
   }
