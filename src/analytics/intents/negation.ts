@@ -20,16 +20,15 @@
  *   back if i cancel"): those are questions about consequences. An
  *   `escalation` there still
  *   counts: threats are conditional by nature ("if this isn't fixed i'm
- *   going to sue", "als u dit niet oplost stap ik naar de rechter").
- *
- * - it is a question about a policy ("how much notice do i need
- *   to give to end the membership", "what's the time limit for going to the
- *   ombudsman"), a plan given up ("i was this close to cancelling … but
- *   you sorted it"), or a hedge ("i might cancel after the summer");
- * - it is a relative's or a friend's speech the caller reports
- *   ("my brother reckons everyone should switch", "my neighbour said she's
- *   going to report you to the papers"), up to the next "but", "so" or the
- *   like: the caller did not say it.
+ *   going to sue", "als u dit niet oplost stap ik naar de rechter");
+ * - it is a question about a policy or an imagined case ("how much notice
+ *   do i need to give to end the membership", "were i to close my account"),
+ *   a plan given up ("i was this close to cancelling … but you sorted it"),
+ *   or a hedge ("i might cancel after the summer");
+ * - it is a relative's or a friend's speech the caller reports ("my brother
+ *   reckons everyone should switch", "my neighbour said she's going to
+ *   report you to the papers"), up to the next "but", "so" or the like: the
+ *   caller did not say it.
  *
  * Negation that is part of the intent ("i haven't received my order", "ik
  * hoef de bestelling niet meer") is written in the phrase itself; negators
@@ -323,6 +322,7 @@ interface Conditional {
   readonly scopeEnd: number;
   /** A plan given up: a phrase that includes the marker ("thinking about cancelling", "ik wilde bijna opzeggen") is in its scope too. */
   readonly retracted: boolean;
+  /** A question about a policy or an imagined case: the classifier does not read it either. */
   readonly inquiry: boolean;
 }
 
