@@ -249,6 +249,7 @@ describe('hypotheticals', () => {
     }
     assert.deepEqual(ids('en-US', 'i want to cancel my subscription'), ['churn']);
     assert.deepEqual(ids('en-US', 'i want to cancel my order'), ['cancel_order']);
+    assert.deepEqual(ids('en-US', 'i need to cancel my order of electric blankets'), ['cancel_order'], 'an order of something that is also a service');
   });
 
   test('doubt is no request', () => {
