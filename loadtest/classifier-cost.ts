@@ -4,7 +4,8 @@
  * `grammars/<language>/classifier.json`, and the CPU per final customer
  * utterance of reading it, over the customer lines of the dev split (the
  * model itself, and the matcher's whole `classify` step, which first takes
- * reported speech and plans given up out). Median of REPEATS (3) rounds.
+ * out reported speech, plans given up, policy questions and imagined cases).
+ * Median of REPEATS (3) rounds.
  */
 import path from 'node:path';
 import { IntentClassifier } from '../src/analytics/classifier/IntentClassifier.js';
