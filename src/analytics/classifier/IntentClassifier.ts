@@ -63,7 +63,7 @@ export class IntentClassifier {
   private readonly rows: ReadonlyMap<string, number>;
   /**
    * One row per feature, one column per intent: a feature of an utterance is looked up once for
-   * every intent, and the weights take a tenth of the heap that a map per intent took.
+   * every intent, and the weights take about a fifth of the heap that a map per intent took.
    */
   private readonly weights: Float64Array;
 
