@@ -101,6 +101,12 @@ interface LanguageCues {
   readonly trailingNegation: number;
   /** Main clause after an if-clause starts with the verb, before the subject (Dutch inversion). */
   readonly verbSecond: boolean;
+  /**
+   * A main clause after an if-clause whose subject is a noun ("if i don't get my money back by friday
+   * | my attorney will be contacting you"): a determiner, one word, then a modal (`modals`) or a form
+   * of "be" before "going" (`goingTo`). Absent where the main clause is told by its verb (Dutch).
+   */
+  readonly nounSubjects?: { readonly determiners: ReadonlySet<string>; readonly modals: ReadonlySet<string>; readonly goingTo: ReadonlySet<string> };
 }
 
 const set = (words: string): ReadonlySet<string> => new Set(words.split(/\s+/).filter((w) => w.length > 0));
@@ -209,6 +215,7 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
     copulas: set('is was'),
     trailingNegation: 0,
     verbSecond: false,
+    nounSubjects: { determiners: set('my our your the his her their'), modals: set("will would shall won't"), goingTo: set("is are 's") },
   },
   'nl-NL': {
     negators: set('niet geen nooit niks niets nergens'),
@@ -518,6 +525,10 @@ export class UtteranceContext {
           consequent = cues.verbSecond ? Math.max(end + 1, k - 1) : k;
           break;
         }
+        if (this.nounSubjectAt(k)) {
+          consequent = k;
+          break;
+        }
         // Dutch main clause with a neuter subject after the verb ("als dit niet opgelost is | gaat het naar
         // mijn advocaat"): the if-clause ended on its verb, the main clause starts with its own.
         if (cues.verbSecond && k > end + 2 && DUTCH_NEUTER_SUBJECTS.has(t) && !DUTCH_NOT_VERBS.has(tokens[k - 1] ?? '')) {
@@ -528,6 +539,17 @@ export class UtteranceContext {
       this.conditionals.push({ at: i, end, consequent: consequent < 0 ? scopeEnd : consequent, scopeEnd, retracted: marker.retracted === true, inquiry: marker.inquiry === true });
       i = end - 1;
     }
+  }
+
+  /** Whether a noun subject and its verb start a clause at `k` ("my attorney will …", "the lawyers are going to …"). */
+  private nounSubjectAt(k: number): boolean {
+    const cues = this.cues.nounSubjects;
+    const { tokens } = this;
+    if (cues === undefined || !cues.determiners.has(tokens[k] ?? '')) return false;
+    const noun = tokens[k + 1] ?? '';
+    const verb = tokens[k + 2] ?? '';
+    if (noun === '' || this.cues.subjects.has(noun)) return false;
+    return noun.endsWith("'ll") || cues.modals.has(verb) || (cues.goingTo.has(verb) && (tokens[k + 3] === 'going' || tokens[k + 3] === 'gonna'));
   }
 
   /**

@@ -179,6 +179,10 @@ describe('hypotheticals', () => {
   test('a threat in the main clause of a condition counts; politeness and indirect questions are no condition', () => {
     assert.deepEqual(ids('en-US', "if this isn't fixed i'm going to sue"), ['legal_threat']);
     assert.deepEqual(ids('en-US', "if you don't fix it i'll post it on twitter"), ['public_threat']);
+    // A main clause whose subject is a noun, not a pronoun.
+    assert.deepEqual(ids('en-US', 'if the parcel is not here by friday my lawyer will be in touch'), ['legal_threat']);
+    assert.deepEqual(ids('en-US', "if i don't get a refund my attorney is going to hear about it"), ['legal_threat']);
+    assert.deepEqual(ids('en-US', 'if i cancel my order will i get a refund'), []);
     assert.deepEqual(ids('nl-NL', 'als u dit niet oplost stap ik naar de rechter'), ['legal_threat']);
     assert.deepEqual(ids('nl-NL', 'als het kan wil ik mijn bestelling annuleren'), ['cancel_order']);
     assert.deepEqual(ids('en-US', 'can you check if my order has shipped'), ['order_status']);
