@@ -307,7 +307,7 @@ export class CallAnalytics {
       this.legs[role].prompts.set(intent.id, { promptId, template: intent.prompt, slots: match.slots, text });
       hub.publish({ type: 'prompt', callId, promptId, agentId: this.options.agentId, intent: intent.id, text, entities: allEntities });
     }
-    if (intent.kind === 'escalation') {
+    if (intent.kind === 'escalation' || intent.escalates) {
       const signal: EscalationSignal = {
         kind: intent.id === 'repeat_contact' ? 'repeat_contact' : 'cue',
         atMs: match.endMs,

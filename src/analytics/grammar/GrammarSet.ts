@@ -64,6 +64,12 @@ export interface IntentDefinition {
   readonly avoidable: { readonly channel: string } | undefined;
   /** A contact reason that says the customer may leave (`churn_risk: true`): retention's business. */
   readonly churnRisk: boolean;
+  /**
+   * A contact reason that also adds its severity's weight to the call's escalation score
+   * (`escalates: true`): a formal complaint alone stays under the first level, with another cue
+   * (a repeat contact) it reaches it. Escalation cues (`kind: escalation`) always do.
+   */
+  readonly escalates: boolean;
   /** `file:line` of the definition, for log lines and errors. */
   readonly source: string;
 }
@@ -85,7 +91,7 @@ const ID_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 const KINDS: readonly IntentKind[] = ['intent', 'escalation'];
 const SPEAKERS: readonly SpeakerScope[] = ['customer', 'agent', 'either'];
 const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
-const KNOWN_KEYS = new Set(['id', 'kind', 'speaker', 'severity', 'prompt', 'window', 'fuzzy', 'phrases', 'unless', 'spot', 'avoidable', 'churn_risk']);
+const KNOWN_KEYS = new Set(['id', 'kind', 'speaker', 'severity', 'prompt', 'window', 'fuzzy', 'phrases', 'unless', 'spot', 'avoidable', 'churn_risk', 'escalates']);
 const MAX_CHANNEL_LENGTH = 100;
 const WINDOW_KEYS = new Set(['after', 'before']);
 /** Ten hours: a window bound beyond any call is a typo (milliseconds written as seconds). */
@@ -251,6 +257,9 @@ export function parseGrammarFile(text: string, file: string, language: Language,
     const churnRisk = item.get('churn_risk') ?? false;
     if (typeof churnRisk !== 'boolean') problem(item.get('churn_risk', true), '"churn_risk" must be true or false');
     else if (churnRisk && kind === 'escalation') problem(item.get('churn_risk', true), '"churn_risk" marks a contact reason; an escalation cue is not one (kind: intent)');
+    const escalates = item.get('escalates') ?? false;
+    if (typeof escalates !== 'boolean') problem(item.get('escalates', true), '"escalates" must be true or false');
+    else if (escalates && kind === 'escalation') problem(item.get('escalates', true), '"escalates" marks a contact reason that also raises the escalation score; an escalation cue always does');
 
     const prompt = item.get('prompt');
     if (prompt !== undefined && typeof prompt !== 'string') problem(item.get('prompt', true), '"prompt" must be a string');
@@ -304,6 +313,7 @@ export function parseGrammarFile(text: string, file: string, language: Language,
       spot: spot?.sequences ?? [],
       avoidable,
       churnRisk: churnRisk === true,
+      escalates: escalates === true,
       source: `${file}:${line}`,
     });
   }

@@ -109,6 +109,22 @@ describe('call analytics', () => {
     assert.notEqual(summary.escalation.peakLevel, 'calm');
   });
 
+  test('a formal complaint alone stays calm; after a repeat contact the call is elevated', () => {
+    const alone = setup();
+    alone.analytics.onRecognition('customer', final(0, 'i would like to file a complaint about the courier', 1000));
+    const aloneSummary = alone.analytics.summarize('rtcp-bye', Date.now());
+    assert.equal(aloneSummary.primaryContactReason, 'complaint');
+    assert.equal(aloneSummary.escalation.peakLevel, 'calm');
+
+    const again = setup();
+    again.analytics.onRecognition('customer', final(0, 'this is the third time i am calling about this problem', 1000));
+    again.analytics.onRecognition('customer', final(1, 'i want to file a complaint', 6000));
+    const summary = again.analytics.summarize('rtcp-bye', Date.now());
+    assert.equal(summary.escalation.peakLevel, 'elevated');
+    const escalation = again.events.find((e) => e.type === 'escalation');
+    assert.ok(escalation?.type === 'escalation' && escalation.reasons.some((r) => r.detail.startsWith('complaint')), JSON.stringify(escalation));
+  });
+
   test('a calm call stays calm and its summary names the contact reason', () => {
     const { analytics, events } = setup();
     let t = 0;

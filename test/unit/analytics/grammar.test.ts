@@ -235,6 +235,7 @@ intents:
     assert.equal(leaving?.avoidable, undefined);
     assert.equal(plain?.avoidable, undefined, 'neither by default');
     assert.equal(plain?.churnRisk, false);
+    assert.equal(plain?.escalates, false);
     const lines = problems(
       [
         'intents:', //                                          1
@@ -252,7 +253,11 @@ intents:
         '    kind: escalation', //                               13
         '    avoidable: { channel: faq }', //                    14
         '    churn_risk: true', //                               15
-        '    phrases: [x y]', //                                 16
+        '    escalates: true', //                                16
+        '    phrases: [x y]', //                                 17
+        '  - id: e', //                                          18
+        '    escalates: often', //                               19
+        '    phrases: [x y]', //                                 20
       ].join('\n'),
     );
     const expect = (re: RegExp) => assert.ok(lines.some((l) => re.test(l)), `${re.source}\n${lines.join('\n')}`);
@@ -262,6 +267,8 @@ intents:
     expect(/g\.yaml:10: unknown avoidable key 'chanel' \(use channel\)/);
     expect(/g\.yaml:14: "avoidable" marks a contact reason; an escalation cue is not one/);
     expect(/g\.yaml:15: "churn_risk" marks a contact reason; an escalation cue is not one/);
+    expect(/g\.yaml:16: "escalates" marks a contact reason that also raises the escalation score/);
+    expect(/g\.yaml:19: "escalates" must be true or false/);
   });
 
   test('the shipped grammars mark the avoidable reasons and the churn risks alike in both languages', async () => {
