@@ -296,7 +296,8 @@ export class IntentMatcher {
    * severity and prompt come from there) and lie in its window; negation is
    * in the model's features, as the labelled negative examples taught it.
    * Plans given up, reported speech, policy questions and imagined cases
-   * are taken out before it reads (`UtteranceContext.freeText`).
+   * are taken out before it reads (`UtteranceContext.freeText`); in a
+   * question about a consequence it finds no contact reason.
    */
   classify(tokens: readonly TimedToken[], speaker: Speaker, options: MatchOptions = {}): IntentMatch[] {
     const first = tokens[0];
@@ -306,10 +307,14 @@ export class IntentMatcher {
     const at = (options.callTimeOffsetMs ?? 0) + first.startMs;
     const matches: IntentMatch[] = [];
     const threshold = options.recognised === true ? this.classifier.recognisedThreshold : this.classifier.threshold;
-    const free = new UtteranceContext(tokens.map((t) => t.text), this.language).freeText();
+    const context = new UtteranceContext(tokens.map((t) => t.text), this.language);
+    const free = context.freeText();
+    // A question about what a condition would lead to requests nothing; a threat in it still counts.
+    const asksAboutConsequence = context.asksAboutConsequence();
     for (const { intent: id, probability } of free === '' ? [] : this.classifier.classify(free, threshold)) {
       const intent = this.byId.get(id);
       if (intent === undefined || intent.speaker === 'agent') continue;
+      if (asksAboutConsequence && intent.kind === 'intent') continue;
       if (intent.window !== undefined && (at < intent.window.afterMs || at >= intent.window.beforeMs)) continue;
       matches.push({
         intent,

@@ -77,6 +77,8 @@ interface LanguageCues {
   readonly complementizers: ReadonlySet<string>;
   /** Words that start the main clause after an if-clause. */
   readonly thenWords: ReadonlySet<string>;
+  /** Modals of an imagined case after a wh-word ("who would pay"). */
+  readonly hypotheticalModals: ReadonlySet<string>;
   /** Verbs that open a yes/no question about a consequence ("would i ...", "krijg ik ..."), before a subject. */
   readonly questionOpeners: ReadonlySet<string>;
   readonly questionSubjects: ReadonlySet<string>;
@@ -204,6 +206,7 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
     reporting: set('said say saying says asked ask asking told tell think thought believe mean meant claim claimed suggested suggest'),
     complementizers: set('that'),
     thenWords: set('then'),
+    hypotheticalModals: set('would should could'),
     questionOpeners: set('would will do does did is are am should'),
     questionSubjects: set('i we it you they that this there'),
     modalQuestionOpeners: set('can could may might'),
@@ -281,6 +284,7 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
     reporting: set('gezegd zeg zei zegt zeggen gevraagd vraag vroeg denk dacht gedacht bedoel bedoelde beweer beweerd'),
     complementizers: set('dat'),
     thenWords: set('dan'),
+    hypotheticalModals: set('zou zouden'),
     questionOpeners: set('krijg krijgen ben zijn word worden moet moeten betaal betalen verlies verliezen kost kosten heb hebben'),
     questionSubjects: set(`${NL_SUBJECTS} het dat dit`),
     modalQuestionOpeners: set('zou zouden kan kun kunnen mag mogen'),
@@ -419,6 +423,27 @@ export class UtteranceContext {
       const t = tokens[k];
       if (t === undefined) return true;
       if (cues.boundaries.has(t) || cues.subjects.has(t)) return false;
+    }
+    return false;
+  }
+
+  /**
+   * Whether a conditional's main clause asks what would follow for the caller ("if i return it after
+   * thirty days | can i still get my money back", "als niemand me terugbelt | moet ik dan opnieuw
+   * bellen") or who would ("if the parcel went missing | who would pay"): the utterance asks about a
+   * consequence. A question about the order itself ("if it has gone out | when will it arrive",
+   * "wanneer komt hij dan") or a request ("can you cancel it") is no such question. Dutch puts
+   * the verb first in every main clause after an if-clause, so there "dan" after the subject marks it.
+   */
+  asksAboutConsequence(): boolean {
+    const { cues, tokens } = this;
+    const opens = (t: string): boolean => cues.questionOpeners.has(t) || cues.modalQuestionOpeners.has(t);
+    for (const c of this.conditionals) {
+      const m = c.consequent;
+      if (m < c.scopeEnd) {
+        if (cues.verbSecond ? opens(tokens[m] ?? '') && cues.firstPerson.has(tokens[m + 1] ?? '') && cues.thenWords.has(tokens[m + 2] ?? '') : opens(tokens[m - 1] ?? '') && cues.firstPerson.has(tokens[m] ?? '')) return true;
+      }
+      for (let k = c.end + 1; k < c.scopeEnd; k++) if (cues.whWords.has(tokens[k] ?? '') && cues.hypotheticalModals.has(tokens[k + 1] ?? '')) return true;
     }
     return false;
   }

@@ -119,6 +119,15 @@ describe('intent classifier', () => {
     assert.deepEqual(read('my sister says hello and i want to end my subscription'), ['churn'], "the caller's own clause is read");
   });
 
+  test('a question about what a condition leads to gives no contact reason from the classifier', () => {
+    const read = (text: string) => new UtteranceIntentTracker(matcher, 'customer').onResult(result(1, text, true)).map((m) => m.intent.id);
+    assert.deepEqual(read('my parcel never arrived'), ['order_status']);
+    for (const text of ['if my parcel never arrived would i get my money back', 'if the parcel is late again who would pay for it', 'if my parcel never arrived should i phone again']) {
+      assert.deepEqual(read(text), [], text);
+    }
+    assert.deepEqual(read('if it is not too late my parcel never arrived'), ['order_status'], 'a condition with a statement, not a question, is still read');
+  });
+
   test("an intent's window applies to the classifier too", () => {
     const tracker = new UtteranceIntentTracker(matcher, 'customer');
     assert.deepEqual(tracker.onResult(result(1, 'i want to end my subscription', true), { callTimeMs: 5_000 }).map((m) => m.intent.id), ['churn']);
