@@ -52,6 +52,11 @@ const WEIGHTS = {
   overtalk: 0.15,
   longSilence: 0.1,
   negativeSentiment: 0.1,
+  /**
+   * A contact reason marked `escalates` (a formal complaint): under the first level (0.3) alone;
+   * with a repeat contact (0.15) said up to about 50 s before it, over (the score's half-life is 90 s).
+   */
+  escalatingReason: 0.2,
 } as const;
 const OVERTALK_MIN_MS = 1500;
 /** Transcript words this far before a spotted phrase are its context (negation, "unless", slots). */
@@ -311,7 +316,7 @@ export class CallAnalytics {
       const signal: EscalationSignal = {
         kind: intent.id === 'repeat_contact' ? 'repeat_contact' : 'cue',
         atMs: match.endMs,
-        weight: WEIGHTS.severity[intent.severity],
+        weight: intent.kind === 'escalation' ? WEIGHTS.severity[intent.severity] : WEIGHTS.escalatingReason,
         detail: `${intent.id} (${role}): "${this.redact(match.text)}"`,
       };
       if (intent.severity === 'critical') {

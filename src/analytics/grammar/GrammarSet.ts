@@ -65,9 +65,9 @@ export interface IntentDefinition {
   /** A contact reason that says the customer may leave (`churn_risk: true`): retention's business. */
   readonly churnRisk: boolean;
   /**
-   * A contact reason that also adds its severity's weight to the call's escalation score
-   * (`escalates: true`): a formal complaint alone stays under the first level, with another cue
-   * (a repeat contact) it reaches it. Escalation cues (`kind: escalation`) always do.
+   * A contact reason that also adds to the call's escalation score (`escalates: true`): a formal
+   * complaint alone stays under the first level, with another cue (a repeat contact) it reaches it.
+   * Escalation cues (`kind: escalation`) always add to it.
    */
   readonly escalates: boolean;
   /** `file:line` of the definition, for log lines and errors. */

@@ -117,8 +117,10 @@ describe('call analytics', () => {
     assert.equal(aloneSummary.escalation.peakLevel, 'calm');
 
     const again = setup();
-    again.analytics.onRecognition('customer', final(0, 'this is the third time i am calling about this problem', 1000));
-    again.analytics.onRecognition('customer', final(1, 'i want to file a complaint', 6000));
+    // No anger words in it ("third time" is one), so only the repeat contact and the complaint count.
+    again.analytics.onRecognition('customer', final(0, 'i already called about this last week', 1000));
+    // Half a minute later: the repeat contact's weight has decayed (half-life 90 s), and the two still add up.
+    again.analytics.onRecognition('customer', final(1, 'i want to file a complaint', 33_000));
     const summary = again.analytics.summarize('rtcp-bye', Date.now());
     assert.equal(summary.escalation.peakLevel, 'elevated');
     const escalation = again.events.find((e) => e.type === 'escalation');
