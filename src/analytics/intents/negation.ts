@@ -440,9 +440,11 @@ export class UtteranceContext {
     const opens = (t: string): boolean => cues.questionOpeners.has(t) || cues.modalQuestionOpeners.has(t);
     for (const c of this.conditionals) {
       const m = c.consequent;
-      if (m < c.scopeEnd) {
-        if (cues.verbSecond ? opens(tokens[m] ?? '') && cues.firstPerson.has(tokens[m + 1] ?? '') && cues.thenWords.has(tokens[m + 2] ?? '') : opens(tokens[m - 1] ?? '') && cues.firstPerson.has(tokens[m] ?? '')) return true;
-      }
+      // English "… | can i …": the opener before the subject; Dutch "… | moet ik dan …": the verb, the subject, then "dan".
+      const asksForCaller = cues.verbSecond
+        ? opens(tokens[m] ?? '') && cues.firstPerson.has(tokens[m + 1] ?? '') && cues.thenWords.has(tokens[m + 2] ?? '')
+        : opens(tokens[m - 1] ?? '') && cues.firstPerson.has(tokens[m] ?? '');
+      if (m < c.scopeEnd && asksForCaller) return true;
       for (let k = c.end + 1; k < c.scopeEnd; k++) if (cues.whWords.has(tokens[k] ?? '') && cues.hypotheticalModals.has(tokens[k + 1] ?? '')) return true;
     }
     return false;
