@@ -429,9 +429,8 @@ export class UtteranceContext {
 
   /**
    * Whether a conditional's main clause asks what would follow for the caller ("if i return it after
-   * thirty days | can i still get my money back", "als niemand me terugbelt | moet ik dan opnieuw
-   * bellen") or who would ("if the parcel went missing | who would pay"): the utterance asks about a
-   * consequence. A question about the order itself ("if it has gone out | when will it arrive",
+   * thirty days | can i still get my money back", "als ik nu opzeg | betaal ik dan de hele maand")
+   * or who would ("if the parcel went missing | who would pay"): the utterance asks about a consequence. A question about the order itself ("if it has gone out | when will it arrive",
    * "wanneer komt hij dan") or a request ("can you cancel it") is no such question. Dutch puts
    * the verb first in every main clause after an if-clause, so there "dan" after the subject marks it.
    */

@@ -5,6 +5,7 @@ import { GrammarSet } from '../../../src/analytics/grammar/GrammarSet.js';
 import { tokenize } from '../../../src/analytics/grammar/phrase.js';
 import { editDistance, fuzzyPenalty, isInflection, phoneticKey } from '../../../src/analytics/intents/fuzzy.js';
 import { IntentMatcher, UtteranceIntentTracker, renderPrompt, type TimedToken } from '../../../src/analytics/intents/IntentMatcher.js';
+import { UtteranceContext } from '../../../src/analytics/intents/negation.js';
 import type { RecognitionResult } from '../../../src/asr/types.js';
 import { PACKAGE_ROOT } from '../../../src/config.js';
 import type { Language } from '../../../src/language.js';
@@ -188,6 +189,19 @@ describe('hypotheticals', () => {
     assert.deepEqual(ids('en-US', 'can you check if my order has shipped'), ['order_status']);
     assert.deepEqual(ids('en-US', 'i was wondering if i could cancel my order'), ['cancel_order']);
     assert.deepEqual(ids('nl-NL', 'kunt u kijken of mijn pakket al verzonden is'), ['order_status']);
+  });
+
+  test("a question about a condition's consequence for the caller is told from a question about the order or a request", () => {
+    const asks = (language: Language, text: string) => new UtteranceContext(tokenize(text), language).asksAboutConsequence();
+    for (const text of ['if i return it after thirty days can i still get the money back', 'if nobody calls me back should i phone again', 'if the parcel went missing who would pay for it']) {
+      assert.equal(asks('en-US', text), true, text);
+    }
+    assert.equal(asks('nl-NL', 'als ik nu opzeg betaal ik dan de hele maand'), true);
+    // These still want something: the classifier must go on reading them.
+    for (const text of ['if it has gone out can you tell me when it arrives', 'if it has shipped when will it arrive', 'if it is late i want a refund']) {
+      assert.equal(asks('en-US', text), false, text);
+    }
+    assert.equal(asks('nl-NL', 'als hij al verstuurd is wanneer komt hij dan'), false);
   });
 
   test('a question about a policy, an inverted or imagined condition, and a hedge raise no intent', () => {
