@@ -11,12 +11,15 @@
  * - never an inflection or derivation of the grammar word: "cancelled",
  *   "cancels", "orders", "bestellen" (for "bestelling") and "annuleer" (for
  *   "annuleren") are different words, not misrecognitions. A grammar that
- *   wants them spells them out.
+ *   wants them spells them out;
+ * - never a negator for a word that is not one, or the reverse ("nergens"
+ *   is not a slip for "ergens": negation.ts lists the negators).
  *
  * Everything is precomputed per vocabulary and cached per token, because the
  * matcher runs on every partial hypothesis of every call.
  */
 import type { Language } from '../../language.js';
+import { isNegator } from './negation.js';
 
 /** A grammar word a transcript token may be a misrecognition of. */
 export interface FuzzyHit {
@@ -238,6 +241,8 @@ export function fuzzyMatch(token: string, word: string, language: Language): Fuz
   if (token === word || word.length < MIN_FUZZY_LENGTH || token.length < 3) return undefined;
   if (!isContentWord(word, language) || FUNCTION_WORDS[language].has(token)) return undefined;
   if (isInflection(word, token, language)) return undefined;
+  // A word that says no is never a slip for one that does not ("nergens" for "ergens"), nor the reverse.
+  if (isNegator(token, language) !== isNegator(word, language)) return undefined;
   const maxEdits = word.length >= 8 ? 2 : 1;
   const distance = editDistance(token, word, 3);
   if (distance <= maxEdits) return distance === 1 ? { word, penalty: PENALTY_ONE_EDIT, kind: 'edit' } : { word, penalty: PENALTY_TWO_EDITS, kind: 'edits' };

@@ -62,6 +62,9 @@ describe('approximate words', () => {
     assert.equal(fuzzyPenalty('daughter', 'order', 'en-US'), undefined);
     assert.equal(fuzzyPenalty('the', 'they', 'en-US'), undefined, 'function words are never approximate');
     assert.equal(fuzzyPenalty('sew', 'sue', 'en-US'), undefined, 'short words are never approximate');
+    assert.equal(fuzzyPenalty('nergens', 'ergens', 'nl-NL'), undefined, 'a negator is never a slip for a word that is not one');
+    assert.deepEqual(ids('nl-NL', 'ik ga nergens anders heen ik wil gewoon dat de storing verholpen wordt'), []);
+    assert.deepEqual(ids('nl-NL', 'ik ga ergens anders heen'), ['churn'], 'the phrase itself still matches');
   });
 
   test('a likely misrecognition matches, flagged fuzzy, with lowered confidence', () => {
@@ -148,6 +151,20 @@ describe('negation', () => {
     ]) {
       assert.deepEqual(ids('nl-NL', text), [], text);
     }
+  });
+
+  test('Dutch: another plan with the same company, a pause or a plan given up is not churn', () => {
+    for (const text of [
+      'ik wil overstappen naar een goedkoper abonnement',
+      'ik wil graag overstappen naar het basispakket',
+      'kunnen we het lidmaatschap een maand bevriezen',
+      'ik wil mijn abonnement pauzeren tot september',
+      'ik wou eigenlijk opzeggen maar voor die prijs blijf ik',
+    ]) {
+      assert.deepEqual(ids('nl-NL', text), [], text);
+    }
+    assert.deepEqual(ids('nl-NL', 'ik wil overstappen naar een andere provider'), ['churn']);
+    assert.deepEqual(ids('nl-NL', 'ik stap over naar de concurrent'), ['churn']);
   });
 
   test('negation in another clause, or part of the phrase, does not suppress', () => {
