@@ -4,7 +4,7 @@ import { parseSlotAt } from '../entities/slots.js';
 import type { IntentDefinition } from '../grammar/GrammarSet.js';
 import { parseElement, tokenize, type SlotName } from '../grammar/phrase.js';
 import { FuzzyVocabulary, HOMOPHONES, PENALTY_HOMOPHONE, isContentWord } from './fuzzy.js';
-import { UtteranceContext, isClauseBoundary } from './negation.js';
+import { UtteranceContext, isClauseBoundary, isSubjectPronoun } from './negation.js';
 import { compileSpotPhrases } from '../grammar/spotPhrases.js';
 import { PhoneticMatcher } from '../phonetic/PhoneticMatcher.js';
 import type { PhoneticLexicon } from '../phonetic/PhoneticLexicon.js';
@@ -489,10 +489,15 @@ export class IntentMatcher {
     for (const word of HOMOPHONES[this.language].get(token) ?? []) approximate(word, PENALTY_HOMOPHONE, 1);
     for (const hit of this.vocabulary.neighbours(token)) approximate(hit.word, hit.penalty, 1);
     // A split word misheard on top ("can sell" for "cancel"): one edit or the same sound, and never by
-    // gluing a conjunction onto the next word ("en opzeggen" is not "opzeggen").
-    if (joined !== undefined && joined.length >= 6 && !isClauseBoundary(token, this.language) && !isClauseBoundary(nextToken as string, this.language)) {
+    // gluing a conjunction or a subject onto the next word ("en opzeggen" is not "opzeggen", "phone i" not "phoned").
+    if (joined !== undefined && joined.length >= 6 && this.mayGlue(token) && this.mayGlue(nextToken as string)) {
       for (const hit of this.vocabulary.neighbours(joined)) if (hit.kind !== 'edits') approximate(hit.word, hit.penalty * 0.95, 2);
     }
+  }
+
+  /** Whether `token` may be half of a word the recogniser split: not a conjunction, not a subject. */
+  private mayGlue(token: string): boolean {
+    return !isClauseBoundary(token, this.language) && !isSubjectPronoun(token, this.language);
   }
 
   private select(

@@ -309,6 +309,11 @@ export function isClauseBoundary(token: string, language: Language): boolean {
   return CUES[language].gapStops.has(token);
 }
 
+/** Whether `token` is a subject pronoun ("i", "we", "ik", "jullie" …). */
+export function isSubjectPronoun(token: string, language: Language): boolean {
+  return CUES[language].subjects.has(token);
+}
+
 /** Subjects that follow the verb of a Dutch main clause after an if-clause. */
 const DUTCH_NEUTER_SUBJECTS = set('het dit dat er');
 /** Words before "het/dit/dat/er" that show it is not a subject after a verb (articles, prepositions, particles, conjunctions). */

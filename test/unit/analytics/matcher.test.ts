@@ -65,6 +65,10 @@ describe('approximate words', () => {
     assert.equal(fuzzyPenalty('nergens', 'ergens', 'nl-NL'), undefined, 'a negator is never a slip for a word that is not one');
     assert.deepEqual(ids('nl-NL', 'ik ga nergens anders heen ik wil gewoon dat de storing verholpen wordt'), []);
     assert.deepEqual(ids('nl-NL', 'ik ga ergens anders heen'), ['churn'], 'the phrase itself still matches');
+    // A split word never takes in a subject: "phone i" is not "phoned", "annuleert u" not "annuleert".
+    assert.ok(!ids('en-US', "where's my new phone i ordered it on monday").includes('repeat_contact'));
+    assert.deepEqual(ids('en-US', 'i phoned on monday about it'), ['repeat_contact']);
+    assert.deepEqual(ids('nl-NL', 'annuleert u de bestelling alstublieft'), ['cancel_order']);
   });
 
   test('a likely misrecognition matches, flagged fuzzy, with lowered confidence', () => {
