@@ -171,6 +171,14 @@ describe('negation', () => {
     assert.deepEqual(ids('nl-NL', 'ik stap over naar de concurrent'), ['churn']);
   });
 
+  test('praise told to others and a question about where to leave a review are no public threat', () => {
+    for (const text of ["i'll tell everyone how helpful you were", 'how can i leave a review for the blender']) {
+      assert.deepEqual(ids('en-US', text), [], text);
+    }
+    assert.deepEqual(ids('en-US', "i'll tell everyone how you treat people"), ['public_threat']);
+    assert.deepEqual(ids('en-US', 'i will leave a review about this'), ['public_threat']);
+  });
+
   test('negation in another clause, or part of the phrase, does not suppress', () => {
     assert.deepEqual(ids('en-US', "it's not fair i want my money back"), ['refund_request']);
     assert.deepEqual(ids('en-US', "i don't want a replacement i want a refund"), ['refund_request']);
