@@ -226,7 +226,7 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
     strongBoundaries: set('maar want omdat dus anders echter trouwens'),
     gapStops: set('en of want omdat dus toen echter'),
     conditionals: [
-      { words: ['als'], next: set(`${NL_SUBJECTS} het dat dit er mijn de een uw jouw die deze men iemand alles`) },
+      { words: ['als'], next: set(`${NL_SUBJECTS} het dat dit er mijn de een uw jouw die deze men iemand niemand alles niets niks`) },
       { words: ['indien'] },
       { words: ['mocht'] },
       { words: ['mochten'] },

@@ -226,6 +226,7 @@ describe('hypotheticals', () => {
       assert.equal(asks('en-US', text), true, text);
     }
     assert.equal(asks('nl-NL', 'als ik nu opzeg betaal ik dan de hele maand'), true);
+    assert.equal(asks('nl-NL', 'als niemand me terugbelt moet ik dan opnieuw bellen'), true, 'a condition may open on "niemand"');
     // These still want something: the classifier must go on reading them.
     for (const text of ['if it has gone out can you tell me when it arrives', 'if it has shipped when will it arrive', 'if it is late i want a refund']) {
       assert.equal(asks('en-US', text), false, text);
