@@ -65,6 +65,12 @@ interface LanguageCues {
   readonly possessives: ReadonlySet<string>;
   /** Verbs that report a third party's speech or opinion, right after them or one word on ("keeps saying"). */
   readonly thirdPartyReporting: ReadonlySet<string>;
+  /**
+   * Subjects that are nobody in particular, and the verbs after which they act ("when someone wants
+   * to take you to court", "can people go straight to court"): what they do is a general case, not
+   * the caller's own request or threat. Absent: not used for the language.
+   */
+  readonly genericSubjects?: { readonly subjects: ReadonlySet<string>; readonly verbs: ReadonlySet<string> };
   /** "if possible", "als het kan": politeness, not a condition. */
   readonly politeConditionals: readonly (readonly string[])[];
   /** Before "if"/"whether" these make an indirect question, not a condition ("can you check if ..."). */
@@ -187,6 +193,10 @@ const CUES: Readonly<Record<Language, LanguageCues>> = {
     ),
     possessives: set('my our his her'),
     thirdPartyReporting: set('said says told tells reckons reckoned thinks thought keeps always suggested claims'),
+    genericSubjects: {
+      subjects: set('someone somebody people anyone anybody customers'),
+      verbs: set('can could will would should may might must wants want goes go takes take has have had does do did gets get needs need is are was were'),
+    },
     politeConditionals: [
       ['if', 'possible'],
       ['if', 'at', 'all', 'possible'],
@@ -321,6 +331,8 @@ const DUTCH_NOT_VERBS = set('van op in aan met voor naar om bij uit over tot doo
 
 /** The caller's own voice after a conjunction: a reported third party's speech ends there ("… and we want a refund"). */
 const FIRST_PERSON_SUBJECTS = set("i i'm im i'd id i'll i've ive we we're we'll we'd we've ik wij");
+/** The caller speaking of themself, as subject, object or owner. */
+const FIRST_PERSON_WORDS = new Set([...FIRST_PERSON_SUBJECTS, ...set('me my mine us our ours mij mijn ons onze')]);
 
 /** How far before a match a negator is looked for. */
 const NEGATION_WINDOW = 5;
@@ -360,7 +372,7 @@ export class UtteranceContext {
   private readonly conditionals: Conditional[] = [];
   /** Tokens that belong to a conditional marker; they end a negation scope. */
   private readonly markerTokens = new Set<number>();
-  /** A third party's reported speech: [start, end) by token. */
+  /** Not the caller's own words: a third party's reported speech, or a clause whose subject is nobody in particular; [start, end) by token. */
   private readonly reportedSpans: { readonly start: number; readonly end: number }[] = [];
   /** Markers of a plan whose retraction ("but …") may still be recognised: a partial hypothesis waits. */
   private readonly unresolvedRetractions: number[] = [];
@@ -595,24 +607,41 @@ export class UtteranceContext {
     return false;
   }
 
-  /** "my brother reckons …", "my husband keeps telling me …": up to a strong boundary or the caller's own next clause. */
+  /**
+   * "my brother reckons …", "my husband keeps telling me …", and a clause of nobody in particular ("when someone
+   * wants to take you to court"): up to a strong boundary or the caller's own next clause.
+   */
   private findReportedSpeech(): void {
     const { cues, tokens } = this;
     for (let i = 0; i + 2 < tokens.length; i++) {
       if (!cues.possessives.has(tokens[i] ?? '') || !cues.thirdParties.has(tokens[i + 1] ?? '')) continue;
       const verb = cues.thirdPartyReporting.has(tokens[i + 2] ?? '') ? i + 2 : cues.thirdPartyReporting.has(tokens[i + 3] ?? '') ? i + 3 : -1;
       if (verb < 0) continue;
-      let end = Math.min(tokens.length, verb + 1 + CONDITIONAL_REACH + 6);
-      for (let k = verb + 1; k < end; k++) {
-        const t = tokens[k] ?? '';
-        if (cues.strongBoundaries.has(t) || (cues.boundaries.has(t) && FIRST_PERSON_SUBJECTS.has(tokens[k + 1] ?? ''))) {
-          end = k;
-          break;
-        }
-      }
+      const end = this.clauseEnd(verb + 1);
       this.reportedSpans.push({ start: i, end });
       i = end - 1;
     }
+    const generic = cues.genericSubjects;
+    if (generic === undefined) return;
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      if (!generic.subjects.has(tokens[i] ?? '') || !generic.verbs.has(tokens[i + 1] ?? '')) continue;
+      const end = this.clauseEnd(i + 1);
+      // The caller in the clause makes it theirs: "someone will be hearing from my lawyer".
+      if (tokens.slice(i + 2, end).some((t) => FIRST_PERSON_WORDS.has(t))) continue;
+      // From the verb on: a phrase that names the subject itself is a threat's own wording ("people should know how you treat customers").
+      this.reportedSpans.push({ start: i + 1, end });
+    }
+  }
+
+  /** Where the clause going on at `from` ends: a strong boundary, or a boundary before the caller speaking of themself. */
+  private clauseEnd(from: number): number {
+    const { cues, tokens } = this;
+    const end = Math.min(tokens.length, from + CONDITIONAL_REACH + 6);
+    for (let k = from; k < end; k++) {
+      const t = tokens[k] ?? '';
+      if (cues.strongBoundaries.has(t) || (cues.boundaries.has(t) && FIRST_PERSON_SUBJECTS.has(tokens[k + 1] ?? ''))) return k;
+    }
+    return end;
   }
 
   /** A verb of doubt, or an embedder with a negator, just before `i` ("weet ik niet of", "twijfel of"). */

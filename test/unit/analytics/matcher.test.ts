@@ -271,6 +271,14 @@ describe('hypotheticals', () => {
     assert.deepEqual(ids('en-US', 'my husband wants me to cancel my order'), ['cancel_order'], 'a wish passed on is the request of the household');
   });
 
+  test('what somebody in general does is a general case, unless the caller is in it', () => {
+    assert.deepEqual(ids('en-US', 'what happens if someone takes you to the small claims court'), []);
+    assert.deepEqual(ids('en-US', 'can people go to the small claims court over a late parcel'), []);
+    assert.deepEqual(ids('en-US', 'i will take you to the small claims court'), ['legal_threat']);
+    assert.deepEqual(ids('en-US', 'someone will be hearing from my lawyer'), ['legal_threat']);
+    assert.deepEqual(ids('en-US', "people can see what you're like and i'm going to post it on facebook"), ['public_threat'], "the caller's own clause after it");
+  });
+
   test('Dutch: policy questions, plans given up, reported speech, extras', () => {
     for (const text of [
       'wat kost het om mijn abonnement op te zeggen',
